@@ -1,0 +1,7 @@
+"""Model registry. Importing this package registers every model; build one with ``build_model(name)``."""
+from .base import (SROutput, SRModel, build_model, config_from_dict, describe_models, model_class,
+                   model_names, register)
+from . import cnn_vae  # noqa: F401  (registers cnn-vae-paper and cnn-vae)
+
+__all__ = ["SROutput", "SRModel", "build_model", "config_from_dict", "describe_models", "model_class",
+           "model_names", "register"]

@@ -1,0 +1,242 @@
+"""A model-agnostic trainer that never prints.
+
+It reports through callbacks (``on_step``, ``on_eval``, ``on_checkpoint``, ``on_end``) and through
+:meth:`Trainer.snapshot`, a thread-safe copy of its state that a UI can poll from another thread.
+The CLI attaches tqdm, the UI polls snapshots, tests attach counters.
+
+Reproducibility: batch ``s`` is a pure function of (seed, s) (see :func:`sr_core.data.batch_indices`)
+and the reparameterization noise of step ``s`` comes from a generator seeded with (seed, s), so a run
+resumed from a checkpoint at step k continues exactly as the uninterrupted run would have.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import defaultdict
+from typing import Any, Callable
+
+import torch
+
+from .checkpoint import save_checkpoint
+from .config import TrainConfig
+from .data import BatchStream, Split, get_degradation
+from .losses import alpha_at
+from .models import SRModel
+
+Callback = Callable[["Trainer", dict[str, Any]], None]
+EVENTS = ("on_step", "on_eval", "on_checkpoint", "on_end")
+EVAL_BATCH = 1000
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """``auto`` picks cuda, then mps, then cpu; anything else is passed to ``torch.device``."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    return torch.device(name)
+
+
+def preview_indices(split: Split, n: int = 8) -> list[int]:
+    """The first test image of each of the first ``n`` classes: a fixed, varied preview strip."""
+    out: list[int] = []
+    labels = split.labels.tolist()
+    for cls in range(max(labels) + 1 if labels else 0):
+        if cls in labels:
+            out.append(labels.index(cls))
+        if len(out) == n:
+            break
+    return out
+
+
+class Trainer:
+    """Trains ``model`` on ``train`` with ``config``; evaluates the test loss on ``test``.
+
+    ``checkpoint_path``: where checkpoints go (None: no checkpoints). ``start_step`` and
+    ``optimizer_state`` resume a run. Call :meth:`run` in any thread; :meth:`request_stop` from any other.
+    """
+
+    def __init__(self, model: SRModel, config: TrainConfig, train: Split, test: Split, *,
+                 checkpoint_path: str | None = None, start_step: int = 0,
+                 optimizer_state: dict[str, Any] | None = None, best_test_loss: float | None = None,
+                 device: torch.device | None = None, n_preview: int = 8) -> None:
+        self.config = config
+        self.device = device or resolve_device(config.device)
+        self.model = model.to(self.device)
+        self.degrade = get_degradation(config.degradation)
+        self.stream = BatchStream(train, config.batch_size, config.seed, self.device, self.degrade)
+        n_test = len(test) if not config.eval_limit else min(config.eval_limit, len(test))
+        self._test_images = test.images[:n_test].to(self.device)  # (N, 28, 28) uint8
+        self._test_labels = test.labels[:n_test].to(self.device)
+        self._preview_idx = preview_indices(test, n_preview)
+        self._preview_hr = test.hr(self._preview_idx, self.device)  # (P, 1, 28, 28)
+        self._preview_labels = test.labels[self._preview_idx].to(self.device)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
+        if optimizer_state is not None:
+            self.optimizer.load_state_dict(optimizer_state)
+        self.checkpoint_path = checkpoint_path
+        self.step = start_step
+        self.best_test_loss = best_test_loss
+        self._callbacks: dict[str, list[Callback]] = defaultdict(list)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._gen = torch.Generator(device=self.device)
+        self._state: dict[str, Any] = {
+            "status": "ready", "step": start_step, "total_steps": config.steps, "start_step": start_step,
+            "elapsed_s": 0.0, "img_s": 0.0, "eta_s": None, "message": "", "train": [], "test": [],
+            "alpha_changes": [s for s, _ in config.alpha_schedule[1:]], "preview": None,
+            "best_test_loss": best_test_loss, "checkpoint_step": None,
+        }
+
+    # -------------------------------------------------------------- reporting
+    def add_callback(self, event: str, fn: Callback) -> None:
+        """Call ``fn(trainer, info)`` on ``event`` (one of :data:`EVENTS`)."""
+        if event not in EVENTS:
+            raise ValueError(f"unknown event '{event}'; choose one of: {', '.join(EVENTS)}")
+        self._callbacks[event].append(fn)
+
+    def _emit(self, event: str, info: dict[str, Any]) -> None:
+        for fn in self._callbacks[event]:
+            fn(self, info)
+
+    def snapshot(self) -> dict[str, Any]:
+        """A thread-safe copy of the trainer state (lists are copied, rows shared read-only)."""
+        with self._lock:
+            snap = dict(self._state)
+            snap["train"] = list(self._state["train"])
+            snap["test"] = list(self._state["test"])
+        return snap
+
+    def _update(self, **values: Any) -> None:
+        with self._lock:
+            self._state.update(values)
+
+    def request_stop(self) -> None:
+        """Ask the run to stop; honoured before the next batch starts."""
+        self._stop.set()
+
+    # -------------------------------------------------------------- evaluation
+    @torch.no_grad()
+    def evaluate(self, alpha: float) -> dict[str, float]:
+        """Test loss components at ``alpha`` over the test images (fixed noise seed, so curves are smooth)."""
+        self.model.eval()
+        gen = torch.Generator(device=self.device).manual_seed(self.config.seed + 7_777_777)
+        sums: dict[str, float] = defaultdict(float)
+        n = self._test_images.shape[0]
+        for i in range(0, n, EVAL_BATCH):
+            hr = self._test_images[i:i + EVAL_BATCH].unsqueeze(1).float().div_(255.0)  # (b, 1, 28, 28)
+            lr = self.degrade(hr)
+            labels = self._test_labels[i:i + EVAL_BATCH]
+            out = self.model(hr, lr=lr, labels=labels, generator=gen)
+            terms = self.model.loss(out, hr, lr, alpha=alpha, kl_weight=self.config.kl_weight, labels=labels)
+            for k, v in terms.items():
+                sums[k] += float(v) * hr.shape[0]
+        self.model.train()
+        return {k: v / n for k, v in sums.items()}
+
+    @torch.no_grad()
+    def preview(self) -> dict[str, Any]:
+        """LR -> decoder-only SR -> HR for the fixed preview images, as float32 numpy (P, H, W) in [0, 1]."""
+        self.model.eval()
+        hr = self._preview_hr
+        lr = self.degrade(hr)
+        gen = torch.Generator(device=self.device).manual_seed(self.config.seed)
+        sr = self.model.super_resolve(lr, labels=self._preview_labels, generator=gen)
+        self.model.train()
+        as_np = lambda t: t.squeeze(1).float().cpu().numpy()  # noqa: E731
+        return {"step": self.step, "indices": list(self._preview_idx), "lr": as_np(lr), "sr": as_np(sr),
+                "hr": as_np(hr)}
+
+    # -------------------------------------------------------------- checkpoints
+    def save(self) -> None:
+        """Write a checkpoint of the current step (atomic); no-op without a checkpoint path."""
+        if not self.checkpoint_path:
+            return
+        save_checkpoint(self.checkpoint_path, self.model, train_config=self.config.to_dict(),
+                        optimizer=self.optimizer, step=self.step,
+                        extra={"best_test_loss": self.best_test_loss})
+        self._update(checkpoint_step=self.step)
+        self._emit("on_checkpoint", {"step": self.step, "path": str(self.checkpoint_path)})
+
+    # -------------------------------------------------------------- the loop
+    def run(self) -> str:
+        """Train from ``self.step`` to ``config.steps``; returns the final status.
+
+        Statuses: ``finished``, ``stopped`` (stop requested; checkpoint saved), ``nan`` (non-finite loss;
+        the last good checkpoint is kept, nothing is written), ``failed`` (an exception; re-raised).
+        """
+        cfg = self.config
+        self.model.train()
+        start_step = self.step
+        t0 = time.perf_counter()
+        rate_t, rate_step = t0, self.step
+        self._update(status="running", message="")
+        status = "finished"
+        try:
+            if self.step == 0 or self.best_test_loss is None:
+                self._record_eval(alpha_at(max(self.step - 1, 0), cfg.alpha_schedule), t0)
+            while self.step < cfg.steps:
+                if self._stop.is_set():
+                    status = "stopped"
+                    break
+                step = self.step
+                alpha = alpha_at(step, cfg.alpha_schedule)
+                hr, lr, labels = self.stream.batch(step)
+                self._gen.manual_seed(cfg.seed * 1_000_003 + step)
+                out = self.model(hr, lr=lr, labels=labels, generator=self._gen)
+                terms = self.model.loss(out, hr, lr, alpha=alpha, kl_weight=cfg.kl_weight, labels=labels)
+                names = list(terms)
+                values = torch.stack([t.detach().float() for t in terms.values()]).tolist()  # one sync
+                row = dict(zip(names, values))
+                if not math.isfinite(row["total"]):
+                    status = "nan"
+                    self._update(message=f"loss became {row['total']} at step {step}; stopped and kept the "
+                                         f"last good checkpoint — lower the learning rate and resume or retrain")
+                    break
+                self.optimizer.zero_grad(set_to_none=True)
+                terms["total"].backward()
+                self.optimizer.step()
+                self.step = step + 1
+                now = time.perf_counter()
+                if now - rate_t >= 0.5:
+                    img_s = (self.step - rate_step) * cfg.batch_size / (now - rate_t)
+                    rate_t, rate_step = now, self.step
+                else:
+                    img_s = self._state["img_s"] or (self.step - start_step) * cfg.batch_size / max(now - t0, 1e-9)
+                row.update(step=self.step, split="train", alpha=alpha, lr=self.optimizer.param_groups[0]["lr"],
+                           elapsed_s=now - t0, img_s=img_s)
+                eta = (cfg.steps - self.step) * cfg.batch_size / img_s if img_s > 0 else None
+                with self._lock:
+                    self._state["train"].append(row)
+                    self._state.update(step=self.step, elapsed_s=now - t0, img_s=img_s, eta_s=eta)
+                self._emit("on_step", row)
+                if self.step % cfg.eval_every == 0 or self.step == cfg.steps:
+                    self._record_eval(alpha, t0)
+                if self.step % cfg.checkpoint_every == 0 and self.step < cfg.steps:
+                    self.save()
+            if status in ("finished", "stopped"):
+                self.save()
+        except Exception as exc:
+            self._update(status="failed", message=f"{type(exc).__name__}: {exc}")
+            self._emit("on_end", {"status": "failed", "step": self.step, "message": str(exc)})
+            raise
+        self._update(status=status)
+        self._emit("on_end", {"status": status, "step": self.step, "message": self._state["message"]})
+        return status
+
+    def _record_eval(self, alpha: float, t0: float) -> None:
+        test = self.evaluate(alpha)
+        if not math.isfinite(test["total"]):
+            return
+        if self.best_test_loss is None or test["total"] < self.best_test_loss:
+            self.best_test_loss = test["total"]
+        row = dict(test, step=self.step, split="test", alpha=alpha, lr=self.optimizer.param_groups[0]["lr"],
+                   elapsed_s=time.perf_counter() - t0, img_s=None)
+        prev = self.preview()
+        with self._lock:
+            self._state["test"].append(row)
+            self._state.update(preview=prev, best_test_loss=self.best_test_loss)
+        self._emit("on_eval", row)
