@@ -17,7 +17,6 @@ a standard VAE; the paper drops it (beta = 0).
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 # BCE of a prediction that is exactly 0 or 1 is infinite; like torch's BCELoss we keep log() >= -100
 # by clamping the prediction into [EPS, 1 - EPS].
@@ -27,7 +26,9 @@ EPS = 1e-7
 def bce(target: torch.Tensor, pred: torch.Tensor) -> torch.Tensor:
     """Mean binary cross-entropy (the corrected eq. 12). Both in [0, 1], same shape; pred is clamped."""
     p = pred.clamp(EPS, 1.0 - EPS)
-    return F.binary_cross_entropy(p, target)
+    # Written out rather than F.binary_cross_entropy, which raises on NaN input: a diverging run must
+    # produce a NaN loss that the trainer's guard catches, not an exception.
+    return -(target * p.log() + (1.0 - target) * (1.0 - p).log()).mean()
 
 
 def kl_standard_normal(mu: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:

@@ -2,6 +2,7 @@
 from .base import (SROutput, SRModel, build_model, config_from_dict, describe_models, model_class,
                    model_names, register)
 from . import cnn_vae  # noqa: F401  (registers cnn-vae-paper and cnn-vae)
+from . import resnet_sr  # noqa: F401  (registers resnet-sr)
 
 __all__ = ["SROutput", "SRModel", "build_model", "config_from_dict", "describe_models", "model_class",
            "model_names", "register"]

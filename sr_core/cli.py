@@ -1,0 +1,245 @@
+"""Command line: ``python -m sr_core {train,eval,list,models} ...``.
+
+Every user mistake (unknown preset or model, negative learning rate, batch size 0, missing run,
+missing data) is one line on stderr and exit code 2. ``train`` shows a tqdm bar and prints the run
+folder's path as its last line; ``eval --json`` prints exactly one JSON object.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from typing import Any, Sequence
+
+from .errors import UserError
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (no usage dump) and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UserError(f"{self.prog}: {message}; see `{self.prog} --help`")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {v})")
+    return v
+
+
+def _positive_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not (v > 0 and math.isfinite(v)):
+        raise argparse.ArgumentTypeError(f"must be a positive number (got {text})")
+    return v
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m sr_core", description="VAE super-resolution studio: headless core.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    t = sub.add_parser("train", help="train a model (new run or --resume)")
+    t.add_argument("--preset", default="quick", help="preset name (see `models`); default: quick")
+    t.add_argument("--model", help="model name from the registry (overrides the preset's)")
+    t.add_argument("--steps", type=_positive_int, help="number of batches")
+    t.add_argument("--batch-size", type=_positive_int)
+    t.add_argument("--lr", type=_positive_float, help="Adam learning rate")
+    t.add_argument("--alpha", help="alpha schedule as step:alpha pairs, e.g. 0:0.75,2500:0.25")
+    t.add_argument("--kl-weight", type=float, help="weight of the KL term (eq. 7); 0 = the paper's loss")
+    t.add_argument("--eval-every", type=_positive_int, help="test loss every N batches")
+    t.add_argument("--eval-limit", type=int, help="test images used for the test loss (0 = all)")
+    t.add_argument("--seed", type=int)
+    t.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
+    t.add_argument("--dataset", help="fashion-mnist (default) or mnist")
+    t.add_argument("--data-dir", help="data root (default: $SR_DATA_DIR or ./data)")
+    t.add_argument("--runs-dir", help="runs folder (default: $SR_RUNS_DIR or ./runs)")
+    t.add_argument("--name", help="run name (default: timestamp-model)")
+    t.add_argument("--resume", metavar="RUN", help="continue run RUN from its checkpoint")
+    t.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    e = sub.add_parser("eval", help="evaluate a run or checkpoint against interpolation baselines")
+    e.add_argument("target", metavar="RUN_OR_CHECKPOINT")
+    e.add_argument("--data-dir")
+    e.add_argument("--runs-dir")
+    e.add_argument("--dataset", help="dataset to evaluate on (default: the one it was trained on)")
+    e.add_argument("--limit", type=int, default=0, help="first N test images (0 = all 10,000)")
+    e.add_argument("--device", default="auto")
+    e.add_argument("--json", action="store_true", help="print exactly one JSON object")
+
+    ls = sub.add_parser("list", help="list runs")
+    ls.add_argument("--runs-dir")
+    ls.add_argument("--json", action="store_true")
+
+    sub.add_parser("models", help="list models and presets")
+    return p
+
+
+def _json_safe(value: Any) -> Any:
+    """inf/nan -> None so the output is strict JSON (an infinite PSNR means an exact match)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .config import parse_alpha_schedule, preset_config
+    from .jobs import prepare_run
+
+    if args.resume:
+        cfg = None
+        if args.device:
+            cfg = preset_config(args.preset, device=args.device)
+        trainer, run = prepare_run(cfg, runs_dir=args.runs_dir, resume=args.resume, data_dir=args.data_dir,
+                                   command=sys.argv, steps=args.steps)
+    else:
+        alpha = parse_alpha_schedule(args.alpha) if args.alpha else None
+        cfg = preset_config(args.preset, model=args.model, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+                            alpha_schedule=alpha, kl_weight=args.kl_weight, eval_every=args.eval_every,
+                            eval_limit=args.eval_limit, seed=args.seed, device=args.device, dataset=args.dataset)
+        if args.model and args.model != PRESET_MODEL.get(args.preset):
+            cfg.model_config = {}  # preset model settings do not apply to another model
+        trainer, run = prepare_run(cfg, runs_dir=args.runs_dir, name=args.name, data_dir=args.data_dir,
+                                   command=sys.argv)
+    cfg = trainer.config
+    bar = None
+    if not args.no_progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=cfg.steps, initial=trainer.step, unit="batch", desc=f"{cfg.model} {run.name}",
+                   dynamic_ncols=True, file=sys.stderr)
+
+        def on_step(t: Any, row: dict[str, Any]) -> None:
+            bar.update(1)
+            if row["step"] % 10 == 0:
+                bar.set_postfix(loss=f"{row['total']:.4f}", alpha=row["alpha"], img_s=f"{row['img_s']:.0f}")
+
+        def on_eval(t: Any, row: dict[str, Any]) -> None:
+            bar.set_postfix(loss=f"{t.snapshot()['train'][-1]['total']:.4f}" if t.snapshot()["train"] else "-",
+                            test=f"{row['total']:.4f}")
+
+        trainer.add_callback("on_step", on_step)
+        trainer.add_callback("on_eval", on_eval)
+    try:
+        status = trainer.run()
+    except KeyboardInterrupt:
+        trainer.save()
+        run.write_status(status="stopped", step=trainer.step)
+        status = "stopped"
+    finally:
+        if bar is not None:
+            bar.close()
+    snap = trainer.snapshot()
+    tests = snap["test"]
+    last = f"test loss {tests[-1]['total']:.4f}" if tests else "no test loss"
+    print(f"{status}: {trainer.step}/{cfg.steps} batches, {last}, {snap['img_s']:.0f} img/s, "
+          f"{snap['elapsed_s']:.1f} s", file=sys.stderr)
+    if snap["message"]:
+        print(snap["message"], file=sys.stderr)
+    print(run.path)
+    return 0 if status in ("finished", "stopped") else 1
+
+
+PRESET_MODEL: dict[str, str] = {}
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .checkpoint import model_from_checkpoint
+    from .data import load_split
+    from .evaluate import evaluate
+    from .runs import RunDir, resolve_checkpoint
+    from .trainer import resolve_device
+    from .checkpoint import atomic_write_text
+
+    if args.limit < 0:
+        raise UserError(f"--limit must be 0 (all) or positive (got {args.limit})")
+    path = resolve_checkpoint(args.target, args.runs_dir)
+    device = resolve_device(args.device)
+    model, ckpt = model_from_checkpoint(path, map_location=device)
+    tcfg = ckpt.get("train_config") or {}
+    dataset = args.dataset or tcfg.get("dataset", "fashion-mnist")
+    degradation = tcfg.get("degradation", "box")
+    split = load_split(dataset, train=False, data_dir=args.data_dir)
+    result = evaluate(model, split, degradation=degradation, limit=args.limit, device=device)
+    result = {"protocol": result["protocol"], "checkpoint": str(path), "model_name": ckpt["model_name"],
+              "step": ckpt.get("step"), **{k: v for k, v in result.items() if k != "protocol"}}
+    if path.name == "checkpoint.pt" and (path.parent / "config.json").is_file() and not args.limit \
+            and dataset == tcfg.get("dataset", "fashion-mnist"):
+        atomic_write_text(RunDir(path.parent).eval_path, json.dumps(_json_safe(result), indent=2))
+    if args.json:
+        print(json.dumps(_json_safe(result)))
+        return 0
+    rows = [("model (decoder-only SR)", result["model"])]
+    rows += [(m, result[m]) for m in ("nearest", "bilinear", "bicubic")]
+    if "reconstruction" in result:
+        rows.append(("full-VAE reconstruction (sees HR)", result["reconstruction"]))
+    print(f"{result['model_name']} @ step {result['step']} on {dataset} test, {result['n_images']} images")
+    print(f"{'method':<36}{'PSNR dB':>9}{'SSIM':>8}{'LR-PSNR dB':>12}")
+    for name, m in rows:
+        lrp = m.get("lr_psnr")
+        lrs = "-" if lrp is None else ("inf" if lrp == math.inf else f"{lrp:.2f}")
+        print(f"{name:<36}{m['psnr']:>9.2f}{m['ssim']:>8.4f}{lrs:>12}")
+    print(f"Protocol: {result['protocol']}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from .runs import list_runs, runs_root
+
+    rows = list_runs(args.runs_dir)
+    if args.json:
+        print(json.dumps(_json_safe(rows)))
+        return 0
+    if not rows:
+        print(f"no runs in {runs_root(args.runs_dir)}; start one with `python -m sr_core train --preset quick`")
+        return 0
+    print(f"{'name':<40}{'model':<16}{'preset':<12}{'steps':>12}  {'status':<10}{'best test':>10}{'PSNR':>8}")
+    for r in rows:
+        if r["error"]:
+            print(f"{r['name']:<40}ERROR: {r['error']}")
+            continue
+        steps = f"{r['step']}/{r['total_steps']}"
+        best = "-" if r["best_test_loss"] is None else f"{r['best_test_loss']:.4f}"
+        ps = "-" if r["psnr"] is None else f"{r['psnr']:.2f}"
+        print(f"{r['name']:<40}{r['model']:<16}{r['preset']:<12}{steps:>12}  {r['status']:<10}{best:>10}{ps:>8}")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from .config import PRESET_HELP, PRESETS
+    from .models import describe_models
+
+    print("Models:")
+    for m in describe_models():
+        flag = " (stochastic)" if m["stochastic"] else ""
+        print(f"  {m['name']:<16}{m['parameters']:>10,} params{flag}  {m['summary']}")
+    print("Presets:")
+    for name, p in PRESETS.items():
+        print(f"  {name:<16}{p['model']:<16}{PRESET_HELP.get(name, '')}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (2 for user errors, with one line on stderr)."""
+    from .config import PRESETS
+
+    PRESET_MODEL.update({k: v["model"] for k, v in PRESETS.items()})
+    try:
+        args = build_parser().parse_args(argv)
+        return {"train": cmd_train, "eval": cmd_eval, "list": cmd_list, "models": cmd_models}[args.command](args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE

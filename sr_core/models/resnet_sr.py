@@ -1,0 +1,138 @@
+"""``resnet-sr``: a small residual CNN with sub-pixel upsampling, the deterministic strong baseline.
+
+EDSR-style body (residual blocks without batch norm, a long skip) on the 14x14 LR grid, then an
+ESPCN sub-pixel layer (``PixelShuffle``) to 28x28, added to a fixed interpolation of the LR input:
+the network only learns the missing detail. Trained with L1 (EDSR's choice; sharper than MSE) or
+MSE. Fully convolutional: any (B,1,h,w) gives (B,1,2h,2w).
+
+Lim et al., "Enhanced Deep Residual Networks for Single Image Super-Resolution" (EDSR), CVPR-W 2017;
+Shi et al., "Real-Time Single Image and Video Super-Resolution Using an Efficient Sub-Pixel
+Convolutional Neural Network" (ESPCN), CVPR 2016.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..errors import UserError
+from .base import SROutput, SRModel, register
+
+SCALE = 2
+BASES = ("nearest", "bicubic", "zero")
+PIXEL_LOSSES = ("l1", "mse")
+
+
+class ResBlock(nn.Module):
+    """conv3x3 - ReLU - conv3x3, scaled and added to the input (EDSR block, no batch norm)."""
+
+    def __init__(self, channels: int, res_scale: float = 1.0) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.res_scale = res_scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.res_scale * self.conv2(F.relu(self.conv1(x)))
+
+
+class Body(nn.Module):
+    """head conv -> ``blocks`` ResBlocks -> conv, with a long skip. (B,c_in,h,w) -> (B,C,h,w)."""
+
+    def __init__(self, in_channels: int, channels: int, blocks: int, res_scale: float = 1.0) -> None:
+        super().__init__()
+        self.head = nn.Conv2d(in_channels, channels, 3, padding=1)
+        self.blocks = nn.Sequential(*[ResBlock(channels, res_scale) for _ in range(blocks)])
+        self.tail = nn.Conv2d(channels, channels, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.head(x)
+        return h + self.tail(self.blocks(h))
+
+
+class SubPixelUp(nn.Module):
+    """conv3x3 to ``out * s^2`` channels, then PixelShuffle(s). (B,C,h,w) -> (B,out,s*h,s*w)."""
+
+    def __init__(self, channels: int, out_channels: int = 1, scale: int = SCALE) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(channels, out_channels * scale * scale, 3, padding=1)
+        self.shuffle = nn.PixelShuffle(scale)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.shuffle(self.conv(x))
+
+
+def base_upsample(lr: torch.Tensor, base: str) -> torch.Tensor:
+    """The fixed interpolation the network's residual is added to. (B,1,h,w) -> (B,1,2h,2w)."""
+    if base == "nearest":
+        return lr.repeat_interleave(SCALE, dim=-2).repeat_interleave(SCALE, dim=-1)
+    if base == "bicubic":
+        return F.interpolate(lr, scale_factor=SCALE, mode="bicubic", align_corners=False)
+    return lr.new_zeros(lr.shape[0], lr.shape[1], lr.shape[2] * SCALE, lr.shape[3] * SCALE)
+
+
+def pixel_loss(pred: torch.Tensor, target: torch.Tensor, kind: str) -> torch.Tensor:
+    """Mean L1 or MSE over pixels and batch."""
+    return F.l1_loss(pred, target) if kind == "l1" else F.mse_loss(pred, target)
+
+
+def check_choice(value: str, choices: tuple[str, ...], what: str) -> None:
+    if value not in choices:
+        raise UserError(f"unknown {what} '{value}'; choose one of: {', '.join(choices)}")
+
+
+@dataclass
+class ResNetSRConfig:
+    """Hyperparameters of ``resnet-sr``."""
+
+    channels: int = 48          # feature maps in the body
+    blocks: int = 6             # residual blocks (EDSR-baseline uses 16 x 64 on photos; 28x28 needs less)
+    res_scale: float = 1.0      # EDSR's residual scaling (0.1 for very wide bodies)
+    base: str = "bicubic"       # interpolation the residual is added to: nearest, bicubic, zero
+    loss: str = "l1"            # pixel loss: l1 (EDSR) or mse
+
+
+@register
+class ResNetSR(SRModel):
+    """Residual CNN + sub-pixel upsampling (EDSR/ESPCN style), deterministic, trained with L1 or MSE.
+
+    ``forward`` is the same LR -> SR pass as ``super_resolve`` (no encoder: ``has_reconstruction``
+    is False). Loss components: ``recon`` = the pixel loss (L1 or MSE vs HR); ``latent`` and ``kl``
+    are 0 (there is no latent); ``total`` = ``recon``. ``alpha`` and ``kl_weight`` are ignored.
+    """
+
+    name = "resnet-sr"
+    Config = ResNetSRConfig
+    stochastic = False
+    has_reconstruction = False
+    loss_names = ("recon", "total")
+
+    def __init__(self, config: ResNetSRConfig) -> None:
+        super().__init__(config)
+        check_choice(config.base, BASES, "base upsampler")
+        check_choice(config.loss, PIXEL_LOSSES, "pixel loss")
+        self.body = Body(1, config.channels, config.blocks, config.res_scale)
+        self.up = SubPixelUp(config.channels, 1)
+
+    def super_resolve(self, x_lr: torch.Tensor, labels: torch.Tensor | None = None,
+                      generator: torch.Generator | None = None) -> torch.Tensor:
+        """(B,1,h,w) LR in [0,1] -> (B,1,2h,2w) SR in [0,1]."""
+        return self._sr(x_lr).clamp(0.0, 1.0)
+
+    def _sr(self, lr: torch.Tensor) -> torch.Tensor:
+        """Unclamped SR (the loss sees it, so the gradient does not vanish outside [0,1])."""
+        return base_upsample(lr, self.config.base) + self.up(self.body(lr - 0.5))
+
+    def forward(self, x_hr: torch.Tensor, lr: torch.Tensor | None = None, labels: torch.Tensor | None = None,
+                generator: torch.Generator | None = None, sample: bool = True) -> SROutput:
+        if lr is None:
+            lr = F.avg_pool2d(x_hr, SCALE)
+        return SROutput(recon=self._sr(lr))
+
+    def loss(self, out: SROutput, hr: torch.Tensor, lr: torch.Tensor, *, alpha: float,
+             kl_weight: float = 0.0, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        recon = pixel_loss(out.recon, hr, self.config.loss)
+        zero = recon.new_zeros(())
+        return {"recon": recon, "latent": zero, "kl": zero, "total": recon}

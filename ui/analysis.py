@@ -1,0 +1,237 @@
+"""What the Compare and Spectra pages compute, as plain functions of a model and a split.
+
+No Streamlit here: the pages cache and draw the results; tests call these directly.
+All images are float in [0, 1]; metrics follow :data:`sr_core.metrics.PROTOCOL` (per image, data
+range 1, no crop, set value = plain mean).
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Mapping
+
+import numpy as np
+import torch
+
+from sr_core.errors import UserError
+from sr_core.evaluate import per_image_metrics, predict
+from sr_core.metrics import lr_psnr, psnr, ssim
+from sr_core.data import Split, get_degradation
+from sr_core.spectra import LR_NYQUIST, hf_energy_share, mean_radial_profile, power_spectrum
+
+#: Display names of the methods in the set-level table, in table order.
+METHOD_LABELS = {
+    "model": "VAE decoder-only SR (from LR)",
+    "reconstruction": "VAE full reconstruction (sees HR)",
+    "nearest": "nearest",
+    "bilinear": "bilinear",
+    "bicubic": "bicubic",
+}
+SELECTION_MODES = ("By index", "By class", "Random", "Worst PSNR", "Best PSNR")
+
+
+# ---------------------------------------------------------------- set-level metrics
+
+def set_metrics(model: Any, split: Split, *, degradation: str = "box", limit: int = 2000,
+                seed: int = 0) -> dict[str, dict[str, np.ndarray]]:
+    """Per-image metrics as numpy: {method: {"psnr", "ssim"[, "lr_psnr"]: (N,) float64}}."""
+    per = per_image_metrics(model, split, degradation=degradation, limit=limit, seed=seed)
+    return {m: {k: v.numpy().astype(np.float64) for k, v in d.items()} for m, d in per.items()}
+
+
+def _fmt(v: float, digits: int) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    if math.isinf(v):
+        return "∞" if v > 0 else "−∞"
+    return f"{v:.{digits}f}"
+
+
+def metrics_table(per_image: Mapping[str, Mapping[str, np.ndarray]]) -> list[dict[str, str]]:
+    """Rows of the set-level table (strings, so ∞ and – read well): Method, PSNR (dB), SSIM, LR-PSNR (dB)."""
+    rows = []
+    for key, label in METHOD_LABELS.items():
+        if key not in per_image:
+            continue
+        d = per_image[key]
+        mean = {k: float(np.mean(v)) for k, v in d.items() if len(v)}
+        rows.append({"Method": label, "PSNR (dB)": _fmt(mean.get("psnr"), 2), "SSIM": _fmt(mean.get("ssim"), 4),
+                     "LR-PSNR (dB)": _fmt(mean.get("lr_psnr"), 2)})
+    return rows
+
+
+# ---------------------------------------------------------------- choosing samples
+
+def parse_indices(text: str, n: int) -> list[int]:
+    """``"0, 5, 10-12"`` -> [0, 5, 10, 11, 12]; every index must lie in [0, n)."""
+    out: list[int] = []
+    for part in [p for p in re.split(r"[,\s]+", text.strip()) if p]:
+        m = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        if not m:
+            raise UserError(f"cannot read test index '{part}'; write numbers and ranges such as 0, 5, 10-12")
+        a = int(m.group(1))
+        b = int(m.group(2)) if m.group(2) else a
+        if b < a:
+            raise UserError(f"range '{part}' runs backwards; write it as {b}-{a}")
+        out.extend(range(a, b + 1))
+    if not out:
+        raise UserError("no test images chosen; type at least one index such as 0")
+    bad = [i for i in out if i >= n]
+    if bad:
+        raise UserError(f"test index {bad[0]} is out of range; the test set has indices 0 to {n - 1}")
+    return list(dict.fromkeys(out))
+
+
+def select_indices(mode: str, split: Split, *, count: int = 6, indices: str = "0", class_index: int = 0,
+                   seed: int = 0, psnr_values: np.ndarray | None = None) -> list[int]:
+    """Test-image indices for a selection ``mode`` (one of :data:`SELECTION_MODES`).
+
+    ``Worst PSNR`` / ``Best PSNR`` rank the images scored in ``psnr_values`` (the first
+    ``len(psnr_values)`` test images, model PSNR) and return the ``count`` lowest / highest.
+    """
+    n = len(split)
+    count = max(1, int(count))
+    if mode == "By index":
+        return parse_indices(indices, n)
+    if mode == "By class":
+        hits = torch.nonzero(split.labels == int(class_index)).flatten().tolist()
+        return hits[:count]
+    if mode == "Random":
+        g = torch.Generator().manual_seed(int(seed))
+        return torch.randperm(n, generator=g)[:count].tolist()
+    if mode in ("Worst PSNR", "Best PSNR"):
+        if psnr_values is None or len(psnr_values) == 0:
+            raise UserError("no per-image PSNR available yet; compute the set-level metrics first")
+        v = np.nan_to_num(np.asarray(psnr_values, dtype=np.float64), nan=-np.inf)
+        order = np.argsort(v, kind="stable")
+        picked = order[:count] if mode == "Worst PSNR" else order[::-1][:count]
+        return [int(i) for i in picked]
+    raise UserError(f"unknown selection '{mode}'; choose one of: {', '.join(SELECTION_MODES)}")
+
+
+# ---------------------------------------------------------------- one row per sample
+
+@torch.no_grad()
+def sample_grid(model: Any, split: Split, indices: list[int], *, degradation: str = "box",
+                seed: int = 0) -> dict[str, Any]:
+    """Images and per-image metrics of the Compare grid for test images ``indices``.
+
+    Returns ``indices``, ``labels`` (class names), ``images`` {hr, lr, recon?, sr, bicubic, error}
+    as numpy (B, H, W) (``error`` = |SR - HR|), and ``psnr`` / ``ssim`` {method: (B,)} against HR,
+    plus ``lr_psnr`` {sr, bicubic}.
+    """
+    device = next(model.parameters()).device if model is not None else torch.device("cpu")
+    hr = split.hr(indices, device)  # (B, 1, 28, 28)
+    labels = split.labels[indices].to(device)
+    outs = predict(model, hr, degradation, labels, seed=seed)
+    degrade = get_degradation(degradation)
+    images: dict[str, np.ndarray] = {"hr": hr, "lr": outs["lr"]}
+    for k in ("recon", "sr", "bicubic"):
+        if k in outs:
+            images[k] = outs[k]
+    res: dict[str, Any] = {"indices": list(indices),
+                           "labels": [split.classes[int(c)] for c in split.labels[indices].tolist()],
+                           "psnr": {}, "ssim": {}, "lr_psnr": {}}
+    for k in ("recon", "sr", "bicubic"):
+        if k in images:
+            res["psnr"][k] = psnr(images[k], hr).cpu().numpy()
+            res["ssim"][k] = ssim(images[k], hr).cpu().numpy()
+    for k in ("sr", "bicubic"):
+        if k in images:
+            res["lr_psnr"][k] = lr_psnr(images[k], outs["lr"], degrade).cpu().numpy()
+    as_np = {k: v.squeeze(1).float().cpu().numpy() for k, v in images.items()}
+    if "sr" in as_np:
+        as_np["error"] = np.abs(as_np["sr"] - as_np["hr"])
+    res["images"] = as_np
+    return res
+
+
+@torch.no_grad()
+def stochastic_samples(model: Any, lr: torch.Tensor, n: int, *, labels: torch.Tensor | None = None,
+                       seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` decoder-only SR samples of one LR image (1, 1, 14, 14) and their per-pixel std.
+
+    Sample i uses a generator seeded with ``seed + i``. Returns (samples (n, 28, 28), std (28, 28)).
+    """
+    outs = []
+    for i in range(int(n)):
+        gen = torch.Generator(device=lr.device).manual_seed(int(seed) + i)
+        outs.append(model.super_resolve(lr, labels=labels, generator=gen).clamp(0, 1)[0, 0])
+    stack = torch.stack(outs).float().cpu().numpy()  # (n, 28, 28)
+    return stack, stack.std(axis=0)
+
+
+# ---------------------------------------------------------------- spectra
+
+#: Spectra are shown on the scale of a 28x28 image: an H x W image is multiplied by 784 / (H*W)
+#: before its DFT, so a 14x14 LR image (the mean of 2x2 blocks) has the same low frequencies as its HR.
+REF_PIXELS = 28 * 28
+SPECTRA_LABELS = {"hr": "HR", "lr": "LR", "recon": "Reconstruction", "sr": "Decoder-only SR",
+                  "bicubic": "Bicubic"}
+
+
+def _ref_scale(x: torch.Tensor) -> torch.Tensor:
+    h, w = x.shape[-2:]
+    return x.to(torch.float64) * (REF_PIXELS / (h * w))
+
+
+def rms_log_spectrum(batch: torch.Tensor) -> np.ndarray:
+    """log(1 + RMS over the batch of |F|), centred, on the 28x28 scale. (B,1,H,W) -> (H, W).
+
+    For one image this is :func:`sr_core.spectra.log_magnitude` (of the rescaled image).
+    """
+    power = power_spectrum(_ref_scale(batch)).reshape(-1, *batch.shape[-2:]).mean(dim=0)  # (H, W)
+    return torch.log1p(power.sqrt()).numpy()
+
+
+@torch.no_grad()
+def spectra_outputs(model: Any, split: Split, indices: list[int] | slice, *, degradation: str = "box",
+                    seed: int = 0, batch_size: int = 1000) -> dict[str, torch.Tensor]:
+    """HR, LR, reconstruction, decoder-only SR and bicubic images of ``indices`` as (B,1,H,W) CPU tensors."""
+    if isinstance(indices, slice):
+        idx = list(range(*indices.indices(len(split))))
+    else:
+        idx = list(indices)
+    acc: dict[str, list[torch.Tensor]] = {}
+    for i in range(0, len(idx), batch_size):
+        chunk = idx[i:i + batch_size]
+        hr = split.hr(chunk)
+        outs = predict(model, hr, degradation, split.labels[chunk], seed=seed + i)
+        outs["hr"] = hr
+        for k in SPECTRA_LABELS:
+            if k in outs:
+                acc.setdefault(k, []).append(outs[k].cpu())
+    return {k: torch.cat(v) for k, v in acc.items()}
+
+
+def spectra_summary(images: Mapping[str, torch.Tensor], *, cutoff: float = float(LR_NYQUIST)) -> dict[str, Any]:
+    """Everything the Spectra page draws for a batch of images (B = 1 for one sample, N for a set).
+
+    images: key -> (B, 1, H, W) in [0, 1] with keys among hr, lr, recon, sr, bicubic.
+    Returns (display names as keys, numpy values):
+    ``panels`` {name: (H, W)} RMS log-magnitude spectra; ``radial`` {name: (radii, mean power)};
+    ``hf_share`` {name: mean share of power above ``cutoff``}; ``error_panels`` {"SR − HR", "Bicubic − HR"
+    [, "Reconstruction − HR"]: (28, 28)} RMS log-magnitude spectra of the errors; ``n`` the batch size.
+    """
+    panels, radial, hf = {}, {}, {}
+    for key, label in SPECTRA_LABELS.items():
+        if key not in images:
+            continue
+        x = images[key]
+        panels[label] = rms_log_spectrum(x)
+        radii, power = mean_radial_profile(_ref_scale(x))
+        radial[label] = (radii.numpy(), power.numpy())
+        hf[label] = float(hf_energy_share(x.to(torch.float64), cutoff).mean())
+    errors = {}
+    hr = images["hr"]
+    for key, label in (("sr", "SR − HR"), ("bicubic", "Bicubic − HR"), ("recon", "Reconstruction − HR")):
+        if key in images:
+            errors[label] = rms_log_spectrum(images[key].to(torch.float64) - hr.to(torch.float64))
+    return {"panels": panels, "radial": radial, "hf_share": hf, "error_panels": errors,
+            "n": int(hr.shape[0])}
+
+
+def hf_share_table(hf_share: Mapping[str, float], cutoff: float = float(LR_NYQUIST)) -> list[dict[str, str]]:
+    """Rows for the high-frequency energy table: Image, share of power above the cutoff (percent)."""
+    return [{"Image": name, f"Energy above {cutoff:g} cycles/image": f"{100.0 * v:.2f} %"}
+            for name, v in hf_share.items()]

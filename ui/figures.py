@@ -1,0 +1,229 @@
+"""Plotly figure builders for the studio. Plain functions of plain data: no Streamlit, no model.
+
+Every figure has a title that names what it shows (a browser test can look for it), traces named
+after what they plot, and vertical markers as layout shapes (``fig.layout.shapes``).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+#: Loss components in display order, and their colours (same colour in train and test charts).
+LOSS_COMPONENTS: tuple[str, ...] = ("total", "recon", "latent", "kl")
+COMPONENT_COLORS = {"total": "#1f77b4", "recon": "#ff7f0e", "latent": "#2ca02c", "kl": "#9467bd"}
+COMPONENT_LABELS = {"total": "total (minimized)", "recon": "recon = BCE(HR, recon) (eq. 9)",
+                    "latent": "latent = BCE(LR, z) (eq. 10)", "kl": "KL (eq. 7)"}
+#: Row keys of a metrics row that are not loss components.
+NON_LOSS_KEYS = frozenset({"step", "split", "alpha", "lr", "elapsed_s", "img_s"})
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+           "#bcbd22", "#17becf")
+
+
+def ema(values: Sequence[float | None], weight: float) -> list[float | None]:
+    """Exponential moving average with bias correction (TensorBoard's smoothing).
+
+    ``weight`` in [0, 1): 0 returns the values unchanged. Missing/non-finite values stay None and do
+    not disturb the average.
+    """
+    if not 0.0 <= weight < 1.0:
+        raise ValueError(f"smoothing weight must lie in [0, 1), got {weight}")
+    out: list[float | None] = []
+    acc, norm = 0.0, 0.0
+    for v in values:
+        if v is None or not math.isfinite(v):
+            out.append(None)
+            continue
+        acc = weight * acc + (1.0 - weight) * v
+        norm = weight * norm + (1.0 - weight)
+        out.append(acc / norm)
+    return out
+
+
+def loss_components(rows: Sequence[Mapping[str, Any]], preferred: Iterable[str] = LOSS_COMPONENTS) -> list[str]:
+    """Loss components present in ``rows``: ``preferred`` order first, then any others."""
+    present: list[str] = []
+    for row in rows:
+        for k, v in row.items():
+            if k not in NON_LOSS_KEYS and k not in present and isinstance(v, (int, float)):
+                present.append(k)
+    ordered = [c for c in preferred if c in present]
+    return ordered + [c for c in present if c not in ordered]
+
+
+def _markers(alpha_changes: Iterable[int | tuple[int, float] | Sequence[float]]) -> list[tuple[int, float | None]]:
+    out = []
+    for m in alpha_changes:
+        if isinstance(m, (list, tuple)):
+            out.append((int(m[0]), float(m[1])))
+        else:
+            out.append((int(m), None))
+    return out
+
+
+def add_alpha_markers(fig: go.Figure, alpha_changes: Iterable[int | tuple[int, float]]) -> go.Figure:
+    """One dotted vertical line per alpha change (a layout shape with ``name='alpha change'``)."""
+    for step, alpha in _markers(alpha_changes):
+        text = f"α → {alpha:g}" if alpha is not None else "α changes"
+        fig.add_vline(x=step, line_dash="dot", line_color="#888", line_width=1.5, name="alpha change",
+                      annotation_text=text, annotation_position="top right",
+                      annotation_font_size=11)
+    return fig
+
+
+def _decimate(xs: list[Any], ys: list[Any], max_points: int) -> tuple[list[Any], list[Any]]:
+    """Every k-th point (and always the last) so a browser never draws more than ``max_points``."""
+    n = len(xs)
+    if n <= max_points:
+        return xs, ys
+    k = math.ceil(n / max_points)
+    idx = list(range(0, n, k))
+    if idx[-1] != n - 1:
+        idx.append(n - 1)
+    return [xs[i] for i in idx], [ys[i] for i in idx]
+
+
+def loss_figure(rows: Sequence[Mapping[str, Any]], *, components: Iterable[str] | None = None,
+                smoothing: float = 0.0, log_y: bool = False,
+                alpha_changes: Iterable[int | tuple[int, float]] = (),
+                title: str = "Loss per batch", markers: bool = False, show_raw: bool = True,
+                max_points: int = 2500, height: int = 360) -> go.Figure:
+    """Loss components against the batch number (paper Figs. 3-4).
+
+    rows: metric rows (dicts with ``step`` and one float per component, e.g. ``snapshot["train"]``).
+    One trace per component, named after it (``"total"``, ``"recon"``, ...); with ``smoothing`` > 0
+    the smoothed curve keeps that name and a faint ``"<name> (raw)"`` trace shows the data.
+    ``alpha_changes``: steps (or (step, alpha) pairs) where alpha changes, drawn as dotted lines.
+    ``log_y``: log-scaled loss axis.
+    """
+    rows = [r for r in rows if r.get("step") is not None]
+    comps = list(components) if components is not None else loss_components(rows)
+    fig = go.Figure()
+    steps = [int(r["step"]) for r in rows]
+    for comp in comps:
+        ys = [r.get(comp) for r in rows]
+        ys = [float(v) if v is not None and math.isfinite(float(v)) and (not log_y or float(v) > 0) else None
+              for v in ys]
+        if not any(v is not None for v in ys):
+            continue
+        color = COMPONENT_COLORS.get(comp, PALETTE[len(fig.data) % len(PALETTE)])
+        mode = "lines+markers" if markers else "lines"
+        if smoothing > 0 and show_raw:
+            x_raw, y_raw = _decimate(steps, ys, max_points)
+            fig.add_trace(go.Scatter(x=x_raw, y=y_raw, name=f"{comp} (raw)", mode=mode, opacity=0.25,
+                                     line=dict(color=color, width=1), showlegend=False,
+                                     legendgroup=comp, hoverinfo="skip"))
+        ys_s = ema(ys, smoothing) if smoothing > 0 else ys
+        xs, ys_s = _decimate(steps, ys_s, max_points)
+        fig.add_trace(go.Scatter(x=xs, y=ys_s, name=comp, mode=mode, legendgroup=comp,
+                                 line=dict(color=color, width=2),
+                                 hovertemplate=f"{COMPONENT_LABELS.get(comp, comp)}<br>batch %{{x}}: "
+                                               f"%{{y:.4g}}<extra></extra>"))
+    add_alpha_markers(fig, alpha_changes)
+    fig.update_layout(title=dict(text=title), height=height, margin=dict(l=10, r=10, t=50, b=10),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
+                      hovermode="x unified")
+    fig.update_xaxes(title_text="batch")
+    fig.update_yaxes(title_text="loss (BCE, mean per pixel)", type="log" if log_y else "linear")
+    return fig
+
+
+def runs_loss_figure(curves: Mapping[str, Sequence[Mapping[str, Any]]], *, component: str = "total",
+                     split: str = "test", smoothing: float = 0.0, log_y: bool = False,
+                     title: str | None = None, height: int = 400) -> go.Figure:
+    """One ``component`` loss curve per run (trace name = run name), for ``split`` rows only."""
+    fig = go.Figure()
+    for i, (name, rows) in enumerate(curves.items()):
+        rows = [r for r in rows if r.get("split") == split and r.get("step") is not None]
+        xs = [int(r["step"]) for r in rows]
+        ys = [r.get(component) for r in rows]
+        ys = [float(v) if v is not None and math.isfinite(float(v)) and (not log_y or float(v) > 0) else None
+              for v in ys]
+        if smoothing > 0:
+            ys = ema(ys, smoothing)
+        xs, ys = _decimate(xs, ys, 2500)
+        fig.add_trace(go.Scatter(x=xs, y=ys, name=name, mode="lines+markers" if split == "test" else "lines",
+                                 line=dict(color=PALETTE[i % len(PALETTE)], width=2)))
+    fig.update_layout(title=dict(text=title or f"{split.capitalize()} loss per batch ({component})"),
+                      height=height, margin=dict(l=10, r=10, t=50, b=10), hovermode="x unified",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0))
+    fig.update_xaxes(title_text="batch")
+    fig.update_yaxes(title_text=f"{component} loss", type="log" if log_y else "linear")
+    return fig
+
+
+def frequencies(n: int) -> np.ndarray:
+    """Centred DFT frequencies of an axis of length ``n`` in cycles per image (matches fftshift)."""
+    return np.fft.fftshift(np.fft.fftfreq(n, d=1.0 / n))
+
+
+def spectrum_panels_figure(panels: Mapping[str, np.ndarray], *, title: str = "2-D log-magnitude spectra",
+                           colorbar_title: str = "log(1+|F|)", shared_range: bool = True,
+                           height: int = 300) -> go.Figure:
+    """One heatmap per centred 2-D spectrum (DC in the centre), axes in cycles per image.
+
+    panels: name -> (H, W) array (e.g. :func:`ui.analysis.spectra_summary` ``["panels"]``). Panels of
+    different sizes (28x28 HR, 14x14 LR) keep their own frequency axes. With ``shared_range`` all
+    panels use one colour scale so brightness is comparable across them.
+    """
+    names = list(panels)
+    fig = make_subplots(rows=1, cols=max(1, len(names)), subplot_titles=names, horizontal_spacing=0.03)
+    arrays = [np.asarray(panels[n], dtype=float) for n in names]
+    zmin = min(float(a.min()) for a in arrays) if arrays and shared_range else None
+    zmax = max(float(a.max()) for a in arrays) if arrays and shared_range else None
+    for i, (name, arr) in enumerate(zip(names, arrays)):
+        h, w = arr.shape
+        fig.add_trace(go.Heatmap(z=arr, x=frequencies(w), y=frequencies(h), name=name, zmin=zmin, zmax=zmax,
+                                 coloraxis="coloraxis",
+                                 hovertemplate="fx %{x}, fy %{y}: %{z:.2f}<extra>" + name + "</extra>"),
+                      row=1, col=i + 1)
+        fig.update_xaxes(range=[-14.5, 13.5], constrain="domain", showticklabels=True, row=1, col=i + 1,
+                         tickvals=[-14, -7, 0, 7], title_text="fx")
+        fig.update_yaxes(range=[13.5, -14.5], scaleanchor=f"x{i + 1 if i else ''}", constrain="domain",
+                         tickvals=[-14, -7, 0, 7], showticklabels=i == 0, row=1, col=i + 1)
+    fig.update_layout(title=dict(text=title), height=height, margin=dict(l=10, r=10, t=70, b=10),
+                      coloraxis=dict(colorscale="Viridis", cmin=zmin, cmax=zmax,
+                                     colorbar=dict(title=dict(text=colorbar_title), thickness=12)))
+    return fig
+
+
+def radial_profile_figure(profiles: Mapping[str, tuple[np.ndarray, np.ndarray]], *, nyquist: float = 7.0,
+                          title: str = "Radially averaged power spectrum", height: int = 380) -> go.Figure:
+    """Radial power profiles on one log-scale chart, with the LR Nyquist radius marked.
+
+    profiles: name -> (radii, power), e.g. :func:`ui.analysis.spectra_summary` ``["radial"]``.
+    The marker is a dashed vertical line at ``nyquist`` (``name='LR Nyquist'``).
+    """
+    fig = go.Figure()
+    for i, (name, (radii, power)) in enumerate(profiles.items()):
+        power = np.asarray(power, dtype=float)
+        y = np.where(power > 0, power, np.nan)
+        fig.add_trace(go.Scatter(x=np.asarray(radii, dtype=float), y=y, name=name, mode="lines+markers",
+                                 line=dict(color=PALETTE[i % len(PALETTE)], width=2), marker=dict(size=5)))
+    fig.add_vline(x=nyquist, line_dash="dash", line_color="#d62728", name="LR Nyquist",
+                  annotation_text=f"LR Nyquist ({nyquist:g} cycles/image)", annotation_position="top right")
+    fig.update_layout(title=dict(text=title), height=height, margin=dict(l=10, r=10, t=50, b=10),
+                      hovermode="x unified",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0))
+    fig.update_xaxes(title_text="radius (cycles per image)")
+    fig.update_yaxes(title_text="mean power |F|² (28×28 DFT scale)", type="log")
+    return fig
+
+
+def psnr_histogram_figure(values: Mapping[str, np.ndarray], *, title: str = "Per-image PSNR",
+                          height: int = 300) -> go.Figure:
+    """Overlaid histograms of per-image PSNR (dB), one trace per method; infinite values dropped."""
+    fig = go.Figure()
+    for i, (name, v) in enumerate(values.items()):
+        v = np.asarray(v, dtype=float)
+        fig.add_trace(go.Histogram(x=v[np.isfinite(v)], name=name, opacity=0.55, nbinsx=60,
+                                   marker_color=PALETTE[i % len(PALETTE)]))
+    fig.update_layout(barmode="overlay", title=dict(text=title), height=height,
+                      margin=dict(l=10, r=10, t=50, b=10),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0))
+    fig.update_xaxes(title_text="PSNR (dB)")
+    fig.update_yaxes(title_text="images")
+    return fig
