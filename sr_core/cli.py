@@ -110,8 +110,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         cfg = preset_config(args.preset, model=args.model, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                             alpha_schedule=alpha, kl_weight=args.kl_weight, eval_every=args.eval_every,
                             eval_limit=args.eval_limit, seed=args.seed, device=args.device, dataset=args.dataset)
-        if args.model and args.model != PRESET_MODEL.get(args.preset):
-            cfg.model_config = {}  # preset model settings do not apply to another model
         trainer, run = prepare_run(cfg, runs_dir=args.runs_dir, name=args.name, data_dir=args.data_dir,
                                    command=sys.argv)
     cfg = trainer.config
@@ -151,9 +149,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(snap["message"], file=sys.stderr)
     print(run.path)
     return 0 if status in ("finished", "stopped") else 1
-
-
-PRESET_MODEL: dict[str, str] = {}
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -234,9 +229,6 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (2 for user errors, with one line on stderr)."""
-    from .config import PRESETS
-
-    PRESET_MODEL.update({k: v["model"] for k, v in PRESETS.items()})
     try:
         args = build_parser().parse_args(argv)
         return {"train": cmd_train, "eval": cmd_eval, "list": cmd_list, "models": cmd_models}[args.command](args)
