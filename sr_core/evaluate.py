@@ -4,6 +4,16 @@ Protocol (also :data:`sr_core.metrics.PROTOCOL`): PSNR/SSIM per image on the 28x
 data range 1, no border crop, averaged over the set. The model's SR image comes from the LR image
 alone (``super_resolve``); the full-VAE reconstruction (HR in, with z = posterior mode) is reported
 separately because it sees the HR image.
+
+Optional extras (keyword arguments with defaults, so older callers get the same numbers):
+- stochastic models: ``diversity`` (mean per-pixel std over ``samples`` SR samples of one LR image)
+  and ``best_of_8_psnr`` (per image the best PSNR of those samples), inside the ``model`` entry;
+- ``projection=True``: a ``model+projection`` entry, the SR image back-projected onto the LR input
+  (:func:`sr_core.projection.project`, bounded to [0, 1]);
+- class-conditioned models (with ``classify``): the ``model`` entry uses the dataset's labels (oracle);
+  a ``model+predicted_labels`` entry uses the model's own LR classifier, with its ``accuracy``;
+- ``hf_share=True``: each entry gains ``hf_share`` (:func:`sr_core.spectra.hf_energy_share`), and an
+  ``hr`` entry gives the HR images' own share.
 """
 from __future__ import annotations
 
@@ -15,6 +25,8 @@ from .baselines import BASELINES, upsample
 from .data import Split, get_degradation
 from .metrics import PROTOCOL, lr_psnr, psnr, ssim
 from .models import SRModel
+from .projection import project
+from .spectra import hf_energy_share
 
 SHORT_PROTOCOL = ("per-image PSNR/SSIM on 28×28 HR, data range 1, no border crop, mean over the set; "
                   "LR-PSNR = SR downscaled vs LR input")
@@ -22,12 +34,16 @@ SHORT_PROTOCOL = ("per-image PSNR/SSIM on 28×28 HR, data range 1, no border cro
 
 @torch.no_grad()
 def predict(model: SRModel | None, hr: torch.Tensor, degradation: str = "box", labels: torch.Tensor | None = None,
-            seed: int = 0) -> dict[str, torch.Tensor]:
+            seed: int = 0, *, samples: int = 0, projection: bool = False, predicted_labels: bool = False,
+            temperature: float | None = None) -> dict[str, torch.Tensor]:
     """All outputs for a batch of HR images (B,1,28,28) in [0,1], on the model's device.
 
     Returns ``lr`` (B,1,14,14) and, each (B,1,28,28) in [0,1]: ``nearest``, ``bilinear``, ``bicubic``,
     and with a model ``sr`` (decoder-only SR from LR) and ``recon`` (full pass from HR, z = mode)
-    when the model has one.
+    when the model has one. Optional: ``samples`` (K,B,1,28,28), K more SR samples of a stochastic
+    model (own noise seed, so ``sr`` is unchanged); ``sr_projected`` (``projection``);
+    ``sr_predicted`` and ``pred_labels`` (``predicted_labels``, models with ``classify``).
+    ``temperature`` is passed to ``super_resolve`` when given (models that take it, e.g. cvae-sr).
     """
     degrade = get_degradation(degradation)
     lr = degrade(hr)
@@ -37,24 +53,40 @@ def predict(model: SRModel | None, hr: torch.Tensor, degradation: str = "box", l
     if model is not None:
         model.eval()
         gen = torch.Generator(device=hr.device).manual_seed(seed)
-        out["sr"] = model.super_resolve(lr, labels=labels, generator=gen).clamp(0, 1)
+        kw = {} if temperature is None else {"temperature": temperature}
+        out["sr"] = model.super_resolve(lr, labels=labels, generator=gen, **kw).clamp(0, 1)
         if model.has_reconstruction:
             try:
                 rec = model(hr, lr=lr, labels=labels, generator=gen, sample=False)
             except TypeError:  # models without a deterministic mode
                 rec = model(hr, lr=lr, labels=labels, generator=gen)
             out["recon"] = rec.recon.clamp(0, 1)
+        if samples and model.stochastic:
+            sgen = torch.Generator(device=hr.device).manual_seed(seed + 1_000_003)
+            out["samples"] = torch.stack([model.super_resolve(lr, labels=labels, generator=sgen, **kw).clamp(0, 1)
+                                          for _ in range(samples)])
+        if projection:
+            out["sr_projected"] = project(out["sr"], lr, clamp=True)
+        if predicted_labels and hasattr(model, "classify"):
+            out["pred_labels"] = model.classify(lr)
+            pgen = torch.Generator(device=hr.device).manual_seed(seed)
+            out["sr_predicted"] = model.super_resolve(lr, labels=None, generator=pgen, **kw).clamp(0, 1)
     return out
 
 
 @torch.no_grad()
 def per_image_metrics(model: SRModel | None, split: Split, *, degradation: str = "box", limit: int = 0,
                       device: torch.device | str = "cpu", batch_size: int = 1000,
-                      seed: int = 0) -> dict[str, dict[str, torch.Tensor]]:
+                      seed: int = 0, samples: int = 8, projection: bool = False, hf_share: bool = False,
+                      predicted_labels: bool = True,
+                      temperature: float | None = None) -> dict[str, dict[str, torch.Tensor]]:
     """Per-image metrics over the first ``limit`` images of ``split`` (0 = all).
 
     Returns {method: {"psnr": (N,), "ssim": (N,), "lr_psnr": (N,)}} for ``nearest``, ``bilinear``,
     ``bicubic``, and with a model ``model`` (decoder-only SR) and ``reconstruction`` (psnr, ssim only).
+    Extras (see the module docstring): ``model`` of a stochastic model gains ``diversity`` and
+    ``best_of_{samples}_psnr`` (``samples`` > 0); ``model+projection``; ``model+predicted_labels``
+    (with per-image ``accuracy`` 0/1); ``hf_share`` per method plus an ``hr`` entry.
     """
     degrade = get_degradation(degradation)
     n = len(split) if not limit else min(limit, len(split))
@@ -63,9 +95,11 @@ def per_image_metrics(model: SRModel | None, split: Split, *, degradation: str =
         idx = slice(i, min(i + batch_size, n))
         hr = split.hr(idx, device)
         labels = split.labels[idx].to(device)
-        outs = predict(model, hr, degradation, labels, seed=seed + i)
+        outs = predict(model, hr, degradation, labels, seed=seed + i, samples=samples, projection=projection,
+                       predicted_labels=predicted_labels, temperature=temperature)
         for key, name in (("nearest", "nearest"), ("bilinear", "bilinear"), ("bicubic", "bicubic"),
-                          ("sr", "model"), ("recon", "reconstruction")):
+                          ("sr", "model"), ("sr_projected", "model+projection"),
+                          ("sr_predicted", "model+predicted_labels"), ("recon", "reconstruction")):
             if key not in outs:
                 continue
             img = outs[key]
@@ -74,6 +108,19 @@ def per_image_metrics(model: SRModel | None, split: Split, *, degradation: str =
             d["ssim"].append(ssim(img, hr).cpu())
             if name != "reconstruction":
                 d["lr_psnr"].append(lr_psnr(img, outs["lr"], degrade).cpu())
+            if hf_share:
+                d.setdefault("hf_share", []).append(hf_energy_share(img).reshape(-1).cpu())
+        if "samples" in outs:  # (K, B, 1, 28, 28)
+            smp = outs["samples"]
+            d = acc["model"]
+            d.setdefault("diversity", []).append(smp.double().std(dim=0).flatten(1).mean(dim=1).cpu())
+            best = torch.stack([psnr(s, hr) for s in smp]).amax(dim=0)  # (B,)
+            d.setdefault(f"best_of_{smp.shape[0]}_psnr", []).append(best.cpu())
+        if "pred_labels" in outs:
+            acc["model+predicted_labels"].setdefault("accuracy", []).append(
+                (outs["pred_labels"] == labels).double().cpu())
+        if hf_share:
+            acc.setdefault("hr", {}).setdefault("hf_share", []).append(hf_energy_share(hr).reshape(-1).cpu())
     return {name: {k: torch.cat(v) for k, v in d.items() if v} for name, d in acc.items()}
 
 
@@ -83,15 +130,28 @@ def summarize_metrics(per_image: dict[str, dict[str, torch.Tensor]]) -> dict[str
 
 
 def evaluate(model: SRModel | None, split: Split, *, degradation: str = "box", limit: int = 0,
-             device: torch.device | str = "cpu", seed: int = 0) -> dict[str, Any]:
-    """The ``eval --json`` object: protocol, dataset, image count, and mean metrics per method."""
-    per = per_image_metrics(model, split, degradation=degradation, limit=limit, device=device, seed=seed)
+             device: torch.device | str = "cpu", seed: int = 0, samples: int = 8, projection: bool = False,
+             hf_share: bool = False, predicted_labels: bool = True,
+             temperature: float | None = None) -> dict[str, Any]:
+    """The ``eval --json`` object: protocol, dataset, image count, and mean metrics per method.
+
+    Stochastic models' ``model`` entry includes ``diversity`` and ``best_of_8_psnr`` (``samples``=8).
+    ``projection``, ``hf_share``, ``predicted_labels`` and ``temperature``: see :func:`per_image_metrics`.
+    """
+    per = per_image_metrics(model, split, degradation=degradation, limit=limit, device=device, seed=seed,
+                            samples=samples, projection=projection, hf_share=hf_share,
+                            predicted_labels=predicted_labels, temperature=temperature)
     means = summarize_metrics(per)
     n = len(next(iter(per.values()))["psnr"])
     result: dict[str, Any] = {"protocol": PROTOCOL, "dataset": split.name,
                               "split": "train" if split.train else "test", "n_images": n,
                               "degradation": degradation}
-    for name in ("model", "nearest", "bilinear", "bicubic", "reconstruction"):
+    if model is not None and model.stochastic:
+        result["samples"] = samples
+        if temperature is not None:
+            result["temperature"] = float(temperature)
+    for name in ("model", "model+projection", "model+predicted_labels", "nearest", "bilinear", "bicubic",
+                 "reconstruction", "hr"):
         if name in means:
             result[name] = means[name]
     return result

@@ -39,6 +39,22 @@ def set_metrics(model: Any, split: Split, *, degradation: str = "box", limit: in
     return {m: {k: v.numpy().astype(np.float64) for k, v in d.items()} for m, d in per.items()}
 
 
+def eval_result(per_image: Mapping[str, Mapping[str, np.ndarray]], *, dataset: str, degradation: str,
+                step: int | None = None) -> dict[str, Any]:
+    """The ``eval.json`` object of a run (same layout as :func:`sr_core.evaluate.evaluate`) from per-image metrics."""
+    from sr_core.metrics import PROTOCOL
+
+    n = len(next(iter(per_image.values()))["psnr"])
+    out: dict[str, Any] = {"protocol": PROTOCOL, "dataset": dataset, "split": "test", "n_images": int(n),
+                           "degradation": degradation}
+    if step is not None:
+        out["step"] = int(step)
+    for name in ("model", "nearest", "bilinear", "bicubic", "reconstruction"):
+        if name in per_image:
+            out[name] = {k: float(np.mean(v)) for k, v in per_image[name].items() if len(v)}
+    return out
+
+
 def _fmt(v: float, digits: int) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "–"

@@ -4,11 +4,13 @@ The Train page keeps one :class:`JobRegistry` in ``st.cache_resource``, so every
 refresh of the same server sees the same job: a reload reattaches to it instead of starting another,
 and two tabs pressing Start at once get one job and one "already running" message.
 
-Threads: the job trains with ``torch_threads`` intra-op threads (default 1). On a 2-core machine one
-thread trained the tiny/quick presets ~2x *faster* than two (measured 2,800 vs 1,150 img/s while
-other processes were busy; two threads fight the Streamlit server and each other), and it leaves a
-core for the UI. Note that ``torch.set_num_threads`` is process-wide, so the server's own inference
-(Compare, Spectra) also runs single-threaded while a job is alive.
+Threads: the job trains with :func:`default_torch_threads` intra-op threads: half the cores, at
+most 4, at least 1 (``$SR_TORCH_THREADS`` overrides), i.e. 1 on a 2-core machine. Measured there
+(quick preset, 200 batches of 100, other processes busy): 1 thread 2,800 img/s, 2 threads 1,150 img/s;
+scoring 2,000 test images took 7.4 s with 1 thread and 17.5 s with 2. Two threads fight the
+Streamlit server and each other, and one leaves a core for the UI. ``torch.set_num_threads`` (with
+OpenMP) sets the calling thread and every thread started later, Streamlit's script threads included,
+so the pages set the same count (:func:`ui.widgets.page_setup`) rather than depend on who ran first.
 """
 from __future__ import annotations
 
@@ -20,7 +22,14 @@ from sr_core.config import TrainConfig
 from sr_core.errors import UserError
 from sr_core.jobs import TrainJob, prepare_run
 
-DEFAULT_TORCH_THREADS = 1
+
+
+def default_torch_threads() -> int:
+    """Intra-op threads for training and inference in the server: ``$SR_TORCH_THREADS`` or cores // 2 in [1, 4]."""
+    env = os.environ.get("SR_TORCH_THREADS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return max(1, min(4, (os.cpu_count() or 2) // 2))
 
 
 class JobAlreadyRunning(UserError):
@@ -30,8 +39,8 @@ class JobAlreadyRunning(UserError):
 class JobRegistry:
     """Holds the current job (running or last finished) behind a lock."""
 
-    def __init__(self, torch_threads: int | None = DEFAULT_TORCH_THREADS) -> None:
-        self.torch_threads = torch_threads
+    def __init__(self, torch_threads: int | None = None) -> None:
+        self.torch_threads = torch_threads or default_torch_threads()
         self._lock = threading.Lock()
         self._job: TrainJob | None = None
         self._config: TrainConfig | None = None

@@ -3,6 +3,8 @@ from .base import (SROutput, SRModel, build_model, config_from_dict, describe_mo
                    model_names, register)
 from . import cnn_vae  # noqa: F401  (registers cnn-vae-paper and cnn-vae)
 from . import resnet_sr  # noqa: F401  (registers resnet-sr)
+from . import cvae_sr  # noqa: F401  (registers cvae-sr)
+from . import cnn_vae_class  # noqa: F401  (registers cnn-vae-class)
 
 __all__ = ["SROutput", "SRModel", "build_model", "config_from_dict", "describe_models", "model_class",
            "model_names", "register"]

@@ -2,8 +2,18 @@
 
 EDSR-style body (residual blocks without batch norm, a long skip) on the 14x14 LR grid, then an
 ESPCN sub-pixel layer (``PixelShuffle``) to 28x28, added to a fixed interpolation of the LR input:
-the network only learns the missing detail. Trained with L1 (EDSR's choice; sharper than MSE) or
-MSE. Fully convolutional: any (B,1,h,w) gives (B,1,2h,2w).
+the network only learns the missing detail. Fully convolutional: any (B,1,h,w) gives (B,1,2h,2w).
+
+Pixel loss (``loss``): ``l1`` (EDSR's choice), ``mse``, or ``psnr`` (default): the mean over images
+of log10(per-image MSE), i.e. exactly the evaluation's mean per-image PSNR (up to -10x). Measured on
+Fashion-MNIST (32 channels x 4 blocks, consistent output, first 1,000 test images): after 42k
+training images ``psnr`` scored 24.87 dB / SSIM 0.917 where ``l1`` needed ~80k images for the
+same PSNR (24.92 dB / 0.920) — on a few-minute CPU budget that is the difference that matters.
+
+With ``consistent`` (default) the output is back-projected onto the LR input
+(:mod:`sr_core.projection`): linearly in training, bounded to [0, 1] at SR time, so every SR image
+box-downsamples exactly to its LR input. That is the right constraint for the ``box`` degradation
+(the default); train with ``consistent=False`` for another degradation.
 
 Lim et al., "Enhanced Deep Residual Networks for Single Image Super-Resolution" (EDSR), CVPR-W 2017;
 Shi et al., "Real-Time Single Image and Video Super-Resolution Using an Efficient Sub-Pixel
@@ -18,11 +28,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import UserError
+from ..projection import project
 from .base import SROutput, SRModel, register
 
 SCALE = 2
 BASES = ("nearest", "bicubic", "zero")
-PIXEL_LOSSES = ("l1", "mse")
+PIXEL_LOSSES = ("l1", "mse", "psnr")
+PSNR_LOSS_EPS = 1e-4  # MSE floor of the "psnr" loss (40 dB): one near-perfect image cannot dominate
 
 
 class ResBlock(nn.Module):
@@ -73,9 +85,27 @@ def base_upsample(lr: torch.Tensor, base: str) -> torch.Tensor:
     return lr.new_zeros(lr.shape[0], lr.shape[1], lr.shape[2] * SCALE, lr.shape[3] * SCALE)
 
 
+def consistent_output(sr: torch.Tensor, lr: torch.Tensor, consistent: bool) -> torch.Tensor:
+    """Training-time output: with ``consistent`` the linear back-projection (box(out) == lr exactly), so
+    the network only has to learn what the LR image does not fix: 3 of the 4 values of each 2x2 block."""
+    return project(sr, lr) if consistent else sr
+
+
+def finish(sr: torch.Tensor, lr: torch.Tensor, consistent: bool) -> torch.Tensor:
+    """SR-time output in [0, 1]: the bounded projection (still exactly consistent) or a plain clamp."""
+    return project(sr, lr, clamp=True) if consistent else sr.clamp(0.0, 1.0)
+
+
 def pixel_loss(pred: torch.Tensor, target: torch.Tensor, kind: str) -> torch.Tensor:
-    """Mean L1 or MSE over pixels and batch."""
-    return F.l1_loss(pred, target) if kind == "l1" else F.mse_loss(pred, target)
+    """``l1``/``mse``: mean over pixels and batch. ``psnr``: mean over images of log10(1 + MSE_i / eps),
+    = (40 dB - PSNR_i) / 10 with the MSE floored at eps = 1e-4 (40 dB): minimizing it maximizes the
+    mean per-image PSNR that the evaluation reports, and it is >= 0 (0 for a perfect image)."""
+    if kind == "l1":
+        return F.l1_loss(pred, target)
+    if kind == "mse":
+        return F.mse_loss(pred, target)
+    per_image = (pred - target).pow(2).flatten(1).mean(dim=1)  # (B,)
+    return torch.log10(1.0 + per_image / PSNR_LOSS_EPS).mean()
 
 
 def check_choice(value: str, choices: tuple[str, ...], what: str) -> None:
@@ -87,19 +117,20 @@ def check_choice(value: str, choices: tuple[str, ...], what: str) -> None:
 class ResNetSRConfig:
     """Hyperparameters of ``resnet-sr``."""
 
-    channels: int = 48          # feature maps in the body
-    blocks: int = 6             # residual blocks (EDSR-baseline uses 16 x 64 on photos; 28x28 needs less)
+    channels: int = 32          # feature maps in the body
+    blocks: int = 4             # residual blocks (EDSR-baseline: 16 x 64 on photos; a CPU budget wants less)
     res_scale: float = 1.0      # EDSR's residual scaling (0.1 for very wide bodies)
     base: str = "bicubic"       # interpolation the residual is added to: nearest, bicubic, zero
-    loss: str = "l1"            # pixel loss: l1 (EDSR) or mse
+    loss: str = "psnr"          # pixel loss: psnr (per-image log-MSE), l1 (EDSR) or mse
+    consistent: bool = True     # output back-projected onto box(SR) == LR (assumes the box degradation)
 
 
 @register
 class ResNetSR(SRModel):
-    """Residual CNN + sub-pixel upsampling (EDSR/ESPCN style), deterministic, trained with L1 or MSE.
+    """Residual CNN + sub-pixel upsampling (EDSR/ESPCN style), deterministic; per-image log-MSE, L1 or MSE loss.
 
     ``forward`` is the same LR -> SR pass as ``super_resolve`` (no encoder: ``has_reconstruction``
-    is False). Loss components: ``recon`` = the pixel loss (L1 or MSE vs HR); ``latent`` and ``kl``
+    is False). Loss components: ``recon`` = the pixel loss vs HR; ``latent`` and ``kl``
     are 0 (there is no latent); ``total`` = ``recon``. ``alpha`` and ``kl_weight`` are ignored.
     """
 
@@ -119,11 +150,12 @@ class ResNetSR(SRModel):
     def super_resolve(self, x_lr: torch.Tensor, labels: torch.Tensor | None = None,
                       generator: torch.Generator | None = None) -> torch.Tensor:
         """(B,1,h,w) LR in [0,1] -> (B,1,2h,2w) SR in [0,1]."""
-        return self._sr(x_lr).clamp(0.0, 1.0)
+        return finish(self._sr(x_lr), x_lr, self.config.consistent)
 
     def _sr(self, lr: torch.Tensor) -> torch.Tensor:
         """Unclamped SR (the loss sees it, so the gradient does not vanish outside [0,1])."""
-        return base_upsample(lr, self.config.base) + self.up(self.body(lr - 0.5))
+        return consistent_output(base_upsample(lr, self.config.base) + self.up(self.body(lr - 0.5)), lr,
+                                 self.config.consistent)
 
     def forward(self, x_hr: torch.Tensor, lr: torch.Tensor | None = None, labels: torch.Tensor | None = None,
                 generator: torch.Generator | None = None, sample: bool = True) -> SROutput:

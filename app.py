@@ -1,0 +1,108 @@
+"""Home page of the studio: what it is, the dataset, the models, where to start.
+
+Run with ``streamlit run app.py`` (pages/ holds Train, Compare, Spectra and Runs).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from sr_core.data import DATASETS, check_dataset
+from sr_core.errors import UserError
+from sr_core.models import describe_models
+from sr_core.runs import list_runs, runs_root
+from ui.dataset import download_dataset
+from ui.widgets import PAGES, data_dir, dataset_missing_notice, job_registry, page_setup
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+
+
+@st.cache_data(show_spinner=False)
+def model_table() -> list[dict]:
+    return [{"Model": m["name"], "What it is": m["summary"], "Parameters": f"{m['parameters']:,}",
+             "Stochastic SR": "yes" if m["stochastic"] else "no",
+             "Full-VAE reconstruction": "yes" if m["has_reconstruction"] else "no"} for m in describe_models()]
+
+
+def dataset_section() -> None:
+    st.subheader("Dataset")
+    for name in DATASETS:
+        missing = check_dataset(name)
+        folder = data_dir() / DATASETS[name][1] / "raw"
+        if name != "fashion-mnist":  # optional extra dataset: one line is enough
+            st.caption(f"{name} (optional): {'found' if not missing else 'not found'} in `{folder}`")
+            continue
+        if not missing:
+            st.success(f"{name}: found in `{folder}`", icon=":material/check_circle:")
+            continue
+        dataset_missing_notice(name, download_hint=False)
+        if st.button(f"Download {name}", key=f"home_download_{name}", type="primary"):
+            bar = st.progress(0.0, text="Starting download…")
+            try:
+                download_dataset(name, progress=lambda f, text: bar.progress(min(f, 1.0), text=f"Downloading {text}"))
+            except UserError as exc:
+                bar.empty()
+                st.error(str(exc))
+            else:
+                st.success(f"{name} downloaded to `{folder}`")
+                st.rerun()
+
+
+def main() -> None:
+    page_setup("Home", "🔍")
+    st.title("VAE Super-Resolution Studio")
+    left, right = st.columns([2, 3], gap="large")
+    with left:
+        st.markdown(
+            "A convolutional VAE encodes a 28×28 Fashion-MNIST image into a **14×14 latent image** *z*, "
+            "and its loss pulls *z* towards the **2×2-box-downsampled LR image** of the input (eqs. 9–11 "
+            "of the paper). Because *z* ends up looking like the LR image, the **decoder alone** can be "
+            "fed an LR image and return a 28×28 **super-resolved** image, no HR input needed. "
+            "This studio trains such models, compares their SR against nearest/bilinear/bicubic "
+            "upsampling pixel by pixel and in the Fourier domain, and keeps every run reproducible.")
+        st.caption("Paper: C. Weatherly, *Variational AutoEncoders for Image Super-Sampling* (COSC 6372, "
+                   "University of Houston).")
+    with right:
+        st.image(str(ASSETS / "vae_sr_diagram.svg"), width="stretch",
+                 caption="Training uses the whole VAE; super-resolution uses only the decoder.")
+
+    dataset_section()
+
+    st.subheader("Models")
+    st.markdown("**Available architectures** (the model registry):")
+    st.table(model_table())
+    runs = list_runs()
+    ok = [r for r in runs if not r["error"]]
+    registry = job_registry()
+    snap = registry.snapshot()
+    if snap is not None and snap.get("running"):
+        st.info(f"Training now: run `{snap['run_name']}` — step {snap['step']} / {snap['total_steps']}.")
+    if runs:
+        st.markdown(f"**Trained runs** in `{runs_root().resolve()}`: {len(ok)} usable"
+                    + (f", {len(runs) - len(ok)} broken" if len(runs) > len(ok) else ""))
+        st.table([{"Run": r["name"], "Model": r.get("model", "?"), "Status": r.get("status", "?"),
+                   "Steps": f"{r.get('step', 0)} / {r.get('total_steps') or '?'}",
+                   "Checkpoint": "yes" if r.get("has_checkpoint") else "no"} for r in ok[:5]])
+        if len(ok) > 5:
+            st.caption(f"…and {len(ok) - 5} more on the Runs page.")
+    else:
+        st.markdown(f"**Trained runs:** none yet in `{runs_root().resolve()}`.")
+
+    st.subheader("Where to start")
+    c1, c2, c3, c4 = st.columns(4)
+    with c1:
+        st.page_link(PAGES["train"], label="Train a model", icon=":material/model_training:")
+        st.caption("Pick a preset (tiny: seconds; quick: about a minute), watch the losses and the SR strip live.")
+    with c2:
+        st.page_link(PAGES["compare"], label="Compare SR with baselines", icon=":material/compare:")
+        st.caption("HR | LR | reconstruction | SR | bicubic | error, with PSNR/SSIM per image and per set.")
+    with c3:
+        st.page_link(PAGES["spectra"], label="Look at spectra", icon=":material/show_chart:")
+        st.caption("Which frequencies above the LR Nyquist limit does the decoder invent?")
+    with c4:
+        st.page_link(PAGES["runs"], label="Manage runs", icon=":material/folder_open:")
+        st.caption("Loss curves side by side, downloads, deletion.")
+
+
+main()

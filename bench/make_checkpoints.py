@@ -1,0 +1,225 @@
+"""Train, evaluate and ship one checkpoint per model into ``assets/checkpoints/<model>/``.
+
+Each model is trained by the project's own code (``sr_core.jobs.prepare_run`` + ``Trainer.run``, the
+same path as ``python -m sr_core train --preset NAME``) into a run folder, then copied:
+
+    assets/checkpoints/<model>/checkpoint.pt    weights (float16 where that keeps PSNR within 0.1 dB),
+                                                configs, step; no optimizer state
+                          config.json           the run's config.json (settings, command, versions)
+                          metrics.csv           the run's training/test loss curve
+                          eval.json             sr_core.evaluate.evaluate() of the shipped file, full test set
+                          eval_2000.json        the same on the first 2,000 test images (tests/test_quality.py)
+                          train_time.json       wall-clock training time, images/s, torch threads
+
+    python bench/make_checkpoints.py                       # all models, one after another
+    python bench/make_checkpoints.py --models resnet-sr    # just one
+    python bench/make_checkpoints.py --reuse               # re-ship finished runs without retraining
+
+Run it from the project root with ``SR_DATA_DIR`` pointing at the data. It trains one model at a
+time with ``--threads`` torch threads (default 2).
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "assets" / "checkpoints"
+# model -> preset that trains its shipped checkpoint
+SHIP = {"cnn-vae-paper": "paper", "cnn-vae": "quick", "cnn-vae-class": "cnn-vae-class",
+        "resnet-sr": "resnet-sr", "cvae-sr": "cvae-sr"}
+MAX_TOTAL_BYTES = 10 * 1024 * 1024
+FP16_MAX_PSNR_DROP = 0.1  # dB, on the first 2,000 test images
+QUICK_LIMIT = 2000
+
+
+def shipped_checkpoint(run_ckpt: dict[str, Any], fp16: bool, run_name: str) -> dict[str, Any]:
+    """The run's checkpoint without optimizer state, weights optionally stored as float16."""
+    import torch
+
+    ck = dict(run_ckpt)
+    ck["optimizer_state"] = None
+    if fp16:
+        ck["model_state"] = {k: (v.half() if v.is_floating_point() else v) for k, v in ck["model_state"].items()}
+    ck["extra"] = dict(ck.get("extra") or {}, shipped={"weights_dtype": "float16" if fp16 else "float32",
+                                                       "source_run": run_name, "loads_as": "float32"})
+    return ck
+
+
+def _save(ck: dict[str, Any], path: Path) -> int:
+    import torch
+
+    from sr_core.checkpoint import atomic_write_bytes
+
+    buf = io.BytesIO()
+    torch.save(ck, buf)
+    atomic_write_bytes(path, buf.getvalue())
+    return len(buf.getvalue())
+
+
+def evaluate_file(path: Path, split: Any, limit: int, full: bool) -> dict[str, Any]:
+    """evaluate() of a checkpoint file; ``full`` adds projection and the HF share."""
+    from sr_core.checkpoint import model_from_checkpoint
+    from sr_core.evaluate import evaluate
+
+    model, _ = model_from_checkpoint(path)
+    return evaluate(model, split, limit=limit, projection=full, hf_share=full)
+
+
+def train(model_name: str, runs_dir: Path, data_dir: str | None, reuse: bool, log) -> tuple[Path, dict[str, Any]]:
+    """Train the model's preset into ``runs_dir/ship-<model>``; returns (run path, timing)."""
+    from sr_core.config import preset_config
+    from sr_core.jobs import prepare_run
+
+    run_path = runs_dir / f"ship-{model_name}"
+    timing_path = run_path / "train_time.json"
+    if reuse and timing_path.is_file() and (run_path / "checkpoint.pt").is_file():
+        log(f"[ship] reusing {run_path}")
+        return run_path, json.loads(timing_path.read_text())
+    if run_path.exists():
+        shutil.rmtree(run_path)
+    cfg = preset_config(SHIP[model_name], model=model_name, device="cpu")
+    cmd = [sys.executable, "-m", "sr_core", "train", "--preset", SHIP[model_name], "--runs-dir", str(runs_dir),
+           "--name", run_path.name]
+    trainer, run = prepare_run(cfg, runs_dir=runs_dir, name=run_path.name, data_dir=data_dir, command=cmd)
+    log(f"[ship] training {model_name} (preset {SHIP[model_name]}, {cfg.steps} steps) in {run.path}")
+    t0 = time.perf_counter()
+    status = trainer.run()
+    dt = time.perf_counter() - t0
+    if status != "finished":
+        raise SystemExit(f"training {model_name} ended with status {status}: {trainer.snapshot()['message']}")
+    import torch
+
+    timing = {"train_s": round(dt, 1), "train_img_s": round(trainer.step * cfg.batch_size / dt, 1),
+              "steps": trainer.step, "batch_size": cfg.batch_size, "torch_threads": torch.get_num_threads(),
+              "preset": SHIP[model_name]}
+    timing_path.write_text(json.dumps(timing, indent=2))
+    log(f"[ship] {model_name}: {dt:.0f} s, {timing['train_img_s']:.0f} img/s")
+    return run.path, timing
+
+
+def ship(model_name: str, run_path: Path, timing: dict[str, Any], test: Any, fp16: str, log) -> dict[str, Any]:
+    from sr_core.checkpoint import load_checkpoint
+
+    dest = OUT / model_name
+    dest.mkdir(parents=True, exist_ok=True)
+    ck = load_checkpoint(run_path / "checkpoint.pt")
+    ref_path = dest / ".fp32.pt.tmp"
+    _save(shipped_checkpoint(ck, False, run_path.name), ref_path)
+    ref = evaluate_file(ref_path, test, QUICK_LIMIT, full=False)["model"]["psnr"]
+    use16 = fp16 == "always"
+    if fp16 == "auto":
+        half_path = dest / ".fp16.pt.tmp"
+        _save(shipped_checkpoint(ck, True, run_path.name), half_path)
+        half = evaluate_file(half_path, test, QUICK_LIMIT, full=False)["model"]["psnr"]
+        use16 = abs(half - ref) <= FP16_MAX_PSNR_DROP / 2  # keep a margin below the 0.1 dB promise
+        log(f"[ship] {model_name}: first-{QUICK_LIMIT} PSNR fp32 {ref:.4f}, fp16 {half:.4f} -> "
+            f"{'float16' if use16 else 'float32'}")
+        half_path.unlink()
+    ref_path.unlink()
+    size = _save(shipped_checkpoint(ck, use16, run_path.name), dest / "checkpoint.pt")
+    shutil.copyfile(run_path / "config.json", dest / "config.json")
+    shutil.copyfile(run_path / "metrics.csv", dest / "metrics.csv")
+    (dest / "train_time.json").write_text(json.dumps(timing, indent=2))
+    quick = evaluate_file(dest / "checkpoint.pt", test, QUICK_LIMIT, full=False)
+    full = evaluate_file(dest / "checkpoint.pt", test, 0, full=True)
+    full["fp32_first_2000_psnr"] = ref
+    (dest / "eval_2000.json").write_text(json.dumps(quick, indent=2))
+    (dest / "eval.json").write_text(json.dumps(full, indent=2))
+    log(f"[ship] {model_name}: {size / 1e6:.2f} MB, test PSNR {full['model']['psnr']:.2f} dB, "
+        f"SSIM {full['model']['ssim']:.3f}")
+    return {"model": model_name, "bytes": size, "psnr": full["model"]["psnr"], "ssim": full["model"]["ssim"],
+            **timing}
+
+
+README_HEAD = """# Shipped checkpoints
+
+One folder per model, each trained by the project's own training code on Fashion-MNIST (train split)
+and evaluated on the 10,000-image test set (per-image PSNR/SSIM, data range 1; see `eval.json`).
+Every folder holds `checkpoint.pt` (loads with `torch.load(..., weights_only=True)`; float16 weights
+where that moves PSNR by less than 0.05 dB — `model_from_checkpoint` loads them back as float32; no
+optimizer state), `config.json`, `metrics.csv`, `eval.json` (full test set), `eval_2000.json` (first
+2,000 test images, checked by `tests/test_quality.py`) and `train_time.json`.
+
+Reproduce all of them (one training at a time, CPU):
+
+    SR_DATA_DIR=../shared/data python bench/make_checkpoints.py --threads 2
+
+or one run through the CLI, e.g. `python -m sr_core train --preset resnet-sr --runs-dir runs --name ship-resnet-sr`
+and then `python bench/make_checkpoints.py --models resnet-sr --reuse` to copy and evaluate it.
+
+| model | preset | reproduce | steps x batch | train time | train img/s | weights | size | PSNR | SSIM |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+"""
+
+
+def write_readme(rows: list[dict[str, Any]]) -> None:
+    lines = [README_HEAD]
+    for r in rows:
+        ev = json.loads((OUT / r["model"] / "eval.json").read_text())
+        ck_dtype = json.loads(json.dumps(r.get("weights", "")))
+        lines.append(f"| `{r['model']}` | `{r['preset']}` | `python -m sr_core train --preset {r['preset']}` | "
+                     f"{r['steps']} x {r['batch_size']} | {r['train_s']:.0f} s ({r['torch_threads']} threads) | "
+                     f"{r['train_img_s']:.0f} | {ck_dtype} | {r['bytes'] / 1e6:.2f} MB | "
+                     f"{ev['model']['psnr']:.2f} | {ev['model']['ssim']:.3f} |\n")
+    total = sum((OUT / m / "checkpoint.pt").stat().st_size for m in SHIP if (OUT / m / "checkpoint.pt").is_file())
+    lines.append(f"\nTotal checkpoint size: {total / 1e6:.2f} MB. Timings are wall-clock on a shared 2-core "
+                 f"AMD EPYC VM, so they vary with load.\n")
+    (OUT / "README.md").write_text("".join(lines))
+
+
+def main(argv: list[str] | None = None) -> int:
+    sys.path.insert(0, str(ROOT))
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--models", default=",".join(SHIP), help="comma-separated; default: all five")
+    p.add_argument("--runs-dir", default=str(ROOT / "runs" / "ship"), help="where the training runs go")
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--threads", type=int, default=2, help="torch threads for training and evaluation")
+    p.add_argument("--reuse", action="store_true", help="reuse finished runs in --runs-dir instead of retraining")
+    p.add_argument("--fp16", choices=("auto", "never", "always"), default="auto",
+                   help="store float16 weights: auto = only when PSNR moves < 0.05 dB")
+    args = p.parse_args(argv)
+
+    import torch
+
+    from sr_core.data import load_split
+    from sr_core.models import model_class
+
+    torch.set_num_threads(args.threads)
+    log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+    models = [m for m in args.models.split(",") if m]
+    for m in models:
+        model_class(m)
+        if m not in SHIP:
+            raise SystemExit(f"no shipping preset for '{m}'; choose from {', '.join(SHIP)}")
+    test = load_split("fashion-mnist", train=False, data_dir=args.data_dir)
+    runs_dir = Path(args.runs_dir)
+    for m in models:
+        run_path, timing = train(m, runs_dir, args.data_dir, args.reuse, log)
+        row = ship(m, run_path, timing, test, args.fp16, log)
+        print(json.dumps(row))
+    rows = []
+    for m in SHIP:  # README covers every shipped model, including ones shipped by earlier calls
+        d = OUT / m
+        if (d / "checkpoint.pt").is_file() and (d / "train_time.json").is_file():
+            ck = torch.load(d / "checkpoint.pt", weights_only=True)
+            rows.append({"model": m, "bytes": (d / "checkpoint.pt").stat().st_size,
+                         "weights": ck["extra"]["shipped"]["weights_dtype"],
+                         **json.loads((d / "train_time.json").read_text())})
+    write_readme(rows)
+    total = sum(r["bytes"] for r in rows)
+    log(f"[ship] total {total / 1e6:.2f} MB in {OUT}")
+    if total > MAX_TOTAL_BYTES:
+        log(f"[ship] WARNING: over the {MAX_TOTAL_BYTES / 1e6:.1f} MB budget")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,159 @@
+"""Runs page: every run folder in a table, loss curves side by side, downloads and deletion.
+
+A broken run (unreadable config/status, foreign files) shows its error in its own row; the rest of
+the page keeps working.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import streamlit as st
+
+from sr_core.checkpoint import load_checkpoint
+from sr_core.errors import UserError
+from sr_core.runs import RunDir, delete_run, list_runs, runs_root
+from ui.figures import LOSS_COMPONENTS, runs_loss_figure
+from ui.widgets import PAGES, job_registry, page_setup
+
+P = "session"
+
+
+def fmt(v, digits: int = 4) -> str:
+    return "–" if v is None else f"{v:.{digits}f}"
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def checkpoint_problem(path: str, mtime: float, size: int) -> str:
+    """'' when the checkpoint loads, else the one-line error (cached per file version)."""
+    try:
+        load_checkpoint(path)
+    except UserError as exc:
+        return str(exc)
+    return ""
+
+
+def check_checkpoints(runs: list[dict]) -> list[dict]:
+    """Mark runs whose checkpoint file exists but cannot be loaded as broken (error set)."""
+    out = []
+    for r in runs:
+        r = dict(r)
+        ckpt = Path(r["path"]) / "checkpoint.pt"
+        if not r["error"] and r.get("has_checkpoint"):
+            try:
+                stat = ckpt.stat()
+                r["error"] = checkpoint_problem(str(ckpt), stat.st_mtime, stat.st_size)
+            except OSError:  # deleted or replaced meanwhile: the next rerun sees it
+                pass
+        out.append(r)
+    return out
+
+
+def runs_table(runs: list[dict]) -> list[dict]:
+    return [{"Run": r["name"], "Model": r.get("model", "?"), "Preset": r.get("preset") or "–",
+             "Steps": f"{r.get('step', 0)} / {r.get('total_steps') or '?'}" if "step" in r else "–",
+             "Status": "broken" if r["error"] else r.get("status", "?"),
+             "Best test loss": fmt(r.get("best_test_loss")), "PSNR (dB)": fmt(r.get("psnr"), 2),
+             "Checkpoint": "yes" if r.get("has_checkpoint") else "no",
+             "Error": r["error"] or ""} for r in runs]
+
+
+def curves_section(runs: list[dict]) -> None:
+    st.subheader("Loss curves")
+    usable = [r["name"] for r in runs if not r["error"]]
+    if not usable:
+        st.caption("No readable run to plot.")
+        return
+    by_name = {r["name"]: r for r in runs}
+    wkey = "runs_overlay"
+    if wkey in st.session_state:  # forget runs that were deleted meanwhile
+        st.session_state[wkey] = [n for n in st.session_state[wkey] if n in usable]
+    else:
+        st.session_state[wkey] = usable[:3]
+    chosen = st.multiselect("Runs to overlay", usable, key=wkey, persist_state=P)
+    c1, c2, c3, c4 = st.columns(4)
+    split = c1.radio("Split", ["test", "train"], horizontal=True, key="runs_split", persist_state=P)
+    component = c2.selectbox("Loss component", LOSS_COMPONENTS, key="runs_component", persist_state=P)
+    smoothing = c3.slider("Smoothing", 0.0, 0.99, 0.0 if split == "test" else 0.6, 0.01, key="runs_smoothing")
+    log_y = c4.toggle("Log scale", value=False, key="runs_log", persist_state=P)
+    curves = {}
+    for name in chosen:
+        try:
+            curves[name] = RunDir(Path(by_name[name]["path"])).read_metrics()
+        except (OSError, ValueError, KeyError) as exc:
+            st.warning(f"metrics.csv of run '{name}' is unreadable ({type(exc).__name__}); its curve is left out")
+    if curves:
+        st.plotly_chart(runs_loss_figure(curves, component=component, split=split, smoothing=smoothing,
+                                         log_y=log_y), key="runs_chart")
+
+
+def actions_section(runs: list[dict]) -> None:
+    st.subheader("Download or delete a run")
+    names = [r["name"] for r in runs]
+    by_name = {r["name"]: r for r in runs}
+    name = st.selectbox("Run", names, key="runs_selected", persist_state=P)
+    if name is None:
+        return
+    row = by_name[name]
+    run = RunDir(Path(row["path"]))
+    c1, c2 = st.columns(2)
+    with c1:
+        if run.metrics_path.is_file():
+            st.download_button("Download metrics.csv", data=lambda p=run.metrics_path: p.read_bytes(),
+                               file_name=f"{name}-metrics.csv", mime="text/csv", key="runs_dl_metrics",
+                               on_click="ignore")
+        else:
+            st.caption("No metrics.csv yet.")
+    with c2:
+        if run.checkpoint_path.is_file():
+            size_mb = run.checkpoint_path.stat().st_size / 1e6
+            st.download_button(f"Download checkpoint ({size_mb:.1f} MB)",
+                               data=lambda p=run.checkpoint_path: p.read_bytes(),
+                               file_name=f"{name}-checkpoint.pt", mime="application/octet-stream",
+                               key="runs_dl_ckpt", on_click="ignore")
+        else:
+            st.caption("No checkpoint yet.")
+    with st.container(border=True):
+        st.markdown(f"**Delete run `{name}`** — removes its folder `{run.path}` for good.")
+        typed = st.text_input("Type the run name to confirm deletion", key="runs_confirm")
+        if st.button("Delete run", key="runs_delete", type="primary", disabled=typed.strip() != name):
+            if job_registry().is_training(name):
+                st.error(f"run '{name}' is training right now; stop it on the Train page first")
+                return
+            try:
+                delete_run(name)
+            except UserError:
+                # A hand-made folder whose name the core would not create: delete it if it is in the runs folder.
+                root = runs_root().resolve()
+                if run.path.resolve().parent != root:
+                    st.error(f"'{name}' is not inside {root}; not deleting it")
+                    return
+                shutil.rmtree(run.path)
+            st.session_state["runs_flash"] = f"Deleted run '{name}'."
+            st.session_state.pop("runs_confirm", None)
+            st.rerun()
+
+
+def main() -> None:
+    page_setup("Runs", "🗂️")
+    st.title("Runs")
+    if "runs_flash" in st.session_state:
+        st.success(st.session_state.pop("runs_flash"))
+    root = runs_root().resolve()
+    runs = check_checkpoints(list_runs())  # never cached: new and deleted runs show up at once
+    st.caption(f"Runs folder: `{root}` (set SR_RUNS_DIR to use another one)")
+    if not runs:
+        st.info("No runs yet.")
+        st.page_link(PAGES["train"], label="Train a model", icon=":material/model_training:")
+        return
+    st.subheader(f"{len(runs)} run(s)")
+    st.dataframe(runs_table(runs), hide_index=True, key="runs_table")
+    for r in runs:
+        if r["error"]:
+            st.error(f"Run '{r['name']}' is broken: {r['error']}")
+    curves_section(runs)
+    actions_section(runs)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""Shipped checkpoints (assets/checkpoints/<model>/): complete, small, loadable, and as good as recorded.
+
+The real-data test uses the ``data_dir`` fixture: it skips on a laptop without Fashion-MNIST and
+FAILS under CI (``CI`` set), so a missing data folder cannot turn CI green.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from sr_core.checkpoint import load_checkpoint, model_from_checkpoint
+from sr_core.models import model_names
+
+ROOT = Path(__file__).resolve().parents[1]
+CKPT_ROOT = ROOT / "assets" / "checkpoints"
+SHIPPED = ("cnn-vae-paper", "cnn-vae", "cnn-vae-class", "resnet-sr", "cvae-sr")
+FILES = ("checkpoint.pt", "config.json", "metrics.csv", "eval.json", "eval_2000.json")
+MAX_TOTAL_BYTES = 10 * 1024 * 1024
+TOLERANCE_DB = 0.1
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_folder_complete_and_loads_weights_only(name: str) -> None:
+    d = CKPT_ROOT / name
+    for f in FILES:
+        assert (d / f).is_file(), f"{d / f} is missing; run bench/make_checkpoints.py"
+    raw = torch.load(d / "checkpoint.pt", map_location="cpu", weights_only=True)  # must not need pickle
+    assert raw["model_name"] == name and name in model_names()
+    assert raw.get("optimizer_state") is None
+    model, ckpt = model_from_checkpoint(load_checkpoint(d / "checkpoint.pt"))
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # fp16 storage loads back as fp32
+    cfg = json.loads((d / "config.json").read_text())
+    assert cfg["train"]["model"] == name
+    ev = json.loads((d / "eval.json").read_text())
+    assert ev["n_images"] == 10000 and ev["dataset"] == "fashion-mnist"
+    assert "step,split,total" in (d / "metrics.csv").read_text().splitlines()[0]
+
+
+def test_total_size_within_budget() -> None:
+    total = sum((CKPT_ROOT / n / "checkpoint.pt").stat().st_size for n in SHIPPED)
+    assert total <= MAX_TOTAL_BYTES, f"shipped checkpoints take {total / 1e6:.2f} MB > 10 MB"
+
+
+def test_readme_names_every_model() -> None:
+    text = (CKPT_ROOT / "README.md").read_text()
+    for name in SHIPPED:
+        assert f"`{name}`" in text
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_reaches_recorded_psnr(name: str, data_dir: Path) -> None:
+    """Same protocol and seed as eval_2000.json (first 2,000 test images): within 0.1 dB."""
+    from sr_core.data import load_split
+    from sr_core.evaluate import evaluate
+
+    recorded = json.loads((CKPT_ROOT / name / "eval_2000.json").read_text())
+    split = load_split("fashion-mnist", train=False, data_dir=data_dir)
+    model, _ = model_from_checkpoint(CKPT_ROOT / name / "checkpoint.pt")
+    torch.manual_seed(0)
+    got = evaluate(model, split, limit=recorded["n_images"], samples=0, predicted_labels=False)
+    assert got["n_images"] == recorded["n_images"] == 2000
+    assert abs(got["model"]["psnr"] - recorded["model"]["psnr"]) <= TOLERANCE_DB, (
+        f"{name}: PSNR {got['model']['psnr']:.3f} dB vs recorded {recorded['model']['psnr']:.3f} dB")
+    assert abs(got["model"]["ssim"] - recorded["model"]["ssim"]) <= 0.005

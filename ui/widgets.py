@@ -1,0 +1,177 @@
+"""Streamlit pieces the pages share: page setup, the job registry, dataset status, model picking.
+
+Only this module (and the pages) import Streamlit; the compute lives in :mod:`ui.analysis` and the
+figures in :mod:`ui.figures`.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from sr_core.checkpoint import model_from_checkpoint
+from sr_core.data import RAW_FILES, DATASETS, check_dataset, load_split, missing_message, resolve_data_dir
+from sr_core.errors import UserError
+from sr_core.runs import list_runs, runs_root
+
+from .images import png_size
+from .jobs import JobRegistry, default_torch_threads
+
+APP_NAME = "VAE SR Studio"
+PAGES = {
+    "home": "app.py",
+    "train": "pages/1_Train.py",
+    "compare": "pages/2_Compare.py",
+    "spectra": "pages/3_Spectra.py",
+    "runs": "pages/4_Runs.py",
+}
+# The sidebar navigation (config: client.showSidebarNavigation = false hides the automatic one,
+# which would call the home page "app").
+# Icons: Material Symbols, a font bundled with Streamlit (works offline; emoji need a system emoji font).
+NAV = (("home", "Home", ":material/home:"), ("train", "Train", ":material/model_training:"),
+       ("compare", "Compare", ":material/compare:"), ("spectra", "Spectra", ":material/show_chart:"),
+       ("runs", "Runs", ":material/folder_open:"))
+# Pixel-exact images: PNGs are zoomed with nearest neighbour already; if the browser has to scale an
+# image further it must not blur it either. A style-only st.html goes to the event container (no space).
+_CSS = """<style>
+[data-testid="stImage"] img, [data-testid="stImageContainer"] img { image-rendering: pixelated; }
+</style>"""
+
+
+def page_setup(title: str, icon: str) -> None:
+    """Page config (wide layout, emoji icon: nothing fetched from the internet) and shared CSS."""
+    st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon=icon, layout="wide")
+    st.html(_CSS)
+    with st.sidebar:
+        st.markdown(f"**{APP_NAME}**")
+        for key, label, nav_icon in NAV:
+            st.page_link(PAGES[key], label=label, icon=nav_icon)
+    import torch
+
+    threads = default_torch_threads()
+    if torch.get_num_threads() != threads:  # process-wide; the training job uses the same count
+        torch.set_num_threads(threads)
+
+
+@st.cache_resource(show_spinner=False)
+def job_registry() -> JobRegistry:
+    """The one job registry of this server process (shared by every session and tab)."""
+    return JobRegistry()
+
+
+def data_dir() -> Path:
+    """The data root the core uses ($SR_DATA_DIR or ./data), absolute."""
+    return resolve_data_dir(None).resolve()
+
+
+def dataset_missing_notice(name: str = "fashion-mnist", *, download_hint: bool = True) -> bool:
+    """Show what is missing and how to fix it; returns True when the dataset is complete."""
+    missing = check_dataset(name)
+    if not missing:
+        return True
+    folder = data_dir() / DATASETS[name][1] / "raw"
+    st.error(missing_message(name))
+    lines = "\n".join(f"{folder / f}{'   (missing)' if f in missing else ''}" for f in RAW_FILES)
+    st.markdown(f"**Offline?** Copy the four raw files of {name} into `{folder}` "
+                f"(or start the app with `SR_DATA_DIR=<folder that has {DATASETS[name][1]}/raw/>`):")
+    st.code(lines, language=None)
+    if download_hint:
+        st.page_link(PAGES["home"], label="Download it from the Home page", icon=":material/download:")
+    return False
+
+
+def require_dataset(name: str = "fashion-mnist") -> None:
+    """Stop the page with instructions (never a traceback) when the dataset is missing."""
+    if not dataset_missing_notice(name):
+        st.stop()
+
+
+def load_test_split(name: str):
+    """The test split of ``name`` (in-memory, cached by the core); a one-line error stops the page."""
+    try:
+        return load_split(name, train=False, download=False)
+    except UserError as exc:
+        st.error(str(exc))
+        st.stop()
+
+
+def show_png(data: bytes, caption: str | None = None) -> None:
+    """Show PNG bytes at their own width (so Streamlit neither resizes nor re-encodes them)."""
+    st.image(data, caption=caption, width=png_size(data)[0], output_format="PNG")
+
+
+# ---------------------------------------------------------------- picking and loading a model
+
+def _run_label(row: dict[str, Any]) -> str:
+    return f"{row['name']}  ·  {row.get('model', '?')}  ·  step {row.get('step', 0)}/{row.get('total_steps') or '?'}"
+
+
+def pick_checkpoint(key: str) -> Path:
+    """Widgets to choose a trained run or a checkpoint file; stops the page when there is none.
+
+    The chosen run is remembered across pages in ``st.session_state["selected_run"]``.
+    """
+    runs = list_runs()  # never cached: a run that just finished must show up at once
+    usable = {r["name"]: r for r in runs if not r["error"] and r.get("has_checkpoint")}
+    broken = [r for r in runs if r["error"]]
+    source = st.radio("Model source", ["Trained run", "Checkpoint file"], horizontal=True, key=f"{key}_source")
+    if source == "Trained run":
+        if not usable:
+            st.info(f"No trained run with a checkpoint in `{runs_root().resolve()}` yet.")
+            st.page_link(PAGES["train"], label="Train a model first", icon=":material/model_training:")
+            st.stop()
+        names = list(usable)
+        wkey = f"{key}_run"
+        if st.session_state.get(wkey) not in names:
+            remembered = st.session_state.get("selected_run")
+            st.session_state[wkey] = remembered if remembered in names else names[0]
+        name = st.selectbox("Run", names, key=wkey, format_func=lambda n: _run_label(usable[n]))
+        st.session_state["selected_run"] = name
+        path = Path(usable[name]["path"]) / "checkpoint.pt"
+    else:
+        text = st.text_input("Checkpoint file (.pt)", key=f"{key}_file",
+                             placeholder="runs/<run name>/checkpoint.pt")
+        if not text.strip():
+            st.info("Type the path of a checkpoint written by sr_core.")
+            st.stop()
+        path = Path(text.strip()).expanduser()
+    if broken:
+        st.caption(f"{len(broken)} run(s) in the runs folder cannot be used (see the Runs page): "
+                   + ", ".join(r["name"] for r in broken))
+    return path
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading checkpoint…")
+def _load_model(path: str, mtime: float, size: int) -> tuple[Any, dict[str, Any]]:
+    model, ckpt = model_from_checkpoint(path)
+    info = {k: ckpt.get(k) for k in ("model_name", "model_config", "train_config", "step", "extra")}
+    return model, info
+
+
+def checkpoint_key(path: Path) -> tuple[str, float, int]:
+    """(resolved path, mtime, size): the cache key of a checkpoint; a rewritten file gets a new key."""
+    stat = path.stat()
+    return str(path.resolve()), stat.st_mtime, stat.st_size
+
+
+def load_model_or_stop(path: Path) -> tuple[Any, dict[str, Any], tuple[str, float, int]]:
+    """(model in eval mode, checkpoint info, cache key); a one-line error stops the page."""
+    try:
+        key = checkpoint_key(path)
+    except OSError:
+        st.error(f"checkpoint {path} does not exist; pick a run or type the path of a .pt file")
+        st.stop()
+    try:
+        model, info = _load_model(*key)
+    except UserError as exc:
+        st.error(str(exc))
+        st.stop()
+    return model, info, key
+
+
+def model_caption(info: dict[str, Any]) -> str:
+    tc = info.get("train_config") or {}
+    return (f"`{info.get('model_name')}` · step {info.get('step')} of {tc.get('steps', '?')} · "
+            f"dataset {tc.get('dataset', 'fashion-mnist')} · degradation {tc.get('degradation', 'box')} · "
+            f"preset {tc.get('preset') or '–'}")
