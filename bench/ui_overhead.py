@@ -129,6 +129,7 @@ def page_fragments(registry: Any) -> list[Fragment]:
 
     spec = importlib.util.spec_from_file_location("_bench_train_page", TRAIN_PAGE)
     mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # (dataclasses and pickling look the module up while it executes)
     spec.loader.exec_module(mod)  # the page's main() runs only under __main__
     mod.job_registry = lambda: registry
     found: list[tuple[Callable, float | None, tuple, dict]] = []

@@ -15,13 +15,13 @@ import torch
 from sr_core.checkpoint import atomic_write_text
 from sr_core.data import load_split
 from sr_core.errors import UserError
-from sr_core.evaluate import SHORT_PROTOCOL
+from sr_core.evaluate import SHORT_PROTOCOL, json_safe
 from sr_core.runs import RunDir
 from ui.analysis import (SELECTION_MODES, eval_result, metrics_table, sample_grid, select_indices, set_metrics,
                          stochastic_samples)
 from ui.figures import psnr_histogram_figure
 from ui.images import heat_png, png_bytes
-from ui.widgets import (_load_model, data_dir, load_model_or_stop, load_test_split, model_caption, page_setup,
+from ui.widgets import (data_dir, load_model_cached, load_model_or_stop, load_test_split, model_caption, page_setup,
                         pick_checkpoint, require_dataset, show_png)
 
 P = "session"
@@ -35,7 +35,7 @@ COLUMNS = (("hr", "HR (truth)"), ("lr", "LR input"), ("recon", "Full-VAE reconst
 def cached_set_metrics(path: str, mtime: float, size: int, limit: int, root: str, dataset: str,
                        degradation: str) -> dict[str, dict[str, np.ndarray]]:
     """Per-image metrics of the first ``limit`` test images; keyed by checkpoint path + mtime."""
-    model, _ = _load_model(path, mtime, size)
+    model, _ = load_model_cached(path, mtime, size)
     split = load_split(dataset, train=False, data_dir=root, download=False)
     return set_metrics(model, split, degradation=degradation, limit=limit)
 
@@ -158,7 +158,7 @@ def main() -> None:
             if st.button("Save as the run's evaluation (eval.json)", key="cmp_save_eval",
                          help="The Runs page shows the PSNR of a run's eval.json."):
                 result = eval_result(per, dataset=dataset, degradation=degradation, step=info.get("step"))
-                atomic_write_text(RunDir(run_dir).eval_path, json.dumps(result, indent=2))
+                atomic_write_text(RunDir(run_dir).eval_path, json.dumps(json_safe(result), indent=2))
                 st.success(f"Saved {RunDir(run_dir).eval_path}: decoder-only SR PSNR "
                            f"{result['model']['psnr']:.2f} dB over {result['n_images']} test images.")
         with st.expander("Per-image PSNR distribution"):

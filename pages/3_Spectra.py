@@ -14,7 +14,7 @@ from sr_core.data import load_split
 from sr_core.spectra import LR_NYQUIST
 from ui.analysis import hf_share_table, spectra_outputs, spectra_summary
 from ui.figures import radial_profile_figure, spectrum_panels_figure
-from ui.widgets import (_load_model, data_dir, load_model_or_stop, load_test_split, model_caption, page_setup,
+from ui.widgets import (data_dir, load_model_cached, load_model_or_stop, load_test_split, model_caption, page_setup,
                         pick_checkpoint, require_dataset)
 
 P = "session"
@@ -24,7 +24,7 @@ P = "session"
 def cached_set_spectra(path: str, mtime: float, size: int, limit: int, root: str, dataset: str,
                        degradation: str) -> dict[str, Any]:
     """Spectra summary of the first ``limit`` test images; keyed by checkpoint path + mtime."""
-    model, _ = _load_model(path, mtime, size)
+    model, _ = load_model_cached(path, mtime, size)
     split = load_split(dataset, train=False, data_dir=root, download=False)
     return spectra_summary(spectra_outputs(model, split, slice(0, limit), degradation=degradation))
 

@@ -13,6 +13,7 @@ import sys
 from typing import Any, Sequence
 
 from .errors import UserError
+from .evaluate import json_safe
 
 EXIT_USAGE = 2
 
@@ -82,17 +83,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("models", help="list models and presets")
     return p
-
-
-def _json_safe(value: Any) -> Any:
-    """inf/nan -> None so the output is strict JSON (an infinite PSNR means an exact match)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_safe(v) for v in value]
-    return value
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -173,9 +163,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
               "step": ckpt.get("step"), **{k: v for k, v in result.items() if k != "protocol"}}
     if path.name == "checkpoint.pt" and (path.parent / "config.json").is_file() and not args.limit \
             and dataset == tcfg.get("dataset", "fashion-mnist"):
-        atomic_write_text(RunDir(path.parent).eval_path, json.dumps(_json_safe(result), indent=2))
+        atomic_write_text(RunDir(path.parent).eval_path, json.dumps(json_safe(result), indent=2))
     if args.json:
-        print(json.dumps(_json_safe(result)))
+        print(json.dumps(json_safe(result)))
         return 0
     rows = [("model (decoder-only SR)", result["model"])]
     rows += [(m, result[m]) for m in ("nearest", "bilinear", "bicubic")]
@@ -196,7 +186,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     rows = list_runs(args.runs_dir)
     if args.json:
-        print(json.dumps(_json_safe(rows)))
+        print(json.dumps(json_safe(rows)))
         return 0
     if not rows:
         print(f"no runs in {runs_root(args.runs_dir)}; start one with `python -m sr_core train --preset quick`")

@@ -117,12 +117,12 @@ PRESETS: dict[str, dict[str, Any]] = {
     "cnn-vae-class": dict(model="cnn-vae-class", steps=1500, batch_size=100, lr=1e-3,
                           alpha_schedule=[(0, 0.75), (1200, 0.25)], eval_every=100, eval_limit=0,
                           checkpoint_every=500),
-    # resnet-sr: alpha is unused (the loss is the pixel loss alone).
-    "resnet-sr": dict(model="resnet-sr", steps=3000, batch_size=32, lr=1e-3, alpha_schedule=[(0, 1.0)],
-                      eval_every=250, eval_limit=2000, checkpoint_every=1000),
+    # resnet-sr: alpha is unused (the loss is the pixel loss alone). 128k images (~2 epochs).
+    "resnet-sr": dict(model="resnet-sr", steps=4000, batch_size=32, lr=1e-3, alpha_schedule=[(0, 1.0)],
+                      eval_every=500, eval_limit=2000, checkpoint_every=1000),
     # cvae-sr: alpha weighs the CVAE term against the temperature-0 SR term (hybrid objective).
-    "cvae-sr": dict(model="cvae-sr", steps=3000, batch_size=32, lr=1e-3, alpha_schedule=[(0, 0.5)],
-                    eval_every=250, eval_limit=2000, checkpoint_every=1000),
+    "cvae-sr": dict(model="cvae-sr", steps=4000, batch_size=32, lr=1e-3, alpha_schedule=[(0, 0.5)],
+                    eval_every=500, eval_limit=2000, checkpoint_every=1000),
 }
 
 PRESET_HELP = {

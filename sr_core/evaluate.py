@@ -124,6 +124,19 @@ def per_image_metrics(model: SRModel | None, split: Split, *, degradation: str =
     return {name: {k: torch.cat(v) for k, v in d.items() if v} for name, d in acc.items()}
 
 
+def json_safe(value: Any) -> Any:
+    """inf/nan -> None, recursively, so results are strict JSON (an infinite PSNR means an exact match)."""
+    import math
+
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
 def summarize_metrics(per_image: dict[str, dict[str, torch.Tensor]]) -> dict[str, dict[str, float]]:
     """Mean of each per-image metric: {method: {metric: float}}."""
     return {name: {k: float(v.mean()) for k, v in d.items()} for name, d in per_image.items()}

@@ -90,6 +90,9 @@ def prepare_run(config: TrainConfig | None = None, *, runs_dir: str | os.PathLik
         run = None
     train = load_split(cfg.dataset, train=True, data_dir=data_dir)
     test = load_split(cfg.dataset, train=False, data_dir=data_dir)
+    if cfg.batch_size > len(train):
+        raise UserError(f"batch size {cfg.batch_size} is larger than the {len(train)} training images; "
+                        f"use a batch size of at most {len(train)}")
     if run is None:
         run = create_run(cfg.to_dict(), runs_dir=runs_dir, name=name, command=command)
     trainer = Trainer(model, cfg, train, test, checkpoint_path=str(run.checkpoint_path), start_step=start_step,

@@ -192,8 +192,12 @@ def main_text(page: Any) -> str:
     return re.sub(r"[ \t\u00a0]+", " ", text)
 
 
-def wait_until(predicate, timeout: float, interval: float = 0.5, what: str = "condition"):
-    """Poll ``predicate()`` until it returns a truthy value (returned) or ``timeout`` s pass (AssertionError)."""
+def wait_until(predicate, timeout: float, interval: float = 0.5, what: str = "condition",
+               reraise: type[BaseException] | tuple[type[BaseException], ...] = ()):
+    """Poll ``predicate()`` until it returns a truthy value (returned) or ``timeout`` s pass (AssertionError).
+
+    Exceptions of the predicate are retried (the page may be re-rendering), except ``reraise`` ones,
+    which end the wait at once (e.g. an AssertionError for "the page shows a traceback")."""
     deadline = time.monotonic() + timeout
     last_exc: Exception | None = None
     while True:
@@ -201,6 +205,8 @@ def wait_until(predicate, timeout: float, interval: float = 0.5, what: str = "co
             value = predicate()
             if value:
                 return value
+        except reraise:
+            raise
         except Exception as exc:  # the page may be re-rendering; try again
             last_exc = exc
         if time.monotonic() >= deadline:

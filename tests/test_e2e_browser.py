@@ -32,7 +32,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from e2e_helpers import (CHROMIUM, ROOT, OutboundGuard, StreamlitServer, full_page_screenshot,  # noqa: E402
+from e2e_helpers import (CHROMIUM, OutboundGuard, StreamlitServer, full_page_screenshot,  # noqa: E402
                          launch_chromium, main_text, screenshot_dir, skip_or_fail, wait_idle, wait_until)
 
 TRAIN_STEPS = 600           # the tiny preset with 600 batches: long enough to see progress and press Stop
@@ -115,8 +115,14 @@ class Walk:
         self.page.wait_for_url(re.compile(rf"/{label}/?$"), timeout=30_000)
 
     def heading(self, text: str, timeout: float = 60) -> None:
-        self.page.get_by_role("heading", name=re.compile(re.escape(text))).first.wait_for(
-            state="visible", timeout=timeout * 1000)
+        """Wait for the page title; fail at once (with the traceback text) if the page shows an exception."""
+        head = self.page.get_by_role("heading", name=re.compile(re.escape(text))).first
+
+        def ready() -> bool:
+            self.no_exception()
+            return head.is_visible()
+
+        wait_until(ready, timeout, interval=0.25, what=f"the heading '{text}'", reraise=AssertionError)
 
     def no_exception(self) -> None:
         exc = self.page.get_by_test_id("stException")
@@ -225,7 +231,8 @@ def test_studio_end_to_end_in_chromium(server: StreamlitServer, record_property)
                     # has a "Stop" button of its own (it stops the script run, not the training).
                     stop = page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop",
                                                                                     exact=True)
-                    if walk.train_status()[1] == "running" and stop.is_visible():
+                    now = wait_until(walk.train_status, 30, what="the status line")
+                    if now[1] == "running" and stop.is_visible():
                         stop.click()
                     final = wait_until(lambda: (s := walk.train_status()) and s[1] in ("stopped", "finished")
                                        and s, 90, what="the status 'stopped' (or 'finished')")
@@ -242,7 +249,8 @@ def test_studio_end_to_end_in_chromium(server: StreamlitServer, record_property)
                 with walk.step("compare"):
                     walk.nav("Compare")
                     walk.heading("Compare")
-                    wait_until(lambda: walk.visible_count("stImage") >= 6, PAGE_TIMEOUT,
+                    wait_until(lambda: walk.no_exception() or walk.visible_count("stImage") >= 6, PAGE_TIMEOUT,
+                               reraise=AssertionError,
                                what="at least 6 images in the Compare grid")
                     # The set-level table comes after the sample grid (it scores 2,000 test images).
                     table = page.get_by_test_id("stTable").first
@@ -257,7 +265,8 @@ def test_studio_end_to_end_in_chromium(server: StreamlitServer, record_property)
                 with walk.step("spectra"):
                     walk.nav("Spectra")
                     walk.heading("Spectra")
-                    wait_until(lambda: walk.visible_count("stPlotlyChart") >= 2, PAGE_TIMEOUT,
+                    wait_until(lambda: walk.no_exception() or walk.visible_count("stPlotlyChart") >= 2,
+                               PAGE_TIMEOUT, reraise=AssertionError,
                                what="at least 2 Plotly charts on Spectra")
                     wait_idle(page, timeout=PAGE_TIMEOUT)
                     walk.no_exception()

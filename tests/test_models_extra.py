@@ -119,7 +119,7 @@ def test_resnet_losses_and_training_lowers_loss() -> None:
             opt.zero_grad()
             total.backward()
             opt.step()
-        assert float(total) < first, kind
+        assert float(total.detach()) < first, kind
 
 
 # ---------------------------------------------------------------- projection

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import streamlit as st
+import torch
 
 from sr_core.checkpoint import model_from_checkpoint
 from sr_core.data import RAW_FILES, DATASETS, check_dataset, load_split, missing_message, resolve_data_dir
@@ -40,17 +41,15 @@ _CSS = """<style>
 
 
 def page_setup(title: str, icon: str) -> None:
-    """Page config (wide layout, emoji icon: nothing fetched from the internet) and shared CSS."""
+    """Page config (wide layout, emoji favicon), sidebar links, pixel-exact CSS and torch threads."""
     st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon=icon, layout="wide")
     st.html(_CSS)
     with st.sidebar:
         st.markdown(f"**{APP_NAME}**")
         for key, label, nav_icon in NAV:
             st.page_link(PAGES[key], label=label, icon=nav_icon)
-    import torch
-
     threads = default_torch_threads()
-    if torch.get_num_threads() != threads:  # process-wide; the training job uses the same count
+    if torch.get_num_threads() != threads:  # this script thread and those started later (see ui.jobs)
         torch.set_num_threads(threads)
 
 
@@ -143,7 +142,7 @@ def pick_checkpoint(key: str) -> Path:
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading checkpoint…")
-def _load_model(path: str, mtime: float, size: int) -> tuple[Any, dict[str, Any]]:
+def load_model_cached(path: str, mtime: float, size: int) -> tuple[Any, dict[str, Any]]:
     model, ckpt = model_from_checkpoint(path)
     info = {k: ckpt.get(k) for k in ("model_name", "model_config", "train_config", "step", "extra")}
     return model, info
@@ -163,7 +162,7 @@ def load_model_or_stop(path: Path) -> tuple[Any, dict[str, Any], tuple[str, floa
         st.error(f"checkpoint {path} does not exist; pick a run or type the path of a .pt file")
         st.stop()
     try:
-        model, info = _load_model(*key)
+        model, info = load_model_cached(*key)
     except UserError as exc:
         st.error(str(exc))
         st.stop()
