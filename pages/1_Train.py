@@ -151,7 +151,7 @@ def status_panel(live: bool) -> None:
     st.progress(min(step / total, 1.0) if total else 0.0,
                 text=f"Step {step} / {total} · {rate} · {eta} left · elapsed {fmt_duration(snap.get('elapsed_s'))}")
     if running:
-        if st.button("Stop", key="train_stop", help="Stops before the next batch and saves a checkpoint."):
+        if st.button("Stop training", key="train_stop", help="Stops before the next batch and saves a checkpoint."):
             registry.stop()
             st.info("Stopping… the trainer saves a checkpoint and ends within one batch.")
     elif status == "finished":

@@ -100,7 +100,8 @@ def main() -> None:
     c1, c2, c3 = st.columns([2, 2, 3])
     mode = c1.radio("Choose test images", SELECTION_MODES, key="cmp_mode", persist_state=P)
     count = int(c2.number_input("How many", min_value=1, max_value=24, value=6, key="cmp_count",
-                                persist_state=P))
+                                persist_state=P, disabled=(mode == "By index"),
+                                help="Not used with 'By index': the typed indices decide."))
     with c3:
         indices_text, class_index, seed = "0", 0, 0
         if mode == "By index":
