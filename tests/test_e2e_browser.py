@@ -229,8 +229,8 @@ def test_studio_end_to_end_in_chromium(server: StreamlitServer, record_property)
                 with walk.step("train-stop"):
                     # Scoped to the page body: while a rerun is in progress the header's status widget
                     # has a "Stop" button of its own (it stops the script run, not the training).
-                    stop = page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop",
-                                                                                    exact=True)
+                    stop = page.get_by_test_id("stMainBlockContainer").get_by_role(
+                        "button", name=re.compile(r"^\s*Stop( training)?\s*$"))
                     now = wait_until(walk.train_status, 30, what="the status line")
                     if now[1] == "running" and stop.is_visible():
                         stop.click()
