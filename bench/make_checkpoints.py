@@ -41,8 +41,6 @@ QUICK_LIMIT = 2000
 
 def shipped_checkpoint(run_ckpt: dict[str, Any], fp16: bool, run_name: str) -> dict[str, Any]:
     """The run's checkpoint without optimizer state, weights optionally stored as float16."""
-    import torch
-
     ck = dict(run_ckpt)
     ck["optimizer_state"] = None
     if fp16:
@@ -149,7 +147,7 @@ optimizer state), `config.json`, `metrics.csv`, `eval.json` (full test set), `ev
 
 Reproduce all of them (one training at a time, CPU):
 
-    SR_DATA_DIR=../shared/data python bench/make_checkpoints.py --threads 2
+    SR_DATA_DIR=../shared/data python bench/make_checkpoints.py --threads 1
 
 or one run through the CLI, e.g. `python -m sr_core train --preset resnet-sr --runs-dir runs --name ship-resnet-sr`
 and then `python bench/make_checkpoints.py --models resnet-sr --reuse` to copy and evaluate it.
@@ -163,9 +161,9 @@ def write_readme(rows: list[dict[str, Any]]) -> None:
     lines = [README_HEAD]
     for r in rows:
         ev = json.loads((OUT / r["model"] / "eval.json").read_text())
-        ck_dtype = json.loads(json.dumps(r.get("weights", "")))
+        ck_dtype = r.get("weights", "")
         lines.append(f"| `{r['model']}` | `{r['preset']}` | `python -m sr_core train --preset {r['preset']}` | "
-                     f"{r['steps']} x {r['batch_size']} | {r['train_s']:.0f} s ({r['torch_threads']} threads) | "
+                     f"{r['steps']} x {r['batch_size']} | {r['train_s']:.0f} s ({r['torch_threads']} thread{'s' if r['torch_threads'] != 1 else ''}) | "
                      f"{r['train_img_s']:.0f} | {ck_dtype} | {r['bytes'] / 1e6:.2f} MB | "
                      f"{ev['model']['psnr']:.2f} | {ev['model']['ssim']:.3f} |\n")
     total = sum((OUT / m / "checkpoint.pt").stat().st_size for m in SHIP if (OUT / m / "checkpoint.pt").is_file())

@@ -9,7 +9,8 @@ Optional extras (keyword arguments with defaults, so older callers get the same 
 - stochastic models: ``diversity`` (mean per-pixel std over ``samples`` SR samples of one LR image)
   and ``best_of_8_psnr`` (per image the best PSNR of those samples), inside the ``model`` entry;
 - ``projection=True``: a ``model+projection`` entry, the SR image back-projected onto the LR input
-  (:func:`sr_core.projection.project`, bounded to [0, 1]);
+  (:func:`sr_core.projection.project`, bounded to [0, 1]); ``box`` degradation only (it is the exact
+  back-projection of 2x2 averaging), other degradations get no such entry;
 - class-conditioned models (with ``classify``): the ``model`` entry uses the dataset's labels (oracle);
   a ``model+predicted_labels`` entry uses the model's own LR classifier, with its ``accuracy``;
 - ``hf_share=True``: each entry gains ``hf_share`` (:func:`sr_core.spectra.hf_energy_share`), and an
@@ -65,7 +66,7 @@ def predict(model: SRModel | None, hr: torch.Tensor, degradation: str = "box", l
             sgen = torch.Generator(device=hr.device).manual_seed(seed + 1_000_003)
             out["samples"] = torch.stack([model.super_resolve(lr, labels=labels, generator=sgen, **kw).clamp(0, 1)
                                           for _ in range(samples)])
-        if projection:
+        if projection and degradation == "box":  # the exact back-projection of 2x2 averaging only
             out["sr_projected"] = project(out["sr"], lr, clamp=True)
         if predicted_labels and hasattr(model, "classify"):
             out["pred_labels"] = model.classify(lr)

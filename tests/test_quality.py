@@ -1,11 +1,12 @@
 """Shipped checkpoints (assets/checkpoints/<model>/): complete, small, loadable, and as good as recorded.
 
-The real-data test uses the ``data_dir`` fixture: it skips on a laptop without Fashion-MNIST and
-FAILS under CI (``CI`` set), so a missing data folder cannot turn CI green.
+The real-data tests need Fashion-MNIST under ``SR_DATA_DIR``: they skip on a laptop without it and
+FAIL when ``CI`` is set (e.g. ``CI=true``), so a missing data folder cannot turn CI green.
 """
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,34 @@ SHIPPED = ("cnn-vae-paper", "cnn-vae", "cnn-vae-class", "resnet-sr", "cvae-sr")
 FILES = ("checkpoint.pt", "config.json", "metrics.csv", "eval.json", "eval_2000.json")
 MAX_TOTAL_BYTES = 10 * 1024 * 1024
 TOLERANCE_DB = 0.1
+
+
+def require_data(root: Path | None = None) -> Path:
+    """The Fashion-MNIST root; pytest.fail under CI when it is missing, pytest.skip elsewhere."""
+    from sr_core.data import check_dataset, resolve_data_dir
+
+    root = (Path(root) if root is not None else resolve_data_dir(None)).resolve()
+    missing = check_dataset("fashion-mnist", root)
+    if missing:
+        msg = f"Fashion-MNIST not found under {root} (missing {', '.join(missing)}); set SR_DATA_DIR"
+        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return root
+
+
+@pytest.fixture(scope="module")
+def quality_data() -> Path:
+    return require_data()
+
+
+def test_missing_data_fails_under_ci(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="Fashion-MNIST not found"):
+        require_data(tmp_path / "nothing-here")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        require_data(tmp_path / "nothing-here")
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -51,13 +80,13 @@ def test_readme_names_every_model() -> None:
 
 
 @pytest.mark.parametrize("name", SHIPPED)
-def test_reaches_recorded_psnr(name: str, data_dir: Path) -> None:
+def test_reaches_recorded_psnr(name: str, quality_data: Path) -> None:
     """Same protocol and seed as eval_2000.json (first 2,000 test images): within 0.1 dB."""
     from sr_core.data import load_split
     from sr_core.evaluate import evaluate
 
     recorded = json.loads((CKPT_ROOT / name / "eval_2000.json").read_text())
-    split = load_split("fashion-mnist", train=False, data_dir=data_dir)
+    split = load_split("fashion-mnist", train=False, data_dir=quality_data, download=False)
     model, _ = model_from_checkpoint(CKPT_ROOT / name / "checkpoint.pt")
     torch.manual_seed(0)
     got = evaluate(model, split, limit=recorded["n_images"], samples=0, predicted_labels=False)

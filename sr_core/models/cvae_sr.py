@@ -10,11 +10,12 @@ Generative Models", NeurIPS 2015 — the CVAE and its *hybrid* objective, their 
     L = alpha * [ rec(g(LR, z_q), HR) + beta * KL(q(z|HR,LR) || p(z|LR)) ]     CVAE / ELBO term
       + (1 - alpha) * rec(g(LR, mean of p(z|LR)), HR)                          deterministic SR term
 
-``rec`` is L1 (a Laplace likelihood) or MSE per pixel, the KL is in nats per HR pixel. The second
-term trains exactly what ``super_resolve`` does at temperature 0 (Sohn et al. use prior samples
-there; the prior mean keeps the sampling spread for the temperature to control). ``alpha`` comes
-from the training config's alpha schedule, ``beta`` from ``kl_weight`` when it is > 0, else from
-this model's ``beta`` setting.
+``rec`` is the pixel loss (default ``psnr``: per-image log-MSE, as resnet-sr; or L1, MSE), the KL
+is in nats per HR pixel. The second term trains exactly what ``super_resolve`` does at temperature 0
+(Sohn et al. use prior samples there; the prior mean keeps the sampling spread for the temperature
+to control). ``alpha`` comes from the training config's alpha schedule, ``beta`` from ``kl_weight``
+when it is > 0, else from this model's ``beta`` setting. In training each image goes through one
+of the two decoder paths (even/odd batch positions), an unbiased estimate at half the decoder cost.
 
 At SR time z = mu_p + T * sigma_p * noise: T (``temperature``) scales the prior's spread;
 T = 0 gives one deterministic image, T = 1 samples the learned prior. The default is 0.5, the usual
