@@ -104,6 +104,7 @@ def train(model_name: str, runs_dir: Path, data_dir: str | None, reuse: bool, lo
 
 def ship(model_name: str, run_path: Path, timing: dict[str, Any], test: Any, fp16: str, log) -> dict[str, Any]:
     from sr_core.checkpoint import load_checkpoint
+    from sr_core.evaluate import json_safe
 
     dest = OUT / model_name
     dest.mkdir(parents=True, exist_ok=True)
@@ -128,8 +129,8 @@ def ship(model_name: str, run_path: Path, timing: dict[str, Any], test: Any, fp1
     quick = evaluate_file(dest / "checkpoint.pt", test, QUICK_LIMIT, full=False)
     full = evaluate_file(dest / "checkpoint.pt", test, 0, full=True)
     full["fp32_first_2000_psnr"] = ref
-    (dest / "eval_2000.json").write_text(json.dumps(quick, indent=2))
-    (dest / "eval.json").write_text(json.dumps(full, indent=2))
+    (dest / "eval_2000.json").write_text(json.dumps(json_safe(quick), indent=2))
+    (dest / "eval.json").write_text(json.dumps(json_safe(full), indent=2))
     log(f"[ship] {model_name}: {size / 1e6:.2f} MB, test PSNR {full['model']['psnr']:.2f} dB, "
         f"SSIM {full['model']['ssim']:.3f}")
     return {"model": model_name, "bytes": size, "psnr": full["model"]["psnr"], "ssim": full["model"]["ssim"],

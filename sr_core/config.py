@@ -131,7 +131,7 @@ PRESET_HELP = {
     "paper-fixed": "cnn-vae with the paper's 3,000-batch schedule at lr 1e-3",
     "tiny": "60 small batches: a smoke test in seconds",
     "cnn-vae-class": "cnn-vae with a class-conditioned decoder and an LR classifier, the quick schedule",
-    "resnet-sr": "residual CNN + sub-pixel upsampling (deterministic, L1): the strong bar, ~3-4 min on CPU",
+    "resnet-sr": "residual CNN + sub-pixel upsampling (deterministic, per-image log-MSE loss): the strong bar, ~3-4 min on CPU",
     "cvae-sr": "conditional VAE with a learned prior p(z|LR): many plausible HR images, ~3-4 min on CPU",
 }
 
