@@ -21,8 +21,7 @@ from ui.analysis import (SELECTION_MODES, eval_result, metrics_table, sample_gri
                          stochastic_samples)
 from ui.figures import psnr_histogram_figure
 from ui.images import heat_png, png_bytes
-from ui.widgets import (data_dir, load_model_cached, load_model_or_stop, load_test_split, model_caption, page_setup,
-                        pick_checkpoint, require_dataset, show_png)
+from ui.widgets import data_dir, load_model_cached, model_page_header, show_png
 
 P = "session"
 HR_SCALE, LR_SCALE = 4, 8  # both show as 112 px
@@ -72,15 +71,7 @@ def draw_grid(res: dict, has_recon: bool) -> None:
 
 
 def main() -> None:
-    page_setup("Compare", "🖼️")
-    st.title("Compare")
-    path = pick_checkpoint("cmp")
-    model, info, ckey = load_model_or_stop(path)
-    st.caption(model_caption(info))
-    tc = info.get("train_config") or {}
-    dataset, degradation = tc.get("dataset", "fashion-mnist"), tc.get("degradation", "box")
-    require_dataset(dataset)
-    split = load_test_split(dataset)
+    path, model, info, ckey, dataset, degradation, split = model_page_header("Compare", "🖼️", "cmp")
 
     st.subheader("Set-level metrics")
     st.session_state.setdefault("cmp_limit", 2000)

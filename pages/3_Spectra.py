@@ -14,8 +14,7 @@ from sr_core.data import load_split
 from sr_core.spectra import LR_NYQUIST
 from ui.analysis import hf_share_table, spectra_outputs, spectra_summary
 from ui.figures import radial_profile_figure, spectrum_panels_figure
-from ui.widgets import (data_dir, load_model_cached, load_model_or_stop, load_test_split, model_caption, page_setup,
-                        pick_checkpoint, require_dataset)
+from ui.widgets import data_dir, load_model_cached, model_page_header
 
 P = "session"
 
@@ -49,15 +48,7 @@ def draw(summary: dict[str, Any], key: str, what: str) -> None:
 
 
 def main() -> None:
-    page_setup("Spectra", "📈")
-    st.title("Spectra")
-    path = pick_checkpoint("spec")
-    model, info, ckey = load_model_or_stop(path)
-    st.caption(model_caption(info))
-    tc = info.get("train_config") or {}
-    dataset, degradation = tc.get("dataset", "fashion-mnist"), tc.get("degradation", "box")
-    require_dataset(dataset)
-    split = load_test_split(dataset)
+    path, model, info, ckey, dataset, degradation, split = model_page_header("Spectra", "📈", "spec")
 
     c1, c2 = st.columns(2)
     st.session_state.setdefault("spec_index", 0)

@@ -174,3 +174,21 @@ def model_caption(info: dict[str, Any]) -> str:
     return (f"`{info.get('model_name')}` · step {info.get('step')} of {tc.get('steps', '?')} · "
             f"dataset {tc.get('dataset', 'fashion-mnist')} · degradation {tc.get('degradation', 'box')} · "
             f"preset {tc.get('preset') or '–'}")
+
+
+def model_page_header(title: str, icon: str, key: str) -> tuple[Path, Any, dict[str, Any], tuple[str, float, int],
+                                                              str, str, Any]:
+    """The common top of Compare and Spectra: title, checkpoint picker, model, dataset check.
+
+    Returns (checkpoint path, model, checkpoint info, cache key, dataset, degradation, test split); stops the page with a
+    message when the checkpoint or the dataset is unusable.
+    """
+    page_setup(title, icon)
+    st.title(title)
+    path = pick_checkpoint(key)
+    model, info, ckey = load_model_or_stop(path)
+    st.caption(model_caption(info))
+    tc = info.get("train_config") or {}
+    dataset, degradation = tc.get("dataset", "fashion-mnist"), tc.get("degradation", "box")
+    require_dataset(dataset)
+    return path, model, info, ckey, dataset, degradation, load_test_split(dataset)
