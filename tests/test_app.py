@@ -374,9 +374,18 @@ def test_compare_and_spectra_without_dataset_show_instructions(runs, no_data, pa
     assert not at.get("image") and not at.get("plotly_chart")
 
 
-def test_compare_and_spectra_without_runs_point_to_train(empty_runs):
+def test_compare_and_spectra_without_runs_open_a_shipped_checkpoint(empty_runs):
     for p in (COMPARE, SPECTRA):
         at = page(p)
+        assert not at.exception
+        assert at.radio(key=f"{'cmp' if p == COMPARE else 'spec'}_source").value == "Shipped checkpoint"
+        assert at.selectbox(key=f"{'cmp' if p == COMPARE else 'spec'}_shipped").value == "cnn-vae"
+
+
+def test_compare_and_spectra_trained_run_source_without_runs_points_to_train(empty_runs):
+    for p, k in ((COMPARE, "cmp"), (SPECTRA, "spec")):
+        at = page(p)
+        at.radio(key=f"{k}_source").set_value("Trained run").run()
         assert not at.exception and any("No trained run" in i for i in texts(at, "info"))
 
 

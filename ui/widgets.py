@@ -106,16 +106,38 @@ def _run_label(row: dict[str, Any]) -> str:
     return f"{row['name']}  ·  {row.get('model', '?')}  ·  step {row.get('step', 0)}/{row.get('total_steps') or '?'}"
 
 
-def pick_checkpoint(key: str) -> Path:
-    """Widgets to choose a trained run or a checkpoint file; stops the page when there is none.
+SHIPPED_DIR = Path(__file__).resolve().parents[1] / "assets" / "checkpoints"
 
-    The chosen run is remembered across pages in ``st.session_state["selected_run"]``.
+
+def shipped_checkpoints() -> dict[str, Path]:
+    """Read-only checkpoints shipped with the project: {model name: checkpoint path}."""
+    if not SHIPPED_DIR.is_dir():
+        return {}
+    return {d.name: d / "checkpoint.pt" for d in sorted(SHIPPED_DIR.iterdir()) if (d / "checkpoint.pt").is_file()}
+
+
+def pick_checkpoint(key: str) -> Path:
+    """Widgets to choose a trained run, a shipped checkpoint or a checkpoint file; stops the page when there is none.
+
+    With no trained run yet the page opens on a shipped checkpoint, so a newcomer sees results before
+    training. The chosen run is remembered across pages in ``st.session_state["selected_run"]``.
     """
     runs = list_runs()  # never cached: a run that just finished must show up at once
     usable = {r["name"]: r for r in runs if not r["error"] and r.get("has_checkpoint")}
     broken = [r for r in runs if r["error"]]
-    source = st.radio("Model source", ["Trained run", "Checkpoint file"], horizontal=True, key=f"{key}_source")
-    if source == "Trained run":
+    shipped = shipped_checkpoints()
+    sources = ["Trained run", "Shipped checkpoint", "Checkpoint file"]
+    default = 1 if (shipped and not usable) else 0
+    source = st.radio("Model source", sources, index=default, horizontal=True, key=f"{key}_source")
+    if source == "Shipped checkpoint":
+        if not shipped:
+            st.info(f"No shipped checkpoints in `{SHIPPED_DIR}`.")
+            st.stop()
+        names = list(shipped)
+        name = st.selectbox("Shipped checkpoint (read-only, trained by bench/make_checkpoints.py)", names,
+                            index=names.index("cnn-vae") if "cnn-vae" in names else 0, key=f"{key}_shipped")
+        path = shipped[name]
+    elif source == "Trained run":
         if not usable:
             st.info(f"No trained run with a checkpoint in `{runs_root().resolve()}` yet.")
             st.page_link(PAGES["train"], label="Train a model first", icon=":material/model_training:")
