@@ -90,19 +90,19 @@ def main() -> None:
         st.markdown(f"**Trained runs:** none yet in `{runs_root().resolve()}`.")
 
     st.subheader("Where to start")
-    c1, c2, c3, c4 = st.columns(4)
-    with c1:
-        st.page_link(PAGES["train"], label="Train a model", icon=":material/model_training:")
-        st.caption("Pick a preset (tiny: seconds; quick: about a minute), watch the losses and the SR strip live.")
-    with c2:
-        st.page_link(PAGES["compare"], label="Compare SR with baselines", icon=":material/compare:")
-        st.caption("HR | LR | reconstruction | SR | bicubic | error, with PSNR/SSIM per image and per set.")
-    with c3:
-        st.page_link(PAGES["spectra"], label="Look at spectra", icon=":material/show_chart:")
-        st.caption("Which frequencies above the LR Nyquist limit does the decoder invent?")
-    with c4:
-        st.page_link(PAGES["runs"], label="Manage runs", icon=":material/folder_open:")
-        st.caption("Loss curves side by side, downloads, deletion.")
+    starts = (
+        ("train", "Train a model", ":material/model_training:",
+         "Pick a preset (tiny: seconds; quick: about a minute), watch the losses and the SR strip live."),
+        ("compare", "Compare SR with baselines", ":material/compare:",
+         "HR | LR | reconstruction | SR | bicubic | error, with PSNR/SSIM per image and per set."),
+        ("spectra", "Look at spectra", ":material/show_chart:",
+         "Which frequencies above the LR Nyquist limit does the decoder invent?"),
+        ("runs", "Manage runs", ":material/folder_open:", "Loss curves side by side, downloads, deletion."),
+    )
+    for col, (page, label, icon, caption) in zip(st.columns(len(starts)), starts):
+        with col:
+            st.page_link(PAGES[page], label=label, icon=icon)
+            st.caption(caption)
 
 
 main()

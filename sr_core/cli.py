@@ -110,14 +110,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         bar = tqdm(total=cfg.steps, initial=trainer.step, unit="batch", desc=f"{cfg.model} {run.name}",
                    dynamic_ncols=True, file=sys.stderr)
 
+        last = {"loss": "-"}  # the latest train loss, kept here rather than copied out of a snapshot
+
         def on_step(t: Any, row: dict[str, Any]) -> None:
             bar.update(1)
+            last["loss"] = f"{row['total']:.4f}"
             if row["step"] % 10 == 0:
-                bar.set_postfix(loss=f"{row['total']:.4f}", alpha=row["alpha"], img_s=f"{row['img_s']:.0f}")
+                bar.set_postfix(loss=last["loss"], alpha=row["alpha"], img_s=f"{row['img_s']:.0f}")
 
         def on_eval(t: Any, row: dict[str, Any]) -> None:
-            bar.set_postfix(loss=f"{t.snapshot()['train'][-1]['total']:.4f}" if t.snapshot()["train"] else "-",
-                            test=f"{row['total']:.4f}")
+            bar.set_postfix(loss=last["loss"], test=f"{row['total']:.4f}")
 
         trainer.add_callback("on_step", on_step)
         trainer.add_callback("on_eval", on_eval)

@@ -89,6 +89,11 @@ def missing_message(name: str, data_dir: str | os.PathLike | None = None) -> str
             f"{folder}/raw/")
 
 
+def to_float(images: torch.Tensor) -> torch.Tensor:
+    """uint8 images (B, 28, 28) in 0..255 -> float32 (B, 1, 28, 28) in [0, 1], on the same device."""
+    return images.unsqueeze(1).float().div_(255.0)
+
+
 @dataclass
 class Split:
     """One split held in memory. ``images``: (N, 28, 28) uint8; ``labels``: (N,) int64."""
@@ -108,7 +113,7 @@ class Split:
         if x.dim() == 2:
             x = x.unsqueeze(0)
         # uint8 -> float on the target device: transfer 4x fewer bytes than float32.
-        return x.to(device, non_blocking=True).unsqueeze(1).float().div_(255.0)
+        return to_float(x.to(device, non_blocking=True))
 
 
 _CACHE: dict[tuple[str, str, bool], Split] = {}
@@ -159,11 +164,13 @@ def batch_indices(n: int, batch_size: int, step: int, seed: int) -> torch.Tensor
     A pure function of (n, batch_size, step, seed), so a resumed run sees exactly the batches an
     uninterrupted run would have seen.
     """
-    per_epoch = max(1, n // batch_size)
-    epoch, pos = divmod(step, per_epoch)
-    g = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
-    perm = torch.randperm(n, generator=g)
-    return perm[pos * batch_size:(pos + 1) * batch_size]
+    epoch, pos = divmod(step, max(1, n // batch_size))
+    return epoch_permutation(n, seed, epoch)[pos * batch_size:(pos + 1) * batch_size]
+
+
+def epoch_permutation(n: int, seed: int, epoch: int) -> torch.Tensor:
+    """The seeded order of the ``n`` training images in ``epoch``: (n,) int64 on the CPU."""
+    return torch.randperm(n, generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
 
 
 class BatchStream:
@@ -189,10 +196,9 @@ class BatchStream:
         n = len(self.split)
         per_epoch = max(1, n // self.batch_size)
         epoch, pos = divmod(step, per_epoch)
-        if epoch != self._epoch:  # one permutation per epoch, same as batch_indices()
-            g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-            self._perm = torch.randperm(n, generator=g).to(self.device)
+        if epoch != self._epoch:  # one permutation per epoch, the same as batch_indices()
+            self._perm = epoch_permutation(n, self.seed, epoch).to(self.device)
             self._epoch = epoch
         idx = self._perm[pos * self.batch_size:(pos + 1) * self.batch_size]
-        hr = self._images[idx].unsqueeze(1).float().div_(255.0)  # (B, 1, 28, 28)
+        hr = to_float(self._images[idx])  # (B, 1, 28, 28)
         return hr, self.degrade(hr), self._labels[idx]

@@ -20,7 +20,7 @@ import torch
 
 from .checkpoint import save_checkpoint
 from .config import TrainConfig
-from .data import BatchStream, Split, get_degradation
+from .data import BatchStream, Split, get_degradation, to_float
 from .losses import alpha_at
 from .models import SRModel
 
@@ -127,7 +127,7 @@ class Trainer:
         sums: dict[str, float] = defaultdict(float)
         n = self._test_images.shape[0]
         for i in range(0, n, EVAL_BATCH):
-            hr = self._test_images[i:i + EVAL_BATCH].unsqueeze(1).float().div_(255.0)  # (b, 1, 28, 28)
+            hr = to_float(self._test_images[i:i + EVAL_BATCH])  # (b, 1, 28, 28)
             lr = self.degrade(hr)
             labels = self._test_labels[i:i + EVAL_BATCH]
             out = self.model(hr, lr=lr, labels=labels, generator=gen)
