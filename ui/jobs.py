@@ -96,9 +96,11 @@ class JobRegistry:
         if job is None:
             return None
         snap = job.snapshot()
-        snap["running"] = job.running
         if snap["error"] and snap["status"] not in ("failed",):
             snap["status"] = "failed"
+        # The trainer reports its final status a moment before its thread ends (it still flushes files):
+        # a final status means the run is over, so no page shows "finished" next to a Stop button.
+        snap["running"] = job.running and snap["status"] not in ("finished", "stopped", "nan", "failed")
         return snap
 
     def is_training(self, run_name: str) -> bool:
