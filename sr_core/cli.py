@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--steps", type=_positive_int, help="number of batches")
     t.add_argument("--batch-size", type=_positive_int)
     t.add_argument("--lr", type=_positive_float, help="Adam learning rate")
+    t.add_argument("--lr-schedule", choices=("constant", "cosine"),
+                   help="learning-rate schedule: constant, or cosine decay to 0 at the last batch")
     t.add_argument("--alpha", help="alpha schedule as step:alpha pairs, e.g. 0:0.75,2500:0.25")
     t.add_argument("--kl-weight", type=float, help="weight of the KL term (eq. 7); 0 = the paper's loss")
     t.add_argument("--eval-every", type=_positive_int, help="test loss every N batches")
@@ -98,7 +100,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         alpha = parse_alpha_schedule(args.alpha) if args.alpha else None
         cfg = preset_config(args.preset, model=args.model, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
-                            alpha_schedule=alpha, kl_weight=args.kl_weight, eval_every=args.eval_every,
+                            lr_schedule=args.lr_schedule, alpha_schedule=alpha, kl_weight=args.kl_weight, eval_every=args.eval_every,
                             eval_limit=args.eval_limit, seed=args.seed, device=args.device, dataset=args.dataset)
         trainer, run = prepare_run(cfg, runs_dir=args.runs_dir, name=args.name, data_dir=args.data_dir,
                                    command=sys.argv)

@@ -19,7 +19,7 @@ from typing import Any, Callable
 import torch
 
 from .checkpoint import save_checkpoint
-from .config import TrainConfig
+from .config import TrainConfig, lr_at
 from .data import BatchStream, Split, get_degradation, to_float
 from .losses import alpha_at
 from .models import SRModel
@@ -196,6 +196,8 @@ class Trainer:
                     self._update(message=f"loss became {row['total']} at step {step}; stopped and kept the "
                                          f"last good checkpoint — lower the learning rate and resume or retrain")
                     break
+                for group in self.optimizer.param_groups:
+                    group["lr"] = lr_at(step, cfg)
                 self.optimizer.zero_grad(set_to_none=True)
                 terms["total"].backward()
                 self.optimizer.step()

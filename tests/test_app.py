@@ -278,7 +278,7 @@ def test_compare_shows_table_grid_and_modes(runs):
     at = page(COMPARE, cmp_limit=300)
     assert not at.exception, at.exception
     table = at.table[0].value
-    assert list(table["Method"]) == ["VAE decoder-only SR (from LR)", "VAE full reconstruction (sees HR)",
+    assert list(table["Method"]) == ["tiny-run: SR from LR", "tiny-run: full reconstruction (sees HR)",
                                      "nearest", "bilinear", "bicubic"]
     assert list(table.columns) == ["Method", "PSNR (dB)", "SSIM", "LR-PSNR (dB)"]
     assert table["LR-PSNR (dB)"].iloc[2] == "∞"  # nearest upsampling box-averages back to the LR exactly
@@ -287,8 +287,8 @@ def test_compare_shows_table_grid_and_modes(runs):
     imgs = at.get("image")
     assert len(imgs) == 4 * 6  # default indices 0-3, six columns
     captions = [c for c in texts(at, "markdown")]
-    for col in ("**HR (truth)**", "**LR input**", "**Full-VAE reconstruction**", "**Decoder-only SR**",
-                "**Bicubic**", "**|SR − HR|**"):
+    for col in ("**HR (truth)**", "**LR input**", "**Full-VAE reconstruction**", "**SR · tiny-run**",
+                "**Bicubic**", "**|SR − HR| · tiny-run**"):
         assert col in captions
     assert sum("PSNR" in img.proto.imgs[0].caption for img in imgs) == 4 * 3
     for mode, widget, value in (("By class", "cmp_class", 9), ("Random", "cmp_seed", 3),
@@ -382,6 +382,37 @@ def test_compare_and_spectra_without_runs_open_a_shipped_checkpoint(empty_runs):
         assert at.selectbox(key=f"{'cmp' if p == COMPARE else 'spec'}_shipped").value == "cnn-vae"
 
 
+def test_compare_several_shipped_models_projection_and_temperature(empty_runs):
+    """A newcomer's Compare: the shipped cnn-vae beside the shipped resnet-sr; add cvae-sr, project, cool."""
+    require_data()
+    at = page(COMPARE, cmp_limit=100, cmp_indices="0, 1")
+    assert not at.exception and not texts(at, "error"), (at.exception, texts(at, "error"))
+    assert at.multiselect(key="cmp_more").value == ["shipped · resnet-sr"]
+    methods = list(at.table[0].value["Method"])
+    assert methods[:3] == ["shipped · cnn-vae: SR from LR", "shipped · cnn-vae: full reconstruction (sees HR)",
+                           "shipped · resnet-sr: SR from LR"]
+    psnr = at.table[0].value.set_index("Method")["PSNR (dB)"].astype(float)
+    assert psnr["shipped · resnet-sr: SR from LR"] > psnr["bicubic"] > psnr["shipped · cnn-vae: SR from LR"] - 1
+    headers = [m for m in texts(at, "markdown") if m.startswith("**SR")]
+    assert headers == ["**SR · shipped · cnn-vae**", "**SR · shipped · resnet-sr**"]
+    assert not at.get("slider") or "cmp_temperature" not in [w.key for w in at.slider]
+    at.multiselect(key="cmp_more").select("shipped · cvae-sr").run()
+    at.toggle(key="cmp_projection").set_value(True).run()
+    assert not at.exception and not texts(at, "error")
+    table = at.table[0].value.set_index("Method")
+    assert "shipped · cvae-sr: SR + LR projection" in table.index
+    assert float(table.loc["shipped · cnn-vae: SR + LR projection", "LR-PSNR (dB)"]) > 45
+    assert float(table.loc["shipped · cvae-sr: SR from LR", "Diversity (mean std)"]) > 0
+    assert at.slider(key="cmp_temperature").value == 0.5  # cvae-sr's own default
+    captions = [img.proto.imgs[0].caption for img in at.get("image")]
+    assert sum(c.startswith("sample ") for c in captions) == 6  # diversity view of cvae-sr
+    before = float(table.loc["shipped · cvae-sr: SR from LR", "Diversity (mean std)"])
+    at.slider(key="cmp_temperature").set_value(0.0).run()
+    table = at.table[0].value.set_index("Method")
+    assert float(table.loc["shipped · cvae-sr: SR from LR", "Diversity (mean std)"]) == 0 < before
+    assert any("per-pixel std (max 0.000)" in (img.proto.imgs[0].caption or "") for img in at.get("image"))
+
+
 def test_compare_and_spectra_trained_run_source_without_runs_points_to_train(empty_runs):
     for p, k in ((COMPARE, "cmp"), (SPECTRA, "spec")):
         at = page(p)
@@ -401,7 +432,8 @@ def test_compare_and_spectra_work_for_every_registered_model(model_name, tmp_pat
     assert job.join(120) and job.status == "finished", job.snapshot()["error"]
     at = page(COMPARE, cmp_limit=100, cmp_indices="0")
     assert not at.exception and not texts(at, "error"), (at.exception, texts(at, "error"))
-    assert len(at.table[0].value) == (5 if model_class(model_name).has_reconstruction else 4)
+    cls = model_class(model_name)
+    assert len(at.table[0].value) == 4 + cls.has_reconstruction + hasattr(cls, "classify")
     assert len(at.get("image")) == (6 if model_class(model_name).has_reconstruction else 5) + (
         7 if model_class(model_name).stochastic else 0)  # one grid row (+ 6 samples and their std)
     if model_class(model_name).stochastic:

@@ -182,54 +182,7 @@ def test_select_indices_modes():
         analysis.select_indices("Sideways", split)
 
 
-def test_metrics_table_formats_inf_and_missing():
-    per = {"model": {"psnr": np.array([20.0, 22.0]), "ssim": np.array([0.5, 0.7]), "lr_psnr": np.array([30.0, 32.0])},
-           "reconstruction": {"psnr": np.array([25.0]), "ssim": np.array([0.9])},
-           "nearest": {"psnr": np.array([18.0]), "ssim": np.array([0.6]), "lr_psnr": np.array([np.inf])}}
-    t = analysis.metrics_table(per)
-    assert [r["Method"] for r in t] == ["VAE decoder-only SR (from LR)", "VAE full reconstruction (sees HR)", "nearest"]
-    assert t[0]["PSNR (dB)"] == "21.00" and t[0]["SSIM"] == "0.6000" and t[0]["LR-PSNR (dB)"] == "31.00"
-    assert t[1]["LR-PSNR (dB)"] == "–" and t[2]["LR-PSNR (dB)"] == "∞"
-
-
 # ---------------------------------------------------------------- model outputs (untrained tiny models)
-
-class NoisySR(torch.nn.Module):
-    """A stochastic stand-in: nearest upsampling plus seeded noise."""
-
-    stochastic = True
-    has_reconstruction = False
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.w = torch.nn.Parameter(torch.ones(()))
-
-    def super_resolve(self, lr, labels=None, generator=None):
-        up = torch.nn.functional.interpolate(lr, scale_factor=2, mode="nearest")
-        return (up + 0.1 * torch.randn(up.shape, generator=generator)).clamp(0, 1)
-
-
-def test_stochastic_samples_std():
-    lr = torch.full((1, 1, 14, 14), 0.5)
-    samples, std = analysis.stochastic_samples(NoisySR(), lr, 5, seed=3)
-    assert samples.shape == (5, 28, 28) and std.shape == (28, 28) and std.mean() > 0.01
-    again, _ = analysis.stochastic_samples(NoisySR(), lr, 5, seed=3)
-    assert np.array_equal(samples, again)
-
-
-def test_sample_grid_with_registered_model():
-    from sr_core.models import build_model
-
-    torch.manual_seed(0)
-    model = build_model("cnn-vae", {}).eval()
-    res = analysis.sample_grid(model, fake_split(), [0, 7])
-    assert res["indices"] == [0, 7] and res["labels"] == ["a", "h"]
-    for k, shape in (("hr", (2, 28, 28)), ("lr", (2, 14, 14)), ("recon", (2, 28, 28)), ("sr", (2, 28, 28)),
-                     ("bicubic", (2, 28, 28)), ("error", (2, 28, 28))):
-        assert res["images"][k].shape == shape
-    assert np.allclose(res["images"]["error"], np.abs(res["images"]["sr"] - res["images"]["hr"]))
-    assert set(res["psnr"]) == {"recon", "sr", "bicubic"} and res["psnr"]["sr"].shape == (2,)
-
 
 def test_spectra_summary_single_image_matches_core():
     g = torch.Generator().manual_seed(1)

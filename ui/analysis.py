@@ -6,7 +6,6 @@ range 1, no crop, set value = plain mean).
 """
 from __future__ import annotations
 
-import math
 import re
 from typing import Any, Mapping
 
@@ -15,27 +14,20 @@ import torch
 
 from sr_core.errors import UserError
 from sr_core.evaluate import per_image_metrics, predict
-from sr_core.metrics import lr_psnr, psnr, ssim
-from sr_core.data import Split, get_degradation
+from sr_core.data import Split
 from sr_core.spectra import LR_NYQUIST, hf_energy_share, mean_radial_profile, power_spectrum
 
-#: Display names of the methods in the set-level table, in table order.
-METHOD_LABELS = {
-    "model": "VAE decoder-only SR (from LR)",
-    "reconstruction": "VAE full reconstruction (sees HR)",
-    "nearest": "nearest",
-    "bilinear": "bilinear",
-    "bicubic": "bicubic",
-}
 SELECTION_MODES = ("By index", "By class", "Random", "Worst PSNR", "Best PSNR")
 
 
 # ---------------------------------------------------------------- set-level metrics
 
-def set_metrics(model: Any, split: Split, *, degradation: str = "box", limit: int = 2000,
-                seed: int = 0) -> dict[str, dict[str, np.ndarray]]:
-    """Per-image metrics as numpy: {method: {"psnr", "ssim"[, "lr_psnr"]: (N,) float64}}."""
-    per = per_image_metrics(model, split, degradation=degradation, limit=limit, seed=seed)
+def set_metrics(model: Any, split: Split, *, degradation: str = "box", limit: int = 2000, seed: int = 0,
+                projection: bool = False, temperature: float | None = None) -> dict[str, dict[str, np.ndarray]]:
+    """Per-image metrics as numpy: {method: {"psnr", "ssim"[, "lr_psnr"]: (N,) float64}}; stochastic models'
+    ``model`` entry adds ``diversity`` and ``best_of_8_psnr``; ``projection`` adds ``model+projection``."""
+    per = per_image_metrics(model, split, degradation=degradation, limit=limit, seed=seed,
+                            projection=projection, temperature=temperature)
     return {m: {k: v.numpy().astype(np.float64) for k, v in d.items()} for m, d in per.items()}
 
 
@@ -53,27 +45,6 @@ def eval_result(per_image: Mapping[str, Mapping[str, np.ndarray]], *, dataset: s
         if name in per_image:
             out[name] = {k: float(np.mean(v)) for k, v in per_image[name].items() if len(v)}
     return out
-
-
-def _fmt(v: float, digits: int) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "–"
-    if math.isinf(v):
-        return "∞" if v > 0 else "−∞"
-    return f"{v:.{digits}f}"
-
-
-def metrics_table(per_image: Mapping[str, Mapping[str, np.ndarray]]) -> list[dict[str, str]]:
-    """Rows of the set-level table (strings, so ∞ and – read well): Method, PSNR (dB), SSIM, LR-PSNR (dB)."""
-    rows = []
-    for key, label in METHOD_LABELS.items():
-        if key not in per_image:
-            continue
-        d = per_image[key]
-        mean = {k: float(np.mean(v)) for k, v in d.items() if len(v)}
-        rows.append({"Method": label, "PSNR (dB)": _fmt(mean.get("psnr"), 2), "SSIM": _fmt(mean.get("ssim"), 4),
-                     "LR-PSNR (dB)": _fmt(mean.get("lr_psnr"), 2)})
-    return rows
 
 
 # ---------------------------------------------------------------- choosing samples
@@ -123,58 +94,6 @@ def select_indices(mode: str, split: Split, *, count: int = 6, indices: str = "0
         picked = order[:count] if mode == "Worst PSNR" else order[::-1][:count]
         return [int(i) for i in picked]
     raise UserError(f"unknown selection '{mode}'; choose one of: {', '.join(SELECTION_MODES)}")
-
-
-# ---------------------------------------------------------------- one row per sample
-
-@torch.no_grad()
-def sample_grid(model: Any, split: Split, indices: list[int], *, degradation: str = "box",
-                seed: int = 0) -> dict[str, Any]:
-    """Images and per-image metrics of the Compare grid for test images ``indices``.
-
-    Returns ``indices``, ``labels`` (class names), ``images`` {hr, lr, recon?, sr, bicubic, error}
-    as numpy (B, H, W) (``error`` = |SR - HR|), and ``psnr`` / ``ssim`` {method: (B,)} against HR,
-    plus ``lr_psnr`` {sr, bicubic}.
-    """
-    device = next(model.parameters()).device if model is not None else torch.device("cpu")
-    hr = split.hr(indices, device)  # (B, 1, 28, 28)
-    labels = split.labels[indices].to(device)
-    outs = predict(model, hr, degradation, labels, seed=seed)
-    degrade = get_degradation(degradation)
-    images: dict[str, np.ndarray] = {"hr": hr, "lr": outs["lr"]}
-    for k in ("recon", "sr", "bicubic"):
-        if k in outs:
-            images[k] = outs[k]
-    res: dict[str, Any] = {"indices": list(indices),
-                           "labels": [split.classes[int(c)] for c in split.labels[indices].tolist()],
-                           "psnr": {}, "ssim": {}, "lr_psnr": {}}
-    for k in ("recon", "sr", "bicubic"):
-        if k in images:
-            res["psnr"][k] = psnr(images[k], hr).cpu().numpy()
-            res["ssim"][k] = ssim(images[k], hr).cpu().numpy()
-    for k in ("sr", "bicubic"):
-        if k in images:
-            res["lr_psnr"][k] = lr_psnr(images[k], outs["lr"], degrade).cpu().numpy()
-    as_np = {k: v.squeeze(1).float().cpu().numpy() for k, v in images.items()}
-    if "sr" in as_np:
-        as_np["error"] = np.abs(as_np["sr"] - as_np["hr"])
-    res["images"] = as_np
-    return res
-
-
-@torch.no_grad()
-def stochastic_samples(model: Any, lr: torch.Tensor, n: int, *, labels: torch.Tensor | None = None,
-                       seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` decoder-only SR samples of one LR image (1, 1, 14, 14) and their per-pixel std.
-
-    Sample i uses a generator seeded with ``seed + i``. Returns (samples (n, 28, 28), std (28, 28)).
-    """
-    outs = []
-    for i in range(int(n)):
-        gen = torch.Generator(device=lr.device).manual_seed(int(seed) + i)
-        outs.append(model.super_resolve(lr, labels=labels, generator=gen).clamp(0, 1)[0, 0])
-    stack = torch.stack(outs).float().cpu().numpy()  # (n, 28, 28)
-    return stack, stack.std(axis=0)
 
 
 # ---------------------------------------------------------------- spectra

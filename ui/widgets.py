@@ -15,6 +15,7 @@ from sr_core.checkpoint import model_from_checkpoint
 from sr_core.data import RAW_FILES, DATASETS, check_dataset, load_split, missing_message, resolve_data_dir
 from sr_core.errors import UserError
 from sr_core.runs import list_runs, runs_root
+from sr_core.shipped import SHIPPED_DIR, SHIPPED_PREFIX, shipped_checkpoints
 
 from .images import png_size
 from .jobs import JobRegistry, default_torch_threads
@@ -106,16 +107,6 @@ def _run_label(row: dict[str, Any]) -> str:
     return f"{row['name']}  ·  {row.get('model', '?')}  ·  step {row.get('step', 0)}/{row.get('total_steps') or '?'}"
 
 
-SHIPPED_DIR = Path(__file__).resolve().parents[1] / "assets" / "checkpoints"
-
-
-def shipped_checkpoints() -> dict[str, Path]:
-    """Read-only checkpoints shipped with the project: {model name: checkpoint path}."""
-    if not SHIPPED_DIR.is_dir():
-        return {}
-    return {d.name: d / "checkpoint.pt" for d in sorted(SHIPPED_DIR.iterdir()) if (d / "checkpoint.pt").is_file()}
-
-
 def pick_checkpoint(key: str) -> Path:
     """Widgets to choose a trained run, a shipped checkpoint or a checkpoint file; stops the page when there is none.
 
@@ -163,7 +154,46 @@ def pick_checkpoint(key: str) -> Path:
     return path
 
 
-@st.cache_resource(max_entries=4, show_spinner="Loading checkpoint…")
+def checkpoint_catalog() -> dict[str, Path]:
+    """Every checkpoint a page can offer: {label: path}; trained runs by name, then the shipped ones
+    as ``shipped · <model>`` (read-only)."""
+    out = {r["name"]: Path(r["path"]) / "checkpoint.pt" for r in list_runs()
+           if not r["error"] and r.get("has_checkpoint")}
+    out.update({SHIPPED_PREFIX + name: path for name, path in shipped_checkpoints().items()})
+    return out
+
+
+def checkpoint_label(path: Path) -> str:
+    """The catalogue label of ``path`` when it is in the catalogue, else the file path as typed."""
+    resolved = path.resolve() if path.exists() else path
+    for label, p in checkpoint_catalog().items():
+        if p.resolve() == resolved:
+            return label
+    return str(path)
+
+
+def pick_more_models(key: str, primary: Path, *, default: list[str] | None = None,
+                     max_models: int = 3) -> dict[str, Path]:
+    """A multiselect of further checkpoints to show beside the primary one: {label: path}.
+
+    ``default`` (labels) applies the first time the page opens in a session; labels that vanished
+    (a deleted run) are dropped quietly.
+    """
+    catalog = checkpoint_catalog()
+    primary_label = checkpoint_label(primary)
+    options = [label for label in catalog if label != primary_label]
+    wkey = f"{key}_more"
+    if wkey in st.session_state:
+        st.session_state[wkey] = [x for x in st.session_state[wkey] if x in options]
+    else:
+        st.session_state[wkey] = [x for x in (default or []) if x in options]
+    chosen = st.multiselect(f"Compare with (up to {max_models} more models)", options, key=wkey,
+                            max_selections=max_models, persist_state="session",
+                            help="Trained runs and shipped checkpoints; each gets its own column and table rows.")
+    return {label: catalog[label] for label in chosen}
+
+
+@st.cache_resource(max_entries=8, show_spinner="Loading checkpoint…")
 def load_model_cached(path: str, mtime: float, size: int) -> tuple[Any, dict[str, Any]]:
     model, ckpt = model_from_checkpoint(path)
     info = {k: ckpt.get(k) for k in ("model_name", "model_config", "train_config", "step", "extra")}
@@ -189,6 +219,19 @@ def load_model_or_stop(path: Path) -> tuple[Any, dict[str, Any], tuple[str, floa
         st.error(str(exc))
         st.stop()
     return model, info, key
+
+
+def load_model_or_none(path: Path, label: str) -> Any | None:
+    """The model of ``path`` in eval mode, or None after a one-line error naming ``label`` (page goes on)."""
+    try:
+        model, _ = load_model_cached(*checkpoint_key(path))
+    except OSError:
+        st.error(f"checkpoint of '{label}' ({path}) does not exist any more; pick another model")
+        return None
+    except UserError as exc:
+        st.error(f"'{label}': {exc}")
+        return None
+    return model
 
 
 def model_caption(info: dict[str, Any]) -> str:

@@ -1,0 +1,63 @@
+"""Shipped checkpoints: the read-only, pretrained models in ``assets/checkpoints/<model>/``.
+
+Each folder holds ``checkpoint.pt`` (loads with ``weights_only=True``), ``config.json`` (the training
+run's config), ``metrics.csv`` (its loss curve), ``eval.json`` (full-test-set evaluation) and
+``train_time.json``; ``bench/make_checkpoints.py`` writes them. The UI lists them beside the user's
+runs, marked as shipped, and never deletes or overwrites them.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+SHIPPED_DIR = Path(__file__).resolve().parents[1] / "assets" / "checkpoints"
+#: Label prefix that marks a shipped checkpoint wherever runs and shipped checkpoints share a list.
+SHIPPED_PREFIX = "shipped · "
+
+
+def shipped_checkpoints(root: Path | None = None) -> dict[str, Path]:
+    """{model name: checkpoint path} of every shipped checkpoint, in name order."""
+    root = SHIPPED_DIR if root is None else Path(root)
+    if not root.is_dir():
+        return {}
+    return {d.name: d / "checkpoint.pt" for d in sorted(root.iterdir()) if (d / "checkpoint.pt").is_file()}
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        value = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _finite(v: Any) -> float | None:
+    return float(v) if isinstance(v, (int, float)) and math.isfinite(v) else None
+
+
+def list_shipped(root: Path | None = None) -> list[dict[str, Any]]:
+    """One row per shipped checkpoint, in the shape of :func:`sr_core.runs.list_runs` rows plus
+    ``shipped`` (True), ``ssim``, ``n_eval_images``, ``train_s`` and ``train_img_s``.
+
+    Missing side files leave their fields ``None``; a shipped checkpoint is never reported broken
+    here (the UI still loads it through :func:`sr_core.checkpoint.model_from_checkpoint`).
+    """
+    rows = []
+    for name, ckpt in shipped_checkpoints(root).items():
+        folder = ckpt.parent
+        train = _read_json(folder / "config.json").get("train", {})
+        ev = _read_json(folder / "eval.json")
+        timing = _read_json(folder / "train_time.json")
+        model_eval = ev.get("model", {}) if isinstance(ev.get("model"), dict) else {}
+        rows.append({
+            "name": name, "label": SHIPPED_PREFIX + name, "path": str(folder), "shipped": True,
+            "model": train.get("model", name), "preset": train.get("preset", ""),
+            "status": "shipped", "step": timing.get("steps", train.get("steps")),
+            "total_steps": train.get("steps"), "best_test_loss": None,
+            "psnr": _finite(model_eval.get("psnr")), "ssim": _finite(model_eval.get("ssim")),
+            "n_eval_images": ev.get("n_images"), "train_s": _finite(timing.get("train_s")),
+            "train_img_s": _finite(timing.get("train_img_s")), "has_checkpoint": True, "error": "",
+        })
+    return rows
