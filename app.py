@@ -12,8 +12,10 @@ from sr_core.data import DATASETS, check_dataset
 from sr_core.errors import UserError
 from sr_core.models import describe_models
 from sr_core.runs import list_runs, runs_root
+from sr_core.shipped import list_shipped
 from ui.dataset import download_dataset
-from ui.widgets import PAGES, data_dir, dataset_missing_notice, job_registry, page_setup
+from ui.widgets import (PAGES, data_dir, dataset_missing_notice, job_registry, page_setup, shipped_caption,
+                        shipped_table)
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
@@ -88,6 +90,11 @@ def main() -> None:
             st.caption(f"…and {len(ok) - 5} more on the Runs page.")
     else:
         st.markdown(f"**Trained runs:** none yet in `{runs_root().resolve()}`.")
+    shipped = list_shipped()
+    if shipped:
+        st.markdown("**Shipped checkpoints** — Compare and Spectra open on these before you train anything:")
+        st.table(shipped_table(shipped))
+        st.caption(shipped_caption(shipped))
 
     st.subheader("Where to start")
     starts = (

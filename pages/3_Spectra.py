@@ -2,7 +2,8 @@
 
 For one chosen test image and averaged over the test set: 2-D log-magnitude spectra of HR, LR,
 reconstruction, SR and bicubic; radially averaged power spectra with the LR Nyquist radius marked;
-the share of energy above it; and the spectra of the errors SR − HR and bicubic − HR.
+the share of energy above it; and the spectra of the errors SR − HR and bicubic − HR. Below, the
+radial spectra of several models (trained runs, shipped checkpoints) overlaid on one chart.
 """
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ import streamlit as st
 
 from sr_core.data import load_split
 from sr_core.spectra import LR_NYQUIST
+from sr_core.shipped import SHIPPED_PREFIX
 from ui.analysis import hf_share_table, spectra_outputs, spectra_summary
+from ui.comparison import overlay_spectra
 from ui.figures import radial_profile_figure, spectrum_panels_figure
-from ui.widgets import data_dir, load_model_cached, model_page_header
+from ui.widgets import (checkpoint_key, checkpoint_label, data_dir, load_model_cached, load_model_or_none,
+                        model_page_header, pick_more_models)
 
 P = "session"
 
@@ -47,6 +51,31 @@ def draw(summary: dict[str, Any], key: str, what: str) -> None:
                     key=f"{key}_errors")
 
 
+def overlay_section(path, ckey, limit: int, dataset: str, degradation: str) -> None:
+    """Radial spectra of the page's model and up to 4 more, test-set average, on one chart."""
+    st.subheader("Several models overlaid")
+    primary = checkpoint_label(path)
+    default = [SHIPPED_PREFIX + m for m in ("resnet-sr", "cvae-sr")] if primary.startswith(SHIPPED_PREFIX) else []
+    more = pick_more_models("spec", path, default=default, max_models=4)
+    summaries = {primary: cached_set_spectra(*ckey, limit, str(data_dir()), dataset, degradation)}
+    for label, p in more.items():
+        if load_model_or_none(p, label) is not None:
+            summaries[label] = cached_set_spectra(*checkpoint_key(p), limit, str(data_dir()), dataset, degradation)
+    profiles, hf = overlay_spectra(summaries)
+    n = summaries[primary]["n"]
+    left, right = st.columns([3, 2])
+    with left:
+        st.plotly_chart(radial_profile_figure(profiles, nyquist=LR_NYQUIST,
+                                              title=f"Radially averaged power spectrum — models, mean of {n} test images"),
+                        key="spec_overlay")
+    with right:
+        st.markdown("**High-frequency energy share**")
+        st.table(hf_share_table(hf))
+        st.caption(f"Every model on the same {n} {dataset} test images ({degradation} degradation). Above the "
+                   f"LR Nyquist radius an SR curve below HR means lost detail; above HR, invented energy "
+                   f"(noise, ringing).")
+
+
 def main() -> None:
     path, model, info, ckey, dataset, degradation, split = model_page_header("Spectra", "📈", "spec")
 
@@ -70,6 +99,7 @@ def main() -> None:
         summary = cached_set_spectra(*ckey, limit, str(data_dir()), dataset, degradation)
         st.markdown(f"**Average over the first {summary['n']} test images**")
         draw(summary, "spec_set", f"mean of {summary['n']} test images")
+    overlay_section(path, ckey, limit, dataset, degradation)
 
 
 if __name__ == "__main__":

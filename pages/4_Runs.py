@@ -1,10 +1,12 @@
 """Runs page: every run folder in a table, loss curves side by side, downloads and deletion.
 
 A broken run (unreadable config/status, foreign files) shows its error in its own row; the rest of
-the page keeps working.
+the page keeps working. The shipped checkpoints (assets/checkpoints) are listed too, marked as shipped:
+their curves can be overlaid and their files downloaded, but they cannot be deleted.
 """
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -13,8 +15,9 @@ import streamlit as st
 from sr_core.checkpoint import load_checkpoint
 from sr_core.errors import UserError
 from sr_core.runs import RunDir, delete_run, list_runs, runs_root
+from sr_core.shipped import list_shipped
 from ui.figures import LOSS_COMPONENTS, runs_loss_figure
-from ui.widgets import PAGES, job_registry, page_setup
+from ui.widgets import PAGES, job_registry, page_setup, shipped_caption, shipped_table
 
 P = "session"
 
@@ -68,8 +71,9 @@ def curves_section(runs: list[dict]) -> None:
     wkey = "runs_overlay"
     if wkey in st.session_state:  # forget runs that were deleted meanwhile
         st.session_state[wkey] = [n for n in st.session_state[wkey] if n in usable]
-    else:
-        st.session_state[wkey] = usable[:3]
+    else:  # the user's own runs first; shipped ones when there are none
+        own = [r["name"] for r in runs if not r["error"] and not r.get("shipped")]
+        st.session_state[wkey] = (own or usable)[:3]
     chosen = st.multiselect("Runs to overlay", usable, key=wkey, persist_state=P)
     c1, c2, c3, c4 = st.columns(4)
     split = c1.radio("Split", ["test", "train"], horizontal=True, key="runs_split", persist_state=P)
@@ -96,11 +100,12 @@ def actions_section(runs: list[dict]) -> None:
         return
     row = by_name[name]
     run = RunDir(Path(row["path"]))
+    fname = re.sub(r"[^A-Za-z0-9._-]+", "-", name)  # "shipped · cnn-vae" -> "shipped-cnn-vae"
     c1, c2 = st.columns(2)
     with c1:
         if run.metrics_path.is_file():
             st.download_button("Download metrics.csv", data=lambda p=run.metrics_path: p.read_bytes(),
-                               file_name=f"{name}-metrics.csv", mime="text/csv", key="runs_dl_metrics",
+                               file_name=f"{fname}-metrics.csv", mime="text/csv", key="runs_dl_metrics",
                                on_click="ignore")
         else:
             st.caption("No metrics.csv yet.")
@@ -109,10 +114,13 @@ def actions_section(runs: list[dict]) -> None:
             size_mb = run.checkpoint_path.stat().st_size / 1e6
             st.download_button(f"Download checkpoint ({size_mb:.1f} MB)",
                                data=lambda p=run.checkpoint_path: p.read_bytes(),
-                               file_name=f"{name}-checkpoint.pt", mime="application/octet-stream",
+                               file_name=f"{fname}-checkpoint.pt", mime="application/octet-stream",
                                key="runs_dl_ckpt", on_click="ignore")
         else:
             st.caption("No checkpoint yet.")
+    if row.get("shipped"):
+        st.caption("Shipped checkpoints are read-only: the app never deletes or overwrites them.")
+        return
     with st.container(border=True):
         st.markdown(f"**Delete run `{name}`** — removes its folder `{run.path}` for good.")
         typed = st.text_input("Type the run name to confirm deletion", key="runs_confirm")
@@ -145,14 +153,20 @@ def main() -> None:
     if not runs:
         st.info("No runs yet.")
         st.page_link(PAGES["train"], label="Train a model", icon=":material/model_training:")
-        return
-    st.subheader(f"{len(runs)} run(s)")
-    st.dataframe(runs_table(runs), hide_index=True, key="runs_table")
-    for r in runs:
-        if r["error"]:
-            st.error(f"Run '{r['name']}' is broken: {r['error']}")
-    curves_section(runs)
-    actions_section(runs)
+    else:
+        st.subheader(f"{len(runs)} run(s)")
+        st.dataframe(runs_table(runs), hide_index=True, key="runs_table")
+        for r in runs:
+            if r["error"]:
+                st.error(f"Run '{r['name']}' is broken: {r['error']}")
+    shipped = [dict(r, name=r["label"]) for r in list_shipped()]  # "shipped · <model>": never a run's name
+    if shipped:
+        st.subheader(f"{len(shipped)} shipped checkpoint(s)")
+        st.dataframe(shipped_table(shipped), hide_index=True, key="runs_shipped_table")
+        st.caption(shipped_caption(shipped))
+    if runs or shipped:
+        curves_section(runs + shipped)
+        actions_section(runs + shipped)
 
 
 if __name__ == "__main__":

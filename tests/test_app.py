@@ -439,7 +439,7 @@ def test_compare_and_spectra_work_for_every_registered_model(model_name, tmp_pat
     if model_class(model_name).stochastic:
         assert any(img.proto.imgs[0].caption.startswith("per-pixel std") for img in at.get("image"))
     at = page(SPECTRA, spec_limit=100)
-    assert not at.exception and len(at.get("plotly_chart")) == 6
+    assert not at.exception and len(at.get("plotly_chart")) == 7
 
 
 # ---------------------------------------------------------------- Spectra
@@ -452,7 +452,8 @@ def test_spectra_shows_panels_profiles_and_tables(runs):
     assert titles == ["2-D log-magnitude spectra — sample #5", "Radially averaged power spectrum — sample #5",
                       "Error spectra — sample #5", "2-D log-magnitude spectra — mean of 200 test images",
                       "Radially averaged power spectrum — mean of 200 test images",
-                      "Error spectra — mean of 200 test images"]
+                      "Error spectra — mean of 200 test images",
+                      "Radially averaged power spectrum — models, mean of 200 test images"]
     panels, radial, errors = specs[0], specs[1], specs[2]
     assert [t["name"] for t in panels["data"]] == ["HR", "LR", "Reconstruction", "Decoder-only SR", "Bicubic"]
     assert radial["layout"]["yaxis"]["type"] == "log"
@@ -460,7 +461,23 @@ def test_spectra_shows_panels_profiles_and_tables(runs):
     assert {"SR − HR", "Bicubic − HR"} <= {t["name"] for t in errors["data"]}
     hf = at.table[0].value
     assert list(hf["Image"]) == ["HR", "LR", "Reconstruction", "Decoder-only SR", "Bicubic"]
-    assert len(at.table) == 2
+    assert len(at.table) == 3
+    assert [t["name"] for t in specs[6]["data"]] == ["HR", "LR", "Bicubic", "SR · tiny-run"]  # nothing added yet
+
+
+def test_spectra_overlays_the_shipped_models(empty_runs):
+    require_data()
+    at = page(SPECTRA, spec_limit=100)
+    assert not at.exception and not texts(at, "error"), (at.exception, texts(at, "error"))
+    overlay = plotly_specs(at)[-1]
+    names = [t["name"] for t in overlay["data"]]
+    assert names == ["HR", "LR", "Bicubic", "SR · shipped · cnn-vae", "SR · shipped · resnet-sr",
+                     "SR · shipped · cvae-sr"]
+    hf = at.table[-1].value.set_index("Image").iloc[:, 0].str.rstrip(" %").astype(float)
+    # The strong models put back much more energy above the LR Nyquist radius than bicubic does.
+    assert hf["SR · shipped · resnet-sr"] > 2 * hf["Bicubic"] and hf["HR"] > hf["Bicubic"]
+    at.multiselect(key="spec_more").unselect("shipped · cvae-sr").run()
+    assert len(plotly_specs(at)[-1]["data"]) == 5
 
 
 # ---------------------------------------------------------------- Runs
@@ -501,3 +518,24 @@ def test_runs_delete_needs_the_typed_name(runs):
     assert not (runs / "tiny-run").exists()
     assert any("Deleted run 'tiny-run'" in s for s in texts(at, "success"))
     assert any("No runs yet" in i for i in texts(at, "info"))
+
+
+def test_runs_and_home_list_the_shipped_checkpoints_read_only(empty_runs):
+    at = page(RUNS)
+    assert not at.exception and any("No runs yet" in i for i in texts(at, "info"))
+    shipped = at.dataframe[0].value.set_index("Shipped checkpoint")
+    assert set(shipped.index) == {f"shipped · {m}" for m in model_names()}
+    assert float(shipped.loc["shipped · resnet-sr", "PSNR (dB)"]) > float(shipped.loc["shipped · cnn-vae", "PSNR (dB)"])
+    assert any("10,000 Fashion-MNIST test images" in c and SHORT_PROTOCOL in c for c in texts(at, "caption"))
+    spec = plotly_specs(at)[0]
+    assert len(spec["data"]) == 3 and all(t["name"].startswith("shipped · ") for t in spec["data"])
+    at.selectbox(key="runs_selected").set_value("shipped · resnet-sr").run()
+    assert not at.exception and "runs_delete" not in [b.key for b in at.button]
+    assert any("read-only" in c for c in texts(at, "caption"))
+    assert [b.label.split(" (")[0] for b in at.download_button] == ["Download metrics.csv", "Download checkpoint"]
+    home = page()
+    assert not home.exception
+    names = [t.value for t in home.table]
+    assert any("Shipped checkpoint" in t.columns and "shipped · " not in " ".join(t["Shipped checkpoint"])
+               and len(t) == len(model_names()) for t in names)
+

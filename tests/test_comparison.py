@@ -123,3 +123,17 @@ def test_the_project_ships_a_checkpoint_per_model():
     rows = list_shipped()
     assert {r["name"] for r in rows} == set(model_names())
     assert all(r["psnr"] is not None and r["n_eval_images"] == 10000 for r in rows)
+
+
+def test_overlay_spectra_puts_every_model_on_one_chart():
+    from ui.analysis import spectra_outputs, spectra_summary
+
+    split = fake_split()
+    summaries = {label: spectra_summary(spectra_outputs(m, split, slice(0, 6))) for label, m in models().items()}
+    profiles, hf = comparison.overlay_spectra(summaries)
+    assert list(profiles) == ["HR", "LR", "Bicubic", "SR · vae", "SR · cvae", "SR · res"]
+    assert list(hf) == list(profiles)
+    radii, power = profiles["SR · res"]
+    assert np.array_equal(power, summaries["res"]["radial"]["Decoder-only SR"][1]) and len(radii) == len(power)
+    assert hf["HR"] == summaries["vae"]["hf_share"]["HR"] == summaries["res"]["hf_share"]["HR"]
+    assert comparison.overlay_spectra({}) == ({}, {})

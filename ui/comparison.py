@@ -150,3 +150,27 @@ def diversity_samples(model: Any, lr: torch.Tensor, n: int, *, labels: torch.Ten
         outs.append(model.super_resolve(lr, labels=labels, generator=gen, **kw).clamp(0, 1)[0, 0])
     stack = torch.stack(outs).float().cpu().numpy()  # (n, 2h, 2w)
     return stack, stack.std(axis=0)
+
+
+# ---------------------------------------------------------------- spectra of several models
+
+def overlay_spectra(summaries: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]],
+                                                                          dict[str, float]]:
+    """Radial power profiles and high-frequency shares of several models on one chart.
+
+    summaries: {label: :func:`ui.analysis.spectra_summary` of that model on the same images}.
+    Returns ({name: (radii, power)}, {name: HF share}) with HR, LR and bicubic once (from the first
+    summary; they do not depend on the model) followed by each model's SR as ``SR · <label>``.
+    """
+    profiles: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    hf: dict[str, float] = {}
+    first = next(iter(summaries.values()), None)
+    if first is None:
+        return profiles, hf
+    for name in ("HR", "LR", "Bicubic"):
+        if name in first["radial"]:
+            profiles[name], hf[name] = first["radial"][name], first["hf_share"][name]
+    for label, summary in summaries.items():
+        profiles[f"SR · {label}"] = summary["radial"]["Decoder-only SR"]
+        hf[f"SR · {label}"] = summary["hf_share"]["Decoder-only SR"]
+    return profiles, hf

@@ -14,6 +14,7 @@ import torch
 from sr_core.checkpoint import model_from_checkpoint
 from sr_core.data import RAW_FILES, DATASETS, check_dataset, load_split, missing_message, resolve_data_dir
 from sr_core.errors import UserError
+from sr_core.evaluate import SHORT_PROTOCOL
 from sr_core.runs import list_runs, runs_root
 from sr_core.shipped import SHIPPED_DIR, SHIPPED_PREFIX, shipped_checkpoints
 
@@ -152,6 +153,23 @@ def pick_checkpoint(key: str) -> Path:
         st.caption(f"{len(broken)} run(s) in the runs folder cannot be used (see the Runs page): "
                    + ", ".join(r["name"] for r in broken))
     return path
+
+
+def shipped_table(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Table rows for :func:`sr_core.shipped.list_shipped` rows (Home and Runs)."""
+    def num(v: Any, fmt: str) -> str:
+        return "–" if v is None else format(v, fmt)
+
+    return [{"Shipped checkpoint": r["name"], "Model": r["model"], "Preset": r["preset"] or "–",
+             "Steps": num(r["step"], "d"), "PSNR (dB)": num(r["psnr"], ".2f"), "SSIM": num(r["ssim"], ".3f"),
+             "Train time": "–" if r["train_s"] is None else f"{r['train_s'] / 60:.1f} min"} for r in rows]
+
+
+def shipped_caption(rows: list[dict[str, Any]]) -> str:
+    n = {r["n_eval_images"] for r in rows if r.get("n_eval_images")}
+    images = f"{n.pop():,} Fashion-MNIST test images" if len(n) == 1 else "the Fashion-MNIST test set"
+    return (f"Read-only, trained by this project's CLI (bench/make_checkpoints.py; train time on 1 CPU thread). "
+            f"PSNR/SSIM of SR from LR (2×2 box) on {images}: {SHORT_PROTOCOL}.")
 
 
 def checkpoint_catalog() -> dict[str, Path]:
