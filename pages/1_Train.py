@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from sr_core.config import PRESET_HELP, PRESETS, TrainConfig, parse_alpha_schedule, train_config_from_dict
+from sr_core.config import LR_SCHEDULES, PRESET_HELP, PRESETS, TrainConfig, parse_alpha_schedule, train_config_from_dict
 from sr_core.data import DATASETS, DEGRADATIONS, check_dataset
 from sr_core.errors import UserError
 from sr_core.models import model_class, model_names
@@ -25,15 +25,15 @@ MAX_POINTS = 1000      # points per live curve (every k-th batch beyond that)
 P = "session"  # form values survive a visit to another page
 DEVICES = ("auto", "cpu", "cuda", "mps")
 # Form fields -> TrainConfig fields. Widget keys are "train_<field>".
-FIELDS = ("model", "dataset", "degradation", "steps", "batch_size", "lr", "alpha_schedule", "kl_weight",
-          "eval_every", "eval_limit", "checkpoint_every", "seed", "device")
+FIELDS = ("model", "dataset", "degradation", "steps", "batch_size", "lr", "lr_schedule", "alpha_schedule",
+          "kl_weight", "eval_every", "eval_limit", "checkpoint_every", "seed", "device")
 
 
 def preset_values(name: str) -> dict[str, Any]:
     """Widget values of preset ``name`` (every TrainConfig field the form shows)."""
     cfg = TrainConfig(**{**PRESETS[name], "preset": name})
     return {"model": cfg.model, "dataset": cfg.dataset, "degradation": cfg.degradation, "steps": cfg.steps,
-            "batch_size": cfg.batch_size, "lr": f"{cfg.lr:g}",
+            "batch_size": cfg.batch_size, "lr": f"{cfg.lr:g}", "lr_schedule": cfg.lr_schedule,
             "alpha_schedule": ",".join(f"{s}:{a:g}" for s, a in cfg.alpha_schedule),
             "kl_weight": float(cfg.kl_weight), "eval_every": cfg.eval_every, "eval_limit": cfg.eval_limit,
             "checkpoint_every": cfg.checkpoint_every, "seed": cfg.seed, "device": cfg.device}
@@ -91,7 +91,9 @@ def settings_form() -> None:
                       help="Adam learning rate, e.g. 1e-3 (the paper: 5e-6).")
         c2.number_input("KL weight", step=0.01, format="%.3f", key="train_kl_weight", persist_state=P,
                         help="Weight of the KL term (eq. 7); the paper drops it (0).")
-        st.text_input("Alpha schedule (step:alpha, …)", key="train_alpha_schedule", persist_state=P,
+        c1.selectbox("Learning-rate schedule", LR_SCHEDULES, key="train_lr_schedule", persist_state=P,
+                     help="constant (the paper), or cosine: decays from the learning rate to 0 at the last batch.")
+        c2.text_input("Alpha schedule (step:alpha, …)", key="train_alpha_schedule", persist_state=P,
                       help="alpha weighs recon (eq. 9) against latent (eq. 10); the paper uses 0:0.75,2500:0.25.")
         c1, c2 = st.columns(2)
         c1.number_input("Test interval (batches)", step=10, key="train_eval_every", persist_state=P,

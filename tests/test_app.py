@@ -191,6 +191,10 @@ def test_train_form_fills_preset_and_refuses_invalid_values(empty_runs):
     at.selectbox(key="train_preset").set_value("tiny").run()
     assert at.number_input(key="train_steps").value == 60
     assert at.text_input(key="train_alpha_schedule").value == "0:0.75,40:0.25"
+    assert at.selectbox(key="train_lr_schedule").value == "constant"
+    at.selectbox(key="train_preset").set_value("resnet-sr").run()
+    assert at.selectbox(key="train_lr_schedule").value == "cosine" and at.selectbox(key="train_model").value == "resnet-sr"
+    at.selectbox(key="train_preset").set_value("tiny").run()
     for key, bad, message in (("train_lr", "-1", "learning rate must be a positive number"),
                               ("train_lr", "fast", "is not a number"),
                               ("train_alpha_schedule", "0:0.75,10", "cannot read alpha schedule"),

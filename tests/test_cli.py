@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
     ["train", "--batch-size", "0"],
     ["train", "--steps", "-5"],
     ["train", "--alpha", "0:2.0"],
+    ["train", "--lr-schedule", "step"],
     ["train", "--resume", "no-such-run"],
     ["eval", "no-such-run"],
     ["eval", "x", "--limit", "-1"],

@@ -56,17 +56,21 @@ def test_checkpoint_round_trip_gives_identical_outputs(tmp_path: Path) -> None:
     assert raw["train_config"]["steps"] == 12 and "model_config" in raw
 
 
-def test_resume_continues_exactly(tmp_path: Path) -> None:
-    full = _trainer(_cfg())
+@pytest.mark.parametrize("schedule", ["constant", "cosine"])
+def test_resume_continues_exactly(tmp_path: Path, schedule: str) -> None:
+    full = _trainer(_cfg(lr_schedule=schedule))
     full.run()
-    first = _trainer(_cfg(steps=7), tmp_path / "a.pt")
-    first.run()
+    first = _trainer(_cfg(lr_schedule=schedule), tmp_path / "a.pt")
+    first.add_callback("on_step", lambda t, row: t.request_stop() if row["step"] == 7 else None)
+    assert first.run() == "stopped"
     ckpt = load_checkpoint(tmp_path / "a.pt")
     assert ckpt["step"] == 7
     model, _ = model_from_checkpoint(ckpt)
-    resumed = Trainer(model, _cfg(), synthetic_split(64), synthetic_split(20, seed=1, train=False),
+    resumed = Trainer(model, _cfg(lr_schedule=schedule), synthetic_split(64),
+                      synthetic_split(20, seed=1, train=False),
                       start_step=7, optimizer_state=ckpt["optimizer_state"], best_test_loss=0.0)
     resumed.run()
+    assert [r["lr"] for r in full.snapshot()["train"][7:]] == [r["lr"] for r in resumed.snapshot()["train"]]
     for (k, a), b in zip(full.model.state_dict().items(), resumed.model.state_dict().values()):
         assert torch.equal(a, b), f"{k} differs after resume"
     full_rows = [r["total"] for r in full.snapshot()["train"][7:]]
@@ -131,7 +135,21 @@ def test_checkpoint_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
-@pytest.mark.parametrize("bad", [dict(lr=-1.0), dict(batch_size=0), dict(steps=0), dict(model="nope"),
+def test_cosine_schedule_decays_to_zero_and_constant_stays() -> None:
+    from sr_core.config import lr_at
+
+    cos = _cfg(lr_schedule="cosine", steps=100)
+    values = [lr_at(s, cos) for s in range(101)]
+    assert values[0] == pytest.approx(1e-3) and values[50] == pytest.approx(5e-4) and values[100] == 0.0
+    assert all(a > b for a, b in zip(values[:100], values[1:]))  # strictly decreasing
+    assert {lr_at(s, _cfg()) for s in range(0, 12)} == {1e-3}
+    tr = _trainer(_cfg(lr_schedule="cosine"))
+    tr.run()
+    lrs = [r["lr"] for r in tr.snapshot()["train"]]  # the rate each batch was trained with
+    assert lrs[0] == pytest.approx(1e-3) and lrs == [pytest.approx(lr_at(s, tr.config)) for s in range(12)]
+
+
+@pytest.mark.parametrize("bad", [dict(lr=-1.0), dict(lr_schedule="step"), dict(batch_size=0), dict(steps=0), dict(model="nope"),
                                  dict(alpha_schedule=[(5, 0.5)]), dict(alpha_schedule=[(0, 1.5)]),
                                  dict(device="tpu"), dict(kl_weight=-1.0)])
 def test_invalid_config_is_refused(bad: dict) -> None:
