@@ -1,0 +1,136 @@
+"""Shared helpers and fixtures of the app tests (tests/test_app_*.py): every page of the Streamlit
+studio through ``streamlit.testing.v1.AppTest`` (no browser).
+
+Real Fashion-MNIST from ``$SR_DATA_DIR``: the tests that need it skip on a laptop without the data
+and FAIL under CI (``CI`` set), so a missing data folder can never turn CI green by skipping.
+Training runs are tiny (20 batches, 200 test images) and go to a temporary ``SR_RUNS_DIR``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from sr_core.config import preset_config  # noqa: E402
+from sr_core.data import RAW_FILES, check_dataset, resolve_data_dir  # noqa: E402
+from sr_core.evaluate import SHORT_PROTOCOL  # noqa: E402
+from sr_core.jobs import TrainJob, prepare_run  # noqa: E402
+from sr_core.models import model_class, model_names  # noqa: E402
+from ui.widgets import job_registry  # noqa: E402
+
+TRAIN, COMPARE, SPECTRA, RUNS = "pages/1_Train.py", "pages/2_Compare.py", "pages/3_Spectra.py", "pages/4_Runs.py"
+
+
+def require_data() -> Path:
+    """The Fashion-MNIST root; skip locally when it is missing, fail under CI."""
+    root = resolve_data_dir(None).resolve()
+    missing = check_dataset("fashion-mnist", root)
+    if missing:
+        msg = f"Fashion-MNIST not found under {root} (missing {', '.join(missing)}); set SR_DATA_DIR"
+        if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return root
+
+
+def page(path: str | None = None, timeout: float = 120, **state) -> AppTest:
+    """Run the app (or one of its pages) once, with session state preset from ``state``."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    if path:
+        at.switch_page(path)
+    for k, v in state.items():
+        at.session_state[k] = v
+    return at.run()
+
+
+def texts(at: AppTest, kind: str) -> list[str]:
+    return [str(e.value) for e in getattr(at, kind)]
+
+
+def plotly_specs(at: AppTest) -> list[dict]:
+    """The plotly JSON of each chart (numpy data arrive base64-encoded: use plotly_figures for values)."""
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def values(v) -> list:
+    """A plotly data array as a list; plotly sends numpy arrays as {"dtype", "bdata": base64}."""
+    if isinstance(v, dict) and "bdata" in v:
+        import base64
+
+        import numpy as np
+
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]).tolist()
+    return list(v)
+
+
+def wait_for_status(at: AppTest, words: tuple[str, ...], timeout: float = 60.0) -> str:
+    """Rerun the page until its status line shows one of ``words``; returns that line."""
+    end = time.monotonic() + timeout
+    line = ""
+    while time.monotonic() < end:
+        lines = [m for m in texts(at, "markdown") if "Status:" in m]
+        line = lines[0] if lines else ""
+        if any(f"**{w}**" in line for w in words):
+            return line
+        time.sleep(0.3)
+        at.run()
+    raise AssertionError(f"status never became {words}; last: {line!r}")
+
+
+@pytest.fixture(autouse=True)
+def fresh_registry():
+    """Each test starts without a job and leaves none running."""
+    job_registry().shutdown()
+    job_registry.clear()
+    yield
+    job_registry().shutdown()
+    job_registry.clear()
+
+
+@pytest.fixture(scope="module")
+def trained_runs(tmp_path_factory) -> Path:
+    """A runs folder holding one tiny trained run, 'tiny-run' (20 batches, test loss on 200 images)."""
+    require_data()
+    root = tmp_path_factory.mktemp("trained")
+    cfg = preset_config("tiny", steps=20, eval_every=10, eval_limit=200, checkpoint_every=10)
+    trainer, run = prepare_run(cfg, runs_dir=root, name="tiny-run")
+    # One torch thread, as the app trains: on a busy 2-core machine two threads made these 20 batches
+    # take 28 s instead of 1.5 s.
+    job = TrainJob(trainer, run, torch_threads=1).start()
+    assert job.join(120) and job.status == "finished", job.snapshot()["error"]
+    return root
+
+
+@pytest.fixture()
+def runs(trained_runs, tmp_path, monkeypatch) -> Path:
+    """A private copy of the trained runs folder as SR_RUNS_DIR (tests may break or delete runs)."""
+    root = tmp_path / "runs"
+    shutil.copytree(trained_runs, root)
+    monkeypatch.setenv("SR_RUNS_DIR", str(root))
+    return root
+
+
+@pytest.fixture()
+def empty_runs(tmp_path, monkeypatch) -> Path:
+    root = tmp_path / "runs"
+    monkeypatch.setenv("SR_RUNS_DIR", str(root))
+    return root
+
+
+@pytest.fixture()
+def no_data(tmp_path, monkeypatch) -> Path:
+    d = tmp_path / "nodata"
+    d.mkdir()
+    monkeypatch.setenv("SR_DATA_DIR", str(d))
+    return d

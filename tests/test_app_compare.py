@@ -1,0 +1,183 @@
+"""App tests: the Compare page, one model and several (AppTest; see tests/app_support.py)."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import torch
+
+from tests.app_support import (  # noqa: F401  (fixtures are found by name; fresh_registry is autouse)
+    preset_config, SHORT_PROTOCOL, TrainJob, prepare_run, model_class, model_names, COMPARE, SPECTRA, RUNS,
+    require_data, page, texts, fresh_registry, trained_runs, runs, empty_runs, no_data,
+)
+
+
+# ---------------------------------------------------------------- Compare
+
+def test_compare_shows_table_grid_and_modes(runs):
+    at = page(COMPARE, cmp_limit=300)
+    assert not at.exception, at.exception
+    table = at.table[0].value
+    assert list(table["Method"]) == ["tiny-run: SR from LR", "tiny-run: full reconstruction (sees HR)",
+                                     "nearest", "bilinear", "bicubic"]
+    assert list(table.columns) == ["Method", "PSNR (dB)", "SSIM", "LR-PSNR (dB)"]
+    assert table["LR-PSNR (dB)"].iloc[2] == "∞"  # nearest upsampling box-averages back to the LR exactly
+    assert any(SHORT_PROTOCOL in c and "300 test images" in c for c in texts(at, "caption"))
+    assert {"Set-level metrics", "Samples"} <= set(texts(at, "subheader"))
+    imgs = at.get("image")
+    assert len(imgs) == 4 * 6  # default indices 0-3, six columns
+    captions = [c for c in texts(at, "markdown")]
+    for col in ("**HR (truth)**", "**LR input**", "**Full-VAE reconstruction**", "**SR · tiny-run**",
+                "**Bicubic**", "**|SR − HR| · tiny-run**"):
+        assert col in captions
+    assert sum("PSNR" in img.proto.imgs[0].caption for img in imgs) == 4 * 3
+    for mode, widget, value in (("By class", "cmp_class", 9), ("Random", "cmp_seed", 3),
+                                ("Worst PSNR", None, None), ("Best PSNR", None, None)):
+        at.radio(key="cmp_mode").set_value(mode).run()
+        if widget:
+            getattr(at, "selectbox" if widget == "cmp_class" else "number_input")(key=widget).set_value(value).run()
+        assert not at.exception and not texts(at, "error"), mode
+        assert len(at.get("image")) == 6 * 6
+    at.radio(key="cmp_mode").set_value("By index").run()
+    at.text_input(key="cmp_indices").input("3, 12345").run()
+    assert any("out of range" in e for e in texts(at, "error")) and not at.exception
+    # Saving the set-level numbers as the run's eval.json puts its PSNR into the Runs table.
+    at.button(key="cmp_save_eval").click().run()
+    saved = json.loads((runs / "tiny-run" / "eval.json").read_text())
+    assert saved["n_images"] == 300 and saved["step"] == 20 and saved["model"]["psnr"] > 0
+    row = page(RUNS).dataframe[0].value.set_index("Run").loc["tiny-run"]
+    assert row["PSNR (dB)"] == f"{saved['model']['psnr']:.2f}"
+
+
+@pytest.fixture()
+def noisy_model(monkeypatch):
+    """A stochastic stand-in registered for one test: cnn-vae whose SR sees a noisy LR image."""
+    from sr_core.models import base
+    from sr_core.models.cnn_vae import CNNVAE
+
+    class NoisyVAE(CNNVAE):
+        """cnn-vae with seeded noise on the LR input (tests only)."""
+
+        name = "test-noisy-vae"
+        stochastic = True
+
+        def super_resolve(self, x_lr, labels=None, generator=None):
+            noise = torch.randn(x_lr.shape, generator=generator, device=x_lr.device) * 0.1
+            return super().super_resolve((x_lr + noise).clamp(0, 1), labels, generator)
+
+    monkeypatch.setitem(base._REGISTRY, NoisyVAE.name, NoisyVAE)  # removed again after the test
+    return NoisyVAE
+
+
+def test_compare_stochastic_model_shows_samples_and_std(runs, noisy_model):
+    from sr_core.checkpoint import model_from_checkpoint, save_checkpoint
+
+    model, ckpt = model_from_checkpoint(runs / "tiny-run" / "checkpoint.pt")
+    noisy = noisy_model(model.config)
+    noisy.load_state_dict(model.state_dict())
+    run = runs / "noisy-run"
+    shutil.copytree(runs / "tiny-run", run)
+    save_checkpoint(run / "checkpoint.pt", noisy, train_config=ckpt["train_config"], step=ckpt["step"])
+    at = page(COMPARE, cmp_limit=200, selected_run="noisy-run", cmp_indices="7")
+    assert not at.exception, at.exception
+    assert at.slider(key="cmp_nsamples").value == 6
+    captions = [img.proto.imgs[0].caption for img in at.get("image")]
+    assert sum(c.startswith("sample ") for c in captions) == 6
+    std = [c for c in captions if c.startswith("per-pixel std")]
+    assert len(std) == 1 and float(std[0].split("max ")[1].rstrip(")")) > 0
+
+
+def test_compare_corrupt_checkpoint_is_an_error_for_that_run_only(runs):
+    bad = runs / "bad-ckpt"
+    shutil.copytree(runs / "tiny-run", bad)
+    (bad / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    at = page(COMPARE, cmp_limit=300, selected_run="bad-ckpt")
+    assert not at.exception
+    assert any("cannot read checkpoint" in e for e in texts(at, "error"))
+    at.selectbox(key="cmp_run").set_value("tiny-run").run()
+    assert not at.exception and not texts(at, "error") and len(at.get("image")) == 24
+    at.radio(key="cmp_source").set_value("Checkpoint file").run()
+    at.text_input(key="cmp_file").input(str(runs / "nowhere.pt")).run()
+    assert any("does not exist" in e for e in texts(at, "error")) and not at.exception
+    at.text_input(key="cmp_file").input(str(bad / "metrics.csv")).run()
+    assert any("cannot read checkpoint" in e for e in texts(at, "error")) and not at.exception
+    at.text_input(key="cmp_file").input(str(runs / "tiny-run" / "checkpoint.pt")).run()
+    assert not texts(at, "error") and len(at.get("image")) == 24
+
+
+@pytest.mark.parametrize("path", [COMPARE, SPECTRA])
+def test_compare_and_spectra_without_dataset_show_instructions(runs, no_data, path):
+    at = page(path)
+    assert not at.exception
+    err = " ".join(texts(at, "error"))
+    assert "could not be downloaded" in err and str(no_data.resolve()) in err
+    assert not at.get("image") and not at.get("plotly_chart")
+
+
+def test_compare_and_spectra_without_runs_open_a_shipped_checkpoint(empty_runs):
+    for p in (COMPARE, SPECTRA):
+        at = page(p)
+        assert not at.exception
+        assert at.radio(key=f"{'cmp' if p == COMPARE else 'spec'}_source").value == "Shipped checkpoint"
+        assert at.selectbox(key=f"{'cmp' if p == COMPARE else 'spec'}_shipped").value == "cnn-vae"
+
+
+def test_compare_several_shipped_models_projection_and_temperature(empty_runs):
+    """A newcomer's Compare: the shipped cnn-vae beside the shipped resnet-sr; add cvae-sr, project, cool."""
+    require_data()
+    at = page(COMPARE, cmp_limit=100, cmp_indices="0, 1")
+    assert not at.exception and not texts(at, "error"), (at.exception, texts(at, "error"))
+    assert at.multiselect(key="cmp_more").value == ["shipped · resnet-sr"]
+    methods = list(at.table[0].value["Method"])
+    assert methods[:3] == ["shipped · cnn-vae: SR from LR", "shipped · cnn-vae: full reconstruction (sees HR)",
+                           "shipped · resnet-sr: SR from LR"]
+    psnr = at.table[0].value.set_index("Method")["PSNR (dB)"].astype(float)
+    assert psnr["shipped · resnet-sr: SR from LR"] > psnr["bicubic"] > psnr["shipped · cnn-vae: SR from LR"] - 1
+    headers = [m for m in texts(at, "markdown") if m.startswith("**SR")]
+    assert headers == ["**SR · shipped · cnn-vae**", "**SR · shipped · resnet-sr**"]
+    assert not at.get("slider") or "cmp_temperature" not in [w.key for w in at.slider]
+    at.multiselect(key="cmp_more").select("shipped · cvae-sr").run()
+    at.toggle(key="cmp_projection").set_value(True).run()
+    assert not at.exception and not texts(at, "error")
+    table = at.table[0].value.set_index("Method")
+    assert "shipped · cvae-sr: SR + LR projection" in table.index
+    assert float(table.loc["shipped · cnn-vae: SR + LR projection", "LR-PSNR (dB)"]) > 45
+    assert float(table.loc["shipped · cvae-sr: SR from LR", "Diversity (mean std)"]) > 0
+    assert at.slider(key="cmp_temperature").value == 0.5  # cvae-sr's own default
+    captions = [img.proto.imgs[0].caption for img in at.get("image")]
+    assert sum(c.startswith("sample ") for c in captions) == 6  # diversity view of cvae-sr
+    before = float(table.loc["shipped · cvae-sr: SR from LR", "Diversity (mean std)"])
+    at.slider(key="cmp_temperature").set_value(0.0).run()
+    table = at.table[0].value.set_index("Method")
+    assert float(table.loc["shipped · cvae-sr: SR from LR", "Diversity (mean std)"]) == 0 < before
+    assert any("per-pixel std (max 0.000)" in (img.proto.imgs[0].caption or "") for img in at.get("image"))
+
+
+def test_compare_and_spectra_trained_run_source_without_runs_points_to_train(empty_runs):
+    for p, k in ((COMPARE, "cmp"), (SPECTRA, "spec")):
+        at = page(p)
+        at.radio(key=f"{k}_source").set_value("Trained run").run()
+        assert not at.exception and any("No trained run" in i for i in texts(at, "info"))
+
+
+@pytest.mark.parametrize("model_name", model_names())
+def test_compare_and_spectra_work_for_every_registered_model(model_name, tmp_path, monkeypatch):
+    """Any model in the registry plugs into the pages (4 batches of training are enough to have weights)."""
+    require_data()
+    root = tmp_path / "runs"
+    monkeypatch.setenv("SR_RUNS_DIR", str(root))
+    cfg = preset_config("tiny", model=model_name, steps=4, eval_every=4, eval_limit=100, checkpoint_every=4)
+    trainer, run = prepare_run(cfg, runs_dir=root, name=f"every-{model_name}")
+    job = TrainJob(trainer, run, torch_threads=1).start()
+    assert job.join(120) and job.status == "finished", job.snapshot()["error"]
+    at = page(COMPARE, cmp_limit=100, cmp_indices="0")
+    assert not at.exception and not texts(at, "error"), (at.exception, texts(at, "error"))
+    cls = model_class(model_name)
+    assert len(at.table[0].value) == 4 + cls.has_reconstruction + hasattr(cls, "classify")
+    assert len(at.get("image")) == (6 if model_class(model_name).has_reconstruction else 5) + (
+        7 if model_class(model_name).stochastic else 0)  # one grid row (+ 6 samples and their std)
+    if model_class(model_name).stochastic:
+        assert any(img.proto.imgs[0].caption.startswith("per-pixel std") for img in at.get("image"))
+    at = page(SPECTRA, spec_limit=100)
+    assert not at.exception and len(at.get("plotly_chart")) == 7
