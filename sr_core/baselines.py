@@ -12,7 +12,6 @@ Pure functions only; nothing runs at import time.
 """
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor
 

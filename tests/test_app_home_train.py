@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from tests.app_support import (  # noqa: F401  (fixtures are found by name; fresh_registry is autouse)
     Path, RAW_FILES, job_registry, TRAIN, RUNS, require_data, page, texts, plotly_specs, values,
     wait_for_status, fresh_registry, trained_runs, runs, empty_runs, no_data,

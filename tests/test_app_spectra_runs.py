@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import shutil
 
-import pytest
-
 from tests.app_support import (  # noqa: F401  (fixtures are found by name; fresh_registry is autouse)
     SHORT_PROTOCOL, model_names, SPECTRA, RUNS, require_data, page, texts, plotly_specs, fresh_registry,
     trained_runs, runs, empty_runs,
