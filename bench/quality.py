@@ -28,7 +28,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MODELS = ("cnn-vae-paper", "cnn-vae", "cnn-vae-class", "resnet-sr", "cvae-sr")
-# The preset that trains each model's shipped checkpoint.
+# The preset trained without --pretrained: each model's default, a few minutes on CPU. (The shipped
+# resnet-sr and cvae-sr come from their 4x longer -long presets: see SHIP in bench/make_checkpoints.py.)
 MODEL_PRESET = {"cnn-vae-paper": "paper", "cnn-vae": "quick", "cnn-vae-class": "cnn-vae-class",
                 "resnet-sr": "resnet-sr", "cvae-sr": "cvae-sr"}
 
