@@ -188,9 +188,11 @@ def main() -> None:
             if label not in per:
                 per[label] = score(label)
         st.table(compare_table(per))
+        sampled = any(getattr(m, "stochastic", False) for m in models.values())
         st.caption(f"Protocol: {SHORT_PROTOCOL}. {limit} test images; a full reconstruction sees the HR image, "
-                   f"so it is not super-resolution. Diversity: mean per-pixel standard deviation over 8 SR "
-                   f"samples of each LR image; best-of-8: per image the best PSNR of those 8 samples.")
+                   f"so it is not super-resolution."
+                   + (" Diversity: mean per-pixel standard deviation over 8 SR samples of each LR image; "
+                      "best-of-8: per image the best PSNR of those 8 samples." if sampled else ""))
         run_dir = path.resolve().parent
         if (run_dir / "config.json").is_file() and path.name == "checkpoint.pt" and not primary.startswith(
                 SHIPPED_PREFIX):

@@ -2,7 +2,8 @@
 
     SR_DATA_DIR=../shared/data .venv/bin/python -m pytest tests/test_e2e_browser.py -q -s
 
-One test walks the studio like a user: Home renders → Train: pick the "tiny" preset (600 batches
+One test walks the studio like a user: Home renders → Compare before any training: the shipped
+cnn-vae beside the shipped resnet-sr (two SR columns, both in the table) → Train: pick the "tiny" preset (600 batches
 instead of 60, so there is time to watch it and press Stop), Start training, watch the status step and
 the train loss chart's point count grow, Stop, see "stopped" → Compare: the image grid (≥ 6 images)
 and the set-level metrics table → Spectra: ≥ 2 Plotly charts → Runs: the run's name in the table.
@@ -190,6 +191,20 @@ def test_studio_end_to_end_in_chromium(server: StreamlitServer, record_property)
                     walk.no_exception()
                     walk.shot("1-home")
 
+                with walk.step("compare-shipped"):
+                    # Before any training a newcomer's Compare opens on the shipped cnn-vae beside the
+                    # shipped resnet-sr (two SR columns: 7 images per row, 4 rows).
+                    walk.nav("Compare")
+                    walk.heading("Compare")
+                    wait_until(lambda: walk.no_exception() or walk.visible_count("stImage") >= 28, PAGE_TIMEOUT,
+                               reraise=AssertionError, what="28 images in the two-model Compare grid")
+                    table = page.get_by_test_id("stTable").first
+                    expect(table).to_contain_text("shipped · resnet-sr: SR from LR", timeout=PAGE_TIMEOUT * 1000)
+                    expect(table).to_contain_text("shipped · cnn-vae: SR from LR")
+                    wait_idle(page, timeout=PAGE_TIMEOUT)
+                    walk.no_exception()
+                    walk.shot("2-compare-shipped")
+
                 with walk.step("train-start"):
                     walk.nav("Train")
                     walk.heading("Train")
@@ -242,7 +257,7 @@ def test_studio_end_to_end_in_chromium(server: StreamlitServer, record_property)
                     print(f"[e2e] run {run_name}: {final[1]} at step {final[2]} / {final[3]}", flush=True)
                     wait_idle(page)
                     walk.no_exception()
-                    walk.shot("2-train")
+                    walk.shot("3-train")
                     assert (server.runs_dir / run_name / "checkpoint.pt").is_file(), \
                         f"no checkpoint in {server.runs_dir / run_name}"
 
@@ -260,7 +275,7 @@ def test_studio_end_to_end_in_chromium(server: StreamlitServer, record_property)
                     shown = walk.selectbox_text("Run")
                     assert run_name in shown, f"Compare's Run picker shows {shown!r}, not run {run_name}"
                     walk.no_exception()
-                    walk.shot("3-compare")
+                    walk.shot("4-compare")
 
                 with walk.step("spectra"):
                     walk.nav("Spectra")
@@ -270,7 +285,7 @@ def test_studio_end_to_end_in_chromium(server: StreamlitServer, record_property)
                                what="at least 2 Plotly charts on Spectra")
                     wait_idle(page, timeout=PAGE_TIMEOUT)
                     walk.no_exception()
-                    walk.shot("4-spectra")
+                    walk.shot("5-spectra")
 
                 with walk.step("runs"):
                     walk.nav("Runs")
@@ -281,7 +296,7 @@ def test_studio_end_to_end_in_chromium(server: StreamlitServer, record_property)
                     # The grid draws on a canvas; its accessible table (glide-data-grid) holds the cell text.
                     expect(frame).to_contain_text(run_name, timeout=30_000)
                     walk.no_exception()
-                    walk.shot("5-runs")
+                    walk.shot("6-runs")
             finally:
                 browser.close()
     except BaseException:
