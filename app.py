@@ -101,9 +101,9 @@ def main() -> None:
         ("train", "Train a model", ":material/model_training:",
          "Pick a preset (tiny: seconds; quick: about a minute), watch the losses and the SR strip live."),
         ("compare", "Compare SR with baselines", ":material/compare:",
-         "HR | LR | reconstruction | SR | bicubic | error, with PSNR/SSIM per image and per set."),
+         "Several models beside bicubic, pixel-exact, with PSNR/SSIM per image and per set; projection, samples."),
         ("spectra", "Look at spectra", ":material/show_chart:",
-         "Which frequencies above the LR Nyquist limit does the decoder invent?"),
+         "Which frequencies above the LR Nyquist limit does each model invent?"),
         ("runs", "Manage runs", ":material/folder_open:", "Loss curves side by side, downloads, deletion."),
     )
     for col, (page, label, icon, caption) in zip(st.columns(len(starts)), starts):

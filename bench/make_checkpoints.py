@@ -150,8 +150,9 @@ Reproduce all of them (one training at a time, CPU):
 
     SR_DATA_DIR=../shared/data python bench/make_checkpoints.py --threads 1
 
-or one run through the CLI, e.g. `python -m sr_core train --preset resnet-sr --runs-dir runs --name ship-resnet-sr`
-and then `python bench/make_checkpoints.py --models resnet-sr --reuse` to copy and evaluate it.
+or one model, e.g. `python bench/make_checkpoints.py --models resnet-sr --threads 1` (the same training code
+path as `python -m sr_core train --preset resnet-sr-long`; the preset of each model is in the table);
+`--reuse` re-ships runs it trained before, without retraining.
 
 | model | preset | reproduce | steps x batch | train time | train img/s | weights | size | PSNR | SSIM |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
