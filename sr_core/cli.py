@@ -194,8 +194,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     if not rows:
         print(f"no runs in {runs_root(args.runs_dir)}; start one with `python -m sr_core train --preset quick`")
-        return 0
-    print(f"{'name':<40}{'model':<16}{'preset':<12}{'steps':>12}  {'status':<10}{'best test':>10}{'PSNR':>8}")
+    else:
+        print(f"{'name':<40}{'model':<16}{'preset':<16}{'steps':>12}  {'status':<10}{'best test':>10}{'PSNR':>8}")
     for r in rows:
         if r["error"]:
             print(f"{r['name']:<40}ERROR: {r['error']}")
@@ -203,7 +203,16 @@ def cmd_list(args: argparse.Namespace) -> int:
         steps = f"{r['step']}/{r['total_steps']}"
         best = "-" if r["best_test_loss"] is None else f"{r['best_test_loss']:.4f}"
         ps = "-" if r["psnr"] is None else f"{r['psnr']:.2f}"
-        print(f"{r['name']:<40}{r['model']:<16}{r['preset']:<12}{steps:>12}  {r['status']:<10}{best:>10}{ps:>8}")
+        print(f"{r['name']:<40}{r['model']:<16}{r['preset']:<16}{steps:>12}  {r['status']:<10}{best:>10}{ps:>8}")
+    from .shipped import SHIPPED_DIR, list_shipped
+
+    shipped = list_shipped()
+    if shipped:
+        print(f"\nshipped checkpoints (read-only) in {SHIPPED_DIR}; evaluate one with "
+              f"`python -m sr_core eval {SHIPPED_DIR}/<model>/checkpoint.pt`:")
+        for r in shipped:
+            ps = "-" if r["psnr"] is None else f"{r['psnr']:.2f}"
+            print(f"{r['name']:<40}{r['model']:<16}{r['preset']:<16}{r['step'] or '-':>12}  {'shipped':<10}{'-':>10}{ps:>8}")
     return 0
 
 

@@ -83,7 +83,9 @@ def test_train_then_eval_json_on_real_data(data_dir: Path, runs_dir: Path,
     assert (runs_dir / "cli-run" / "eval.json").is_file()
 
     assert main(["list"]) == 0
-    assert "cli-run" in capsys.readouterr().out
+    listed = capsys.readouterr().out
+    assert "cli-run" in listed and "shipped checkpoints (read-only)" in listed
+    assert any(line.startswith("resnet-sr ") and " shipped " in line for line in listed.splitlines())
 
     # resume to more steps continues the step count
     assert main(["train", "--resume", "cli-run", "--steps", "70", "--no-progress", "--data-dir", str(data_dir)]) == 0
