@@ -65,9 +65,8 @@ def overlay_section(path, ckey, limit: int, dataset: str, degradation: str) -> N
     n = summaries[primary]["n"]
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(radial_profile_figure(profiles, nyquist=LR_NYQUIST,
-                                              title=f"Radially averaged power spectrum — models, mean of {n} test images"),
-                        key="spec_overlay")
+        title = f"Radially averaged power spectrum — models, mean of {n} test images"
+        st.plotly_chart(radial_profile_figure(profiles, nyquist=LR_NYQUIST, title=title), key="spec_overlay")
     with right:
         st.markdown("**High-frequency energy share**")
         st.table(hf_share_table(hf))

@@ -100,8 +100,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         alpha = parse_alpha_schedule(args.alpha) if args.alpha else None
         cfg = preset_config(args.preset, model=args.model, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
-                            lr_schedule=args.lr_schedule, alpha_schedule=alpha, kl_weight=args.kl_weight, eval_every=args.eval_every,
-                            eval_limit=args.eval_limit, seed=args.seed, device=args.device, dataset=args.dataset)
+                            lr_schedule=args.lr_schedule, alpha_schedule=alpha, kl_weight=args.kl_weight,
+                            eval_every=args.eval_every, eval_limit=args.eval_limit, seed=args.seed,
+                            device=args.device, dataset=args.dataset)
         trainer, run = prepare_run(cfg, runs_dir=args.runs_dir, name=args.name, data_dir=args.data_dir,
                                    command=sys.argv)
     cfg = trainer.config
@@ -212,7 +213,8 @@ def cmd_list(args: argparse.Namespace) -> int:
               f"`python -m sr_core eval {SHIPPED_DIR}/<model>/checkpoint.pt`:")
         for r in shipped:
             ps = "-" if r["psnr"] is None else f"{r['psnr']:.2f}"
-            print(f"{r['name']:<40}{r['model']:<16}{r['preset']:<16}{r['step'] or '-':>12}  {'shipped':<10}{'-':>10}{ps:>8}")
+            steps = r["step"] or "-"
+            print(f"{r['name']:<40}{r['model']:<16}{r['preset']:<16}{steps:>12}  {'shipped':<10}{'-':>10}{ps:>8}")
     return 0
 
 

@@ -128,8 +128,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     "tiny": dict(model="cnn-vae", steps=60, batch_size=50, lr=1e-3,
                  alpha_schedule=[(0, 0.75), (40, 0.25)], eval_every=20, eval_limit=1000,
                  checkpoint_every=30),
-    # Models beyond the paper (bench/quality.py; shipped checkpoints). Each trains in about 3-4 minutes
-    # on 2 CPU cores; test loss on the first 2,000 test images keeps the evaluations cheap.
+    # Models beyond the paper (bench/quality.py trains these). Each trains in about 2-7 minutes on one
+    # CPU thread; test loss on the first 2,000 test images keeps the evaluations cheap.
     # cnn-vae-class: the quick preset's schedule on the class-conditioned CNN-VAE (paper Sec. VI).
     "cnn-vae-class": dict(model="cnn-vae-class", steps=1500, batch_size=100, lr=1e-3,
                           alpha_schedule=[(0, 0.75), (1200, 0.25)], eval_every=100, eval_limit=0,
@@ -155,7 +155,7 @@ PRESET_HELP = {
     "tiny": "60 small batches: a smoke test in seconds",
     "cnn-vae-class": "cnn-vae with a class-conditioned decoder and an LR classifier, the quick schedule",
     "resnet-sr": "residual CNN + sub-pixel upsampling (deterministic, per-image log-MSE loss): the strong bar, ~3-4 min on CPU",
-    "cvae-sr": "conditional VAE with a learned prior p(z|LR): many plausible HR images, ~3-4 min on CPU",
+    "cvae-sr": "conditional VAE with a learned prior p(z|LR): many plausible HR images, ~5-7 min on CPU",
     "resnet-sr-long": "resnet-sr for 16,000 batches with cosine decay: the shipped checkpoint, ~20 min on CPU",
     "cvae-sr-long": "cvae-sr for 16,000 batches with cosine decay: the shipped checkpoint, ~30 min on CPU",
 }

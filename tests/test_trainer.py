@@ -149,8 +149,8 @@ def test_cosine_schedule_decays_to_zero_and_constant_stays() -> None:
     assert lrs[0] == pytest.approx(1e-3) and lrs == [pytest.approx(lr_at(s, tr.config)) for s in range(12)]
 
 
-@pytest.mark.parametrize("bad", [dict(lr=-1.0), dict(lr_schedule="step"), dict(batch_size=0), dict(steps=0), dict(model="nope"),
-                                 dict(alpha_schedule=[(5, 0.5)]), dict(alpha_schedule=[(0, 1.5)]),
+@pytest.mark.parametrize("bad", [dict(lr=-1.0), dict(lr_schedule="step"), dict(batch_size=0), dict(steps=0),
+                                 dict(model="nope"), dict(alpha_schedule=[(5, 0.5)]), dict(alpha_schedule=[(0, 1.5)]),
                                  dict(device="tpu"), dict(kl_weight=-1.0)])
 def test_invalid_config_is_refused(bad: dict) -> None:
     from sr_core.errors import UserError
