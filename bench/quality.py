@@ -99,6 +99,38 @@ def sr_throughput(model: Any, split: Any, device: str, n: int = 2000, batch: int
         return n / (time.perf_counter() - t0)
 
 
+# The issue's targets (Fashion-MNIST test set, 2x2 box LR, per-image PSNR, data range 1).
+TARGET_RESNET_PSNR, TARGET_RESNET_SSIM = 26.5, 0.93
+TARGET_CVAE_GAP_DB, TARGET_PROJ_LR_PSNR = 1.0, 45.0
+
+
+def target_checks(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each target whose models were evaluated: {"target", "value", "met", "margin"} (margin > 0 = met by)."""
+    out: list[dict[str, Any]] = []
+
+    def check(target: str, value: float, margin: float, also: bool = True) -> None:
+        out.append({"target": target, "value": round(value, 4), "met": margin >= 0 and also,
+                    "margin": round(margin, 4)})
+
+    res, cvae = results.get("resnet-sr"), results.get("cvae-sr")
+    if res:
+        check(f"resnet-sr PSNR >= {TARGET_RESNET_PSNR} dB", res["psnr"], res["psnr"] - TARGET_RESNET_PSNR)
+        check(f"resnet-sr SSIM >= {TARGET_RESNET_SSIM}", res["ssim"], res["ssim"] - TARGET_RESNET_SSIM)
+    if res and cvae:
+        for key, entry in [("default T", cvae)] + [(k, v) for k, v in cvae.items() if k.startswith("T=")]:
+            gap = res["psnr"] - entry["psnr"]
+            check(f"cvae-sr ({key}) mean-sample PSNR within {TARGET_CVAE_GAP_DB:g} dB of resnet-sr, "
+                  f"diversity {entry.get('diversity', 0):.4f} > 0", gap, TARGET_CVAE_GAP_DB - gap,
+                  also=entry.get("diversity", 0) > 0)
+    if cvae:
+        lr = cvae["projection"]["lr_psnr"]
+        check(f"cvae-sr LR-PSNR with projection >= {TARGET_PROJ_LR_PSNR:g} dB", lr, lr - TARGET_PROJ_LR_PSNR)
+    if results.get("cnn-vae-class") and results.get("cnn-vae"):
+        diff = results["cnn-vae-class"]["psnr"] - results["cnn-vae"]["psnr"]
+        check("cnn-vae-class PSNR above cnn-vae", diff, diff)
+    return out
+
+
 def fmt(v: Any, width: int = 7, digits: int = 2) -> str:
     if v is None:
         return "—".rjust(width)
@@ -193,6 +225,12 @@ def main(argv: list[str] | None = None) -> int:
               f"{fmt(r.get('hf_share'), 7, 4)}{fmt(r.get('diversity'), 7, 4)}{fmt(r.get('best_of_8_psnr'))}"
               f"{fmt(r.get('accuracy'), 6, 3)}{fmt(r.get('train_s'), 9, 0)}{fmt(r.get('train_img_s'), 9, 0)}"
               f"{fmt(r.get('sr_img_s'), 9, 0)}")
+    checks = target_checks(results) if args.dataset == "fashion-mnist" else []
+    for c in checks:
+        verdict = "met" if c["met"] else "MISSED"
+        print(f"target: {c['target']}: {c['value']:.3f} -> {verdict} (margin {c['margin']:+.3f})")
+    if checks:
+        results["targets"] = {c["target"]: c for c in checks}
     print(json.dumps(_finite(results), allow_nan=False, separators=(",", ":")))
     return 0
 
