@@ -109,9 +109,9 @@ def main() -> None:
     models = {primary: model}
     keys = {primary: ckey}
     for label, p in more_paths.items():
-        m = load_model_or_none(p, label)
-        if m is not None:
-            models[label], keys[label] = m, (str(p.resolve()), p.stat().st_mtime, p.stat().st_size)
+        loaded = load_model_or_none(p, label)
+        if loaded is not None:
+            models[label], keys[label] = loaded
     if len(models) > 1:
         st.caption(f"Every model is evaluated on {dataset} test images with the {degradation} degradation "
                    f"(the first model's; a model trained on other data is shown as it transfers).")

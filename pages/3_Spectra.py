@@ -17,7 +17,7 @@ from sr_core.shipped import SHIPPED_PREFIX
 from ui.analysis import hf_share_table, spectra_outputs, spectra_summary
 from ui.comparison import overlay_spectra
 from ui.figures import radial_profile_figure, spectrum_panels_figure
-from ui.widgets import (checkpoint_key, checkpoint_label, data_dir, load_model_cached, load_model_or_none,
+from ui.widgets import (checkpoint_label, data_dir, load_model_cached, load_model_or_none,
                         model_page_header, pick_more_models)
 
 P = "session"
@@ -59,8 +59,9 @@ def overlay_section(path, ckey, limit: int, dataset: str, degradation: str) -> N
     more = pick_more_models("spec", path, default=default, max_models=4)
     summaries = {primary: cached_set_spectra(*ckey, limit, str(data_dir()), dataset, degradation)}
     for label, p in more.items():
-        if load_model_or_none(p, label) is not None:
-            summaries[label] = cached_set_spectra(*checkpoint_key(p), limit, str(data_dir()), dataset, degradation)
+        loaded = load_model_or_none(p, label)
+        if loaded is not None:
+            summaries[label] = cached_set_spectra(*loaded[1], limit, str(data_dir()), dataset, degradation)
     profiles, hf = overlay_spectra(summaries)
     n = summaries[primary]["n"]
     left, right = st.columns([3, 2])

@@ -181,3 +181,17 @@ def test_compare_and_spectra_work_for_every_registered_model(model_name, tmp_pat
         assert any(img.proto.imgs[0].caption.startswith("per-pixel std") for img in at.get("image"))
     at = page(SPECTRA, spec_limit=100)
     assert not at.exception and len(at.get("plotly_chart")) == 7
+
+
+def test_compare_with_a_broken_extra_model_keeps_the_others(runs):
+    bad = runs / "bad-ckpt"
+    shutil.copytree(runs / "tiny-run", bad)
+    (bad / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    at = page(COMPARE, cmp_limit=100, cmp_indices="0", selected_run="tiny-run",
+              cmp_more=["bad-ckpt", "shipped · resnet-sr"])
+    assert not at.exception
+    errors = texts(at, "error")
+    assert len(errors) == 1 and errors[0].startswith("'bad-ckpt': cannot read checkpoint")
+    methods = list(at.table[0].value["Method"])
+    assert "tiny-run: SR from LR" in methods and "shipped · resnet-sr: SR from LR" in methods
+    assert not any(m.startswith("bad-ckpt") for m in methods)

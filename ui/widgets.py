@@ -239,17 +239,19 @@ def load_model_or_stop(path: Path) -> tuple[Any, dict[str, Any], tuple[str, floa
     return model, info, key
 
 
-def load_model_or_none(path: Path, label: str) -> Any | None:
-    """The model of ``path`` in eval mode, or None after a one-line error naming ``label`` (page goes on)."""
+def load_model_or_none(path: Path, label: str) -> tuple[Any, tuple[str, float, int]] | None:
+    """(model in eval mode, cache key) of ``path``, or None after a one-line error naming ``label``
+    (the page goes on without that model)."""
     try:
-        model, _ = load_model_cached(*checkpoint_key(path))
+        key = checkpoint_key(path)
+        model, _ = load_model_cached(*key)
     except OSError:
         st.error(f"checkpoint of '{label}' ({path}) does not exist any more; pick another model")
         return None
     except UserError as exc:
         st.error(f"'{label}': {exc}")
         return None
-    return model
+    return model, key
 
 
 def model_caption(info: dict[str, Any]) -> str:
