@@ -22,11 +22,11 @@ from sr_core.runs import RunDir
 from sr_core.shipped import SHIPPED_PREFIX
 from ui.analysis import SELECTION_MODES, eval_result, select_indices, set_metrics
 from ui.comparison import (compare_grid, compare_table, diversity_samples, projection_available,
-                           takes_temperature)
+                           takes_temperature, temperature_for)
 from ui.figures import psnr_histogram_figure
 from ui.images import heat_png, png_bytes
-from ui.widgets import (checkpoint_label, data_dir, load_model_cached, load_model_or_none, model_page_header,
-                        pick_more_models, show_png)
+from ui.widgets import (data_dir, load_model_cached, load_model_or_none, model_page_header, pick_more_models,
+                        show_png)
 
 P = "session"
 HR_SCALE, LR_SCALE = 4, 8  # both show as 112 px
@@ -102,10 +102,8 @@ def diversity_section(models: dict[str, Any], split: Any, idx: int, lr: torch.Te
 
 def main() -> None:
     path, model, info, ckey, dataset, degradation, split = model_page_header("Compare", "🖼️", "cmp")
-    primary = checkpoint_label(path)
     # A newcomer (opening on a shipped checkpoint) sees it next to the strong deterministic bar.
-    default_more = [SHIPPED_PREFIX + "resnet-sr"] if primary.startswith(SHIPPED_PREFIX) else []
-    more_paths = pick_more_models("cmp", path, default=default_more, max_models=MAX_MORE)
+    primary, more_paths = pick_more_models("cmp", path, newcomer_models=("resnet-sr",), max_models=MAX_MORE)
     models = {primary: model}
     keys = {primary: ckey}
     for label, p in more_paths.items():
@@ -139,7 +137,7 @@ def main() -> None:
     table_area = st.container()  # filled after the grid, so the (fast) grid shows while the set is scored
 
     def score(label: str) -> dict[str, dict[str, np.ndarray]]:
-        t = temperature if takes_temperature(models[label]) else None
+        t = temperature_for(models[label], temperature)
         try:
             return cached_set_metrics(*keys[label], limit, str(data_dir()), dataset, degradation, projection, t)
         except UserError as exc:
@@ -199,7 +197,7 @@ def main() -> None:
             if st.button("Save as the run's evaluation (eval.json)", key="cmp_save_eval",
                          help="The Runs page shows the PSNR of a run's eval.json."):
                 result = eval_result(per[primary], dataset=dataset, degradation=degradation, step=info.get("step"))
-                if temperature is not None and takes_temperature(model):
+                if temperature_for(model, temperature) is not None:
                     result["temperature"] = temperature
                 atomic_write_text(RunDir(run_dir).eval_path, json.dumps(json_safe(result), indent=2))
                 st.success(f"Saved {RunDir(run_dir).eval_path}: SR PSNR "

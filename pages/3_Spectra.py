@@ -13,12 +13,10 @@ import streamlit as st
 
 from sr_core.data import load_split
 from sr_core.spectra import LR_NYQUIST
-from sr_core.shipped import SHIPPED_PREFIX
 from ui.analysis import hf_share_table, spectra_outputs, spectra_summary
 from ui.comparison import overlay_spectra
 from ui.figures import radial_profile_figure, spectrum_panels_figure
-from ui.widgets import (checkpoint_label, data_dir, load_model_cached, load_model_or_none,
-                        model_page_header, pick_more_models)
+from ui.widgets import data_dir, load_model_cached, load_model_or_none, model_page_header, pick_more_models
 
 P = "session"
 
@@ -54,9 +52,7 @@ def draw(summary: dict[str, Any], key: str, what: str) -> None:
 def overlay_section(path, ckey, limit: int, dataset: str, degradation: str) -> None:
     """Radial spectra of the page's model and up to 4 more, test-set average, on one chart."""
     st.subheader("Several models overlaid")
-    primary = checkpoint_label(path)
-    default = [SHIPPED_PREFIX + m for m in ("resnet-sr", "cvae-sr")] if primary.startswith(SHIPPED_PREFIX) else []
-    more = pick_more_models("spec", path, default=default, max_models=4)
+    primary, more = pick_more_models("spec", path, newcomer_models=("resnet-sr", "cvae-sr"), max_models=4)
     summaries = {primary: cached_set_spectra(*ckey, limit, str(data_dir()), dataset, degradation)}
     for label, p in more.items():
         loaded = load_model_or_none(p, label)

@@ -181,34 +181,37 @@ def checkpoint_catalog() -> dict[str, Path]:
     return out
 
 
-def checkpoint_label(path: Path) -> str:
-    """The catalogue label of ``path`` when it is in the catalogue, else the file path as typed."""
+def checkpoint_label(path: Path, catalog: dict[str, Path]) -> str:
+    """The label of ``path`` in ``catalog`` (:func:`checkpoint_catalog`), else the file path as typed."""
     resolved = path.resolve() if path.exists() else path
-    for label, p in checkpoint_catalog().items():
+    for label, p in catalog.items():
         if p.resolve() == resolved:
             return label
     return str(path)
 
 
-def pick_more_models(key: str, primary: Path, *, default: list[str] | None = None,
-                     max_models: int = 3) -> dict[str, Path]:
-    """A multiselect of further checkpoints to show beside the primary one: {label: path}.
+def pick_more_models(key: str, primary: Path, *, newcomer_models: tuple[str, ...] = (),
+                     max_models: int = 3) -> tuple[str, dict[str, Path]]:
+    """A multiselect of further checkpoints to show beside the primary one.
 
-    ``default`` (labels) applies the first time the page opens in a session; labels that vanished
-    (a deleted run) are dropped quietly.
+    Returns (the primary's label, {label: path} of the chosen ones). The first time the page opens in a
+    session on a shipped checkpoint (a newcomer), the shipped ``newcomer_models`` are chosen; labels
+    that vanished later (a deleted run) are dropped quietly.
     """
     catalog = checkpoint_catalog()
-    primary_label = checkpoint_label(primary)
+    primary_label = checkpoint_label(primary, catalog)
     options = [label for label in catalog if label != primary_label]
     wkey = f"{key}_more"
     if wkey in st.session_state:
         st.session_state[wkey] = [x for x in st.session_state[wkey] if x in options]
     else:
-        st.session_state[wkey] = [x for x in (default or []) if x in options]
+        newcomer = primary_label.startswith(SHIPPED_PREFIX)
+        default = [SHIPPED_PREFIX + m for m in newcomer_models] if newcomer else []
+        st.session_state[wkey] = [x for x in default if x in options]
     chosen = st.multiselect(f"Compare with (up to {max_models} more models)", options, key=wkey,
                             max_selections=max_models, persist_state="session",
                             help="Trained runs and shipped checkpoints; each gets its own column and table rows.")
-    return {label: catalog[label] for label in chosen}
+    return primary_label, {label: catalog[label] for label in chosen}
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading checkpoint…")
@@ -224,30 +227,30 @@ def checkpoint_key(path: Path) -> tuple[str, float, int]:
     return str(path.resolve()), stat.st_mtime, stat.st_size
 
 
-def load_model_or_stop(path: Path) -> tuple[Any, dict[str, Any], tuple[str, float, int]]:
-    """(model in eval mode, checkpoint info, cache key); a one-line error stops the page."""
+def load_checked(path: Path) -> tuple[Any, dict[str, Any], tuple[str, float, int]]:
+    """(model in eval mode, checkpoint info, cache key); a missing or unreadable file is a UserError."""
     try:
         key = checkpoint_key(path)
     except OSError:
-        st.error(f"checkpoint {path} does not exist; pick a run or type the path of a .pt file")
-        st.stop()
+        raise UserError(f"checkpoint {path} does not exist; pick another model or type the path of a .pt file") from None
+    model, info = load_model_cached(*key)
+    return model, info, key
+
+
+def load_model_or_stop(path: Path) -> tuple[Any, dict[str, Any], tuple[str, float, int]]:
+    """:func:`load_checked`; its one-line error stops the page."""
     try:
-        model, info = load_model_cached(*key)
+        return load_checked(path)
     except UserError as exc:
         st.error(str(exc))
         st.stop()
-    return model, info, key
 
 
 def load_model_or_none(path: Path, label: str) -> tuple[Any, tuple[str, float, int]] | None:
     """(model in eval mode, cache key) of ``path``, or None after a one-line error naming ``label``
     (the page goes on without that model)."""
     try:
-        key = checkpoint_key(path)
-        model, _ = load_model_cached(*key)
-    except OSError:
-        st.error(f"checkpoint of '{label}' ({path}) does not exist any more; pick another model")
-        return None
+        model, _, key = load_checked(path)
     except UserError as exc:
         st.error(f"'{label}': {exc}")
         return None
