@@ -74,6 +74,21 @@ def values(v) -> list:
     return list(v)
 
 
+def start_tiny_job(steps: int, *, eval_limit: int = 200, eval_every: int | None = None,
+                   name: str | None = None) -> AppTest:
+    """The Train page with the tiny preset, ``steps`` batches (and the other settings given), Start clicked."""
+    at = page(TRAIN)
+    at.selectbox(key="train_preset").set_value("tiny").run()
+    at.number_input(key="train_steps").set_value(steps)
+    if eval_every is not None:
+        at.number_input(key="train_eval_every").set_value(eval_every)
+    at.number_input(key="train_eval_limit").set_value(eval_limit)
+    if name is not None:
+        at.text_input(key="train_name").input(name)
+    at.button(key="train_start").click().run()
+    return at
+
+
 def wait_for_status(at: AppTest, words: tuple[str, ...], timeout: float = 60.0) -> str:
     """Rerun the page until its status line shows one of ``words``; returns that line."""
     end = time.monotonic() + timeout

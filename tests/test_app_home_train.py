@@ -5,7 +5,7 @@ import json
 
 from tests.app_support import (  # noqa: F401  (fixtures are found by name; fresh_registry is autouse)
     Path, RAW_FILES, job_registry, TRAIN, RUNS, require_data, page, texts, plotly_specs, values,
-    wait_for_status, fresh_registry, trained_runs, runs, empty_runs, no_data,
+    start_tiny_job, wait_for_status, fresh_registry, trained_runs, runs, empty_runs, no_data,
 )
 
 
@@ -87,13 +87,7 @@ def test_train_form_fills_preset_and_refuses_invalid_values(empty_runs):
 
 def test_train_tiny_job_runs_to_finished_with_charts_and_preview(empty_runs):
     require_data()
-    at = page(TRAIN)
-    at.selectbox(key="train_preset").set_value("tiny").run()
-    at.number_input(key="train_steps").set_value(20)
-    at.number_input(key="train_eval_every").set_value(10)
-    at.number_input(key="train_eval_limit").set_value(200)
-    at.text_input(key="train_name").input("ui-tiny")
-    at.button(key="train_start").click().run()
+    at = start_tiny_job(20, eval_every=10, name="ui-tiny")
     assert not at.exception and not texts(at, "error")
     line = wait_for_status(at, ("finished",))
     assert "Step 20 / 20" in line and "`ui-tiny`" in line
@@ -123,11 +117,7 @@ def test_train_tiny_job_runs_to_finished_with_charts_and_preview(empty_runs):
 
 def test_train_stop_saves_checkpoint_and_second_start_is_refused(empty_runs):
     require_data()
-    tab1 = page(TRAIN)
-    tab1.selectbox(key="train_preset").set_value("tiny").run()
-    tab1.number_input(key="train_steps").set_value(100_000)
-    tab1.number_input(key="train_eval_limit").set_value(200)
-    tab1.button(key="train_start").click().run()
+    tab1 = start_tiny_job(100_000)
     wait_for_status(tab1, ("running",))
     # A second tab (a new session) reattaches to the same job and cannot start another one.
     tab2 = page(TRAIN)

@@ -10,13 +10,17 @@ from sr_core.models import build_model, model_class, model_names
 NAMES = model_names()
 
 
+def batch(n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A random HR batch (n,1,28,28) in [0,1], its 2x2 box LR (n,1,14,14) and labels 0..9."""
+    hr = torch.rand(n, 1, 28, 28)
+    return hr, torch.nn.functional.avg_pool2d(hr, 2), torch.arange(n) % 10
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_shapes_and_named_output(name: str) -> None:
     torch.manual_seed(0)
     model = build_model(name)
-    hr = torch.rand(4, 1, 28, 28)
-    lr = torch.nn.functional.avg_pool2d(hr, 2)
-    labels = torch.arange(4)
+    hr, lr, labels = batch(4)
     out = model(hr, lr=lr, labels=labels)
     assert out.recon.shape == (4, 1, 28, 28)
     sr = model.super_resolve(lr, labels=labels)
@@ -29,9 +33,7 @@ def test_shapes_and_named_output(name: str) -> None:
 def test_every_parameter_gets_a_gradient(name: str) -> None:
     torch.manual_seed(0)
     model = build_model(name)
-    hr = torch.rand(8, 1, 28, 28)
-    lr = torch.nn.functional.avg_pool2d(hr, 2)
-    labels = torch.arange(8) % 10
+    hr, lr, labels = batch(8)
     out = model(hr, lr=lr, labels=labels)
     terms = model.loss(out, hr, lr, alpha=0.5, kl_weight=0.1, labels=labels)
     assert "total" in terms and torch.isfinite(terms["total"])
