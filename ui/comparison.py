@@ -75,9 +75,7 @@ def compare_grid(models: Mapping[str, Any], split: Split, indices: list[int], *,
                               projection=project, temperature=temperature_for(model, temperature))
     first = next(iter(models))
     if "recon" in outs[first]:
-        rec = outs[first]["recon"].cpu()
-        add("recon", "Full-VAE reconstruction", rec, scored=False)
-        cols[-1].update(psnr=psnr(rec, hr).numpy(), ssim=ssim(rec, hr).numpy())
+        add("recon", "Full-VAE reconstruction", outs[first]["recon"].cpu())
     for label, out in outs.items():
         add(f"sr:{label}", f"SR · {label}", out["sr"].cpu())
         if "sr_projected" in out:
