@@ -85,7 +85,7 @@ def prepare_run(config: TrainConfig | None = None, *, runs_dir: str | os.PathLik
             raise ValueError("prepare_run needs a config or a run to resume")
         cfg = config.validate()
         device = resolve_device(cfg.device)
-        model = build_model(cfg.model, cfg.model_config)
+        model = build_model(cfg.model, cfg.model_config, seed=cfg.seed)
         start_step, opt_state, best = 0, None, None
         run = None
     train = load_split(cfg.dataset, train=True, data_dir=data_dir)

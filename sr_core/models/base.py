@@ -100,10 +100,19 @@ def config_from_dict(cls: type, values: dict[str, Any] | None) -> Any:
     return cls(**values)
 
 
-def build_model(name: str, config: dict[str, Any] | None = None) -> SRModel:
-    """Build registered model ``name`` from a plain-dict config (missing keys take defaults)."""
+def build_model(name: str, config: dict[str, Any] | None = None, *, seed: int | None = None) -> SRModel:
+    """Build registered model ``name`` from a plain-dict config (missing keys take defaults).
+
+    With ``seed`` the initial weights are a pure function of it (drawn from a forked RNG, so the
+    caller's global random state is left as it was); without, they come from the global RNG.
+    """
     cls = model_class(name)
-    return cls(config_from_dict(cls.Config, config))
+    cfg = config_from_dict(cls.Config, config)
+    if seed is None:
+        return cls(cfg)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return cls(cfg)
 
 
 def describe_models() -> list[dict[str, Any]]:
