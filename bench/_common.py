@@ -1,24 +1,56 @@
-"""Helpers shared by the benchmarks in ``bench/``: timing, peak matmul FLOP/s, model FLOP counts.
-
-Nothing here runs at import time. Import as ``bench._common`` (the benchmark scripts put the project
-root on ``sys.path`` inside their ``main()``).
+"""What the benchmarks in ``bench/`` share: the project on ``sys.path``, the data check, timing, the
+peak matmul FLOP/s, model FLOP counts and the JSON report line. Nothing runs at import time; the
+scripts import this as ``bench._common`` after :func:`project_on_path`.
 """
 from __future__ import annotations
 
 import json
 import statistics
+import sys
 import time
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
-import torch
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def sync(device: torch.device) -> None:
+def project_on_path() -> None:
+    """Make ``sr_core``, ``ui`` and ``bench`` importable when a script runs as ``python bench/x.py``."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+
+
+def log(msg: str) -> None:
+    """Progress goes to stderr; stdout holds the table and, last, the JSON line."""
+    print(msg, file=sys.stderr, flush=True)
+
+
+def fashion_mnist_dir(data_dir: str | None) -> Path:
+    """The data root holding Fashion-MNIST; exits with one line otherwise (a bench never downloads:
+    it must not time or depend on the network)."""
+    from sr_core.data import check_dataset, resolve_data_dir
+
+    root = resolve_data_dir(data_dir).resolve()
+    missing = check_dataset("fashion-mnist", root)
+    if missing:
+        raise SystemExit(f"error: Fashion-MNIST is not in {root / 'FashionMNIST' / 'raw'} (missing "
+                         f"{', '.join(missing)}); point --data-dir or SR_DATA_DIR at the data root")
+    return root
+
+
+def sync(device: Any) -> None:
     """Wait for queued work on ``device`` (no-op on CPU), so wall-clock timings are honest."""
+    import torch
+
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     elif device.type == "mps":
         torch.mps.synchronize()
+
+
+def clock() -> tuple[float, float]:
+    """(wall clock, CPU time of this process), both in seconds."""
+    return time.perf_counter(), time.process_time()
 
 
 def median(values: Sequence[float]) -> float:
@@ -31,39 +63,29 @@ def rotated(items: Sequence[Any], k: int) -> list[Any]:
     return list(items[k:]) + list(items[:k])
 
 
-def matmul_flops_per_s(device: torch.device, n: int = 1024, min_time_s: float = 0.5,
-                       dtype: torch.dtype = torch.float32) -> float:
-    """Measured dense matmul throughput: a loop of (n x n) @ (n x n) ``dtype`` products, 2 n^3 FLOPs each.
+def matmul_flops_per_s(device: Any, n: int = 1024, min_time_s: float = 0.5) -> float:
+    """Measured dense fp32 matmul throughput, (n x n) @ (n x n) in a loop, 2 n^3 FLOPs each: the ceiling
+    the model's matmuls and convolutions could reach on this device and thread count right now."""
+    import torch
 
-    Uses the same device and the same torch thread count as the caller, so it is the ceiling the
-    model's matmuls and convolutions could reach on this machine right now.
-    """
-    g = torch.Generator(device="cpu").manual_seed(0)
-    a = torch.randn(n, n, generator=g, dtype=dtype).to(device)
-    b = torch.randn(n, n, generator=g, dtype=dtype).to(device)
-    c = torch.empty(n, n, dtype=dtype, device=device)
+    g = torch.Generator().manual_seed(0)
+    a, b = (torch.randn(n, n, generator=g).to(device) for _ in range(2))
+    c = torch.empty(n, n, device=device)
     for _ in range(3):  # warm-up: BLAS thread pool, cuBLAS handle, clocks
         torch.mm(a, b, out=c)
     sync(device)
-    iters, chunk = 0, 1
-    t0 = time.perf_counter()
-    elapsed = 0.0
-    while elapsed < min_time_s:
+    iters, chunk, t0 = 0, 1, time.perf_counter()
+    while (elapsed := time.perf_counter() - t0) < min_time_s or iters == 0:
         for _ in range(chunk):
             torch.mm(a, b, out=c)
         sync(device)
-        iters += chunk
-        elapsed = time.perf_counter() - t0
-        chunk = min(chunk * 2, 1024)
+        iters, chunk = iters + chunk, min(chunk * 2, 1024)
     return 2.0 * n ** 3 * iters / elapsed
 
 
 def count_flops(fn: Callable[[], Any]) -> int:
-    """FLOPs that ``torch.utils.flop_counter.FlopCounterMode`` counts while ``fn()`` runs.
-
-    FlopCounterMode counts matmuls and convolutions (forward and backward), not elementwise ops,
-    losses or optimizer updates: the usual "model FLOPs" of a FLOP-utilization figure.
-    """
+    """Matmul and convolution FLOPs (forward and backward) that ``FlopCounterMode`` counts while ``fn()``
+    runs: the usual "model FLOPs" of a FLOP-utilization figure (no elementwise ops, no optimizer)."""
     from torch.utils.flop_counter import FlopCounterMode
 
     with FlopCounterMode(display=False) as counter:
@@ -72,5 +94,7 @@ def count_flops(fn: Callable[[], Any]) -> int:
 
 
 def json_line(obj: Any) -> str:
-    """One line of JSON (no NaN/Infinity: those are not JSON)."""
-    return json.dumps(obj, allow_nan=False, separators=(", ", ": "))
+    """The report as one line of strict JSON (inf/NaN become null: see ``sr_core.metrics.json_safe``)."""
+    from sr_core.metrics import json_safe
+
+    return json.dumps(json_safe(obj), allow_nan=False, separators=(", ", ": "))
