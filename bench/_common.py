@@ -1,23 +1,20 @@
-"""What the benchmarks in ``bench/`` share: the project on ``sys.path``, the data check, timing, the
-peak matmul FLOP/s, model FLOP counts and the JSON report line. Nothing runs at import time; the
-scripts import this as ``bench._common`` after :func:`project_on_path`.
+"""What the benchmarks in ``bench/`` share: the data check, timing, turn taking between training loops
+(:class:`Turns`), the peak matmul FLOP/s, model FLOP counts and the JSON report line. Nothing runs at
+import time; the scripts import this as ``bench._common`` after putting the project root on ``sys.path``.
 """
 from __future__ import annotations
 
 import json
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+import torch
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def project_on_path() -> None:
-    """Make ``sr_core``, ``ui`` and ``bench`` importable when a script runs as ``python bench/x.py``."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
 
 
 def log(msg: str) -> None:
@@ -38,10 +35,16 @@ def fashion_mnist_dir(data_dir: str | None) -> Path:
     return root
 
 
+def fill_defaults(args: Any, defaults: dict[str, Any]) -> Any:
+    """Give every option in ``defaults`` that the command line left unset (None) its default value."""
+    for key, value in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    return args
+
+
 def sync(device: Any) -> None:
     """Wait for queued work on ``device`` (no-op on CPU), so wall-clock timings are honest."""
-    import torch
-
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     elif device.type == "mps":
@@ -63,11 +66,61 @@ def rotated(items: Sequence[Any], k: int) -> list[Any]:
     return list(items[k:]) + list(items[:k])
 
 
+class Turns:
+    """Runs ``body(stepped)`` in a thread of its own; ``body`` calls ``stepped()`` after each training step
+    and returns when it says False. ``chunk(n)`` lets the next n steps run and returns their (wall s,
+    process CPU s); between chunks the thread waits inside ``stepped()``."""
+
+    def __init__(self, name: str, body: Callable[[Callable[[], bool]], Any], device: Any, model: Any = None) -> None:
+        self.name, self.device, self.model, self.error = name, device, model, None
+        self._go, self._done = threading.Semaphore(0), threading.Semaphore(0)
+        self._left, self._closing, self._ended = 0, False, False
+        self._t0 = self._t1 = (0.0, 0.0)
+        threads = torch.get_num_threads()  # the worker uses the caller's intra-op thread count
+
+        def main() -> None:
+            torch.set_num_threads(threads)
+            self._go.acquire()
+            self._t0 = clock()  # the first chunk (the warm-up) also times whatever body does first
+            try:
+                body(self.stepped)
+            except BaseException as exc:  # handed to the main thread by chunk()
+                self.error = exc
+            finally:
+                self._ended = True
+                self._done.release()
+
+        self._thread = threading.Thread(target=main, name=f"bench-{name}", daemon=True)
+        self._thread.start()
+
+    def stepped(self) -> bool:
+        self._left -= 1
+        if self._left > 0:
+            return True
+        sync(self.device)
+        self._t1 = clock()
+        self._done.release()   # chunk finished: hand over to the main thread and wait for the next turn
+        self._go.acquire()
+        self._t0 = clock()
+        return not self._closing
+
+    def chunk(self, n: int) -> tuple[float, float]:
+        self._left = n
+        self._go.release()
+        self._done.acquire()
+        if self._ended:
+            raise RuntimeError(f"{self.name} ended before its turn was over") from self.error
+        return self._t1[0] - self._t0[0], self._t1[1] - self._t0[1]
+
+    def close(self) -> None:
+        self._closing = True
+        self._go.release()
+        self._thread.join(120)
+
+
 def matmul_flops_per_s(device: Any, n: int = 1024, min_time_s: float = 0.5) -> float:
     """Measured dense fp32 matmul throughput, (n x n) @ (n x n) in a loop, 2 n^3 FLOPs each: the ceiling
     the model's matmuls and convolutions could reach on this device and thread count right now."""
-    import torch
-
     g = torch.Generator().manual_seed(0)
     a, b = (torch.randn(n, n, generator=g).to(device) for _ in range(2))
     c = torch.empty(n, n, device=device)

@@ -3,29 +3,23 @@
     SR_DATA_DIR=../shared/data .venv/bin/python bench/train_throughput.py [--steps N] [--device D] [--quick]
 
 For the ``paper`` (cnn-vae-paper) and ``quick`` (cnn-vae) presets, batch 100, the preset's model trains
-the same number of steps three ways, from the same initial weights (``build_model(seed=...)``):
-
-1. ``trainer``: :class:`sr_core.trainer.Trainer`, no run folder, evaluations and checkpoints beyond
-   the measured steps; the clock covers its whole per-step loop (batch, noise seed, forward, loss, the
-   NaN-check sync, backward, Adam, rate bookkeeping, snapshot lock, callbacks).
-2. ``bare``: the minimal loop over the same batches (:class:`sr_core.data.BatchStream`, which the
-   Trainer uses), the same Adam, ``model.loss`` and alpha schedule, and the same per-step noise seed
-   (:func:`sr_core.seeds.step_noise_seed`: work the model needs, not Trainer overhead).
-3. ``dataloader``: the textbook pipeline, ``torchvision.datasets.FashionMNIST`` + ``ToTensor`` +
-   ``DataLoader(batch 100, shuffle)``, otherwise as ``bare``: what the in-memory uint8 batches buy.
+the same steps three ways from the same initial weights: ``trainer`` (:class:`sr_core.trainer.Trainer`,
+no run folder, its whole per-step loop on the clock), ``bare`` (the minimal loop on the same
+:class:`sr_core.data.BatchStream` batches, Adam, ``model.loss``, alpha schedule and per-step noise
+seed, :func:`sr_core.seeds.step_noise_seed`: work the model needs, not Trainer overhead) and
+``dataloader`` (torchvision ``FashionMNIST`` + ``ToTensor`` + ``DataLoader``, else as ``bare``: what
+the in-memory uint8 batches buy).
 
 Noise control (the machine is small and shared): each method runs in a thread of its own, woken for
-its turn (the Trainer must be: it pauses inside its ``on_step`` callback). After ``--warmup`` untimed
-steps, ``--steps`` measured steps are split into ``--rounds`` rounds; within a round the methods take
+its turn (the Trainer must be: it pauses inside its ``on_step`` callback); after ``--warmup`` untimed
+steps, the ``--steps`` measured steps are split into ``--rounds`` rounds in which the methods take
 turns every ``--interleave`` steps (rotating order), so other processes' load falls on all alike.
 ``*_img_s`` are medians over rounds, ``trainer_vs_bare`` the median of per-round ratios. ``meta`` adds
-images per process-CPU-second (only the running method's thread is busy, so other processes' load
-cannot move it) and the largest weight difference between the Trainer's and the bare loop's models
-(0.0 on CPU: the same computation). On CPU the default is one torch thread: two threads on a shared
-2-core machine stall whenever a core is taken, and single rounds swing several-fold.
-
-FLOP utilization = model training FLOP/s (``FlopCounterMode`` over one forward + loss + backward) /
-dense matmul FLOP/s on the same device and thread count (measured at the start of every round; median).
+images per process-CPU-second (blind to other processes' load: only the running method's thread is
+busy) and the largest weight difference between the Trainer's and the bare loop's models (0.0 on CPU:
+the same computation). On CPU the default is one torch thread: two threads on a shared 2-core machine
+stall whenever a core is taken. FLOP utilization = model training FLOP/s (``FlopCounterMode``, one
+forward + loss + backward) / dense matmul FLOP/s on the same device and threads (median of rounds).
 
 The last stdout line is one JSON object::
 
@@ -38,7 +32,6 @@ import argparse
 import gc
 import itertools
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -46,8 +39,8 @@ from typing import Any, Callable, Iterator
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the project's packages
-from bench._common import (clock, count_flops, fashion_mnist_dir, json_line, log, matmul_flops_per_s,  # noqa: E402
-                           median, rotated, sync)
+from bench._common import (Turns, count_flops, fashion_mnist_dir, fill_defaults, json_line, log,  # noqa: E402
+                           matmul_flops_per_s, median, rotated)
 from sr_core.config import preset_config  # noqa: E402
 from sr_core.data import BatchStream, get_degradation, load_split  # noqa: E402
 from sr_core.losses import alpha_at  # noqa: E402
@@ -60,58 +53,6 @@ METHODS = ("trainer", "bare", "dataloader")
 DEFAULTS, QUICK = dict(steps=120, warmup=10, rounds=15), dict(steps=4, warmup=2, rounds=2)
 TARGET = 0.95
 EVAL_LIMIT = 1000  # the Trainer's one pre-loop evaluation (in the warm-up) on 1,000 test images
-
-
-class Turns:
-    """Runs ``body(stepped)`` in a thread of its own; ``body`` calls ``stepped()`` after each training step
-    and returns when it says False. ``chunk(n)`` lets the next n steps run and returns their (wall s,
-    process CPU s); between chunks the thread waits inside ``stepped()``."""
-
-    def __init__(self, name: str, body: Callable[[Callable[[], bool]], Any], device: Any, model: Any = None) -> None:
-        self.name, self.device, self.model, self.error = name, device, model, None
-        self._go, self._done = threading.Semaphore(0), threading.Semaphore(0)
-        self._left, self._closing, self._ended = 0, False, False
-        self._t0 = self._t1 = (0.0, 0.0)
-        threads = torch.get_num_threads()  # the worker uses the caller's intra-op thread count
-
-        def main() -> None:
-            torch.set_num_threads(threads)
-            self._go.acquire()
-            self._t0 = clock()  # the first chunk (the warm-up) also times whatever body does first
-            try:
-                body(self.stepped)
-            except BaseException as exc:  # handed to the main thread by chunk()
-                self.error = exc
-            finally:
-                self._ended = True
-                self._done.release()
-
-        self._thread = threading.Thread(target=main, name=f"bench-{name}", daemon=True)
-        self._thread.start()
-
-    def stepped(self) -> bool:
-        self._left -= 1
-        if self._left > 0:
-            return True
-        sync(self.device)
-        self._t1 = clock()
-        self._done.release()   # chunk finished: hand over to the main thread and wait for the next turn
-        self._go.acquire()
-        self._t0 = clock()
-        return not self._closing
-
-    def chunk(self, n: int) -> tuple[float, float]:
-        self._left = n
-        self._go.release()
-        self._done.acquire()
-        if self._ended:
-            raise RuntimeError(f"{self.name} ended before its turn was over") from self.error
-        return self._t1[0] - self._t0[0], self._t1[1] - self._t0[1]
-
-    def close(self) -> None:
-        self._closing = True
-        self._go.release()
-        self._thread.join(120)
 
 
 def train_step(model: Any, opt: Any, gen: Any, cfg: Any, step: int, hr: Any, lr: Any, y: Any) -> None:
@@ -287,8 +228,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--data-dir", help="data root (default: $SR_DATA_DIR, else ./data)")
     p.add_argument("--quick", action="store_true", help="a few steps only: a smoke test, not a measurement")
     args = p.parse_args(argv)
-    for key, value in (QUICK if args.quick else DEFAULTS).items():
-        setattr(args, key, value if getattr(args, key) is None else getattr(args, key))
+    fill_defaults(args, QUICK if args.quick else DEFAULTS)
     if min(args.warmup, args.rounds, args.threads or 1, args.interleave or 1) < 1 or args.steps < args.rounds:
         p.error("--warmup, --rounds, --threads, --interleave must be >= 1 and --steps >= --rounds")
     return args

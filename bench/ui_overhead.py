@@ -2,28 +2,22 @@
 
     SR_DATA_DIR=../shared/data .venv/bin/python bench/ui_overhead.py [--steps N] [--slice-s S] [--poll-s P] [--quick]
 
-One training job, started the way the Train page starts it: the app's job registry
+One training job, started as the Train page starts it: the app's job registry
 (:func:`ui.widgets.job_registry`) trains the ``quick`` preset (cnn-vae, batches of 100) as a background
-:class:`sr_core.jobs.TrainJob` with the app's torch thread count (:func:`ui.jobs.default_torch_threads`).
-Meanwhile the main thread alternates slices of ``--slice-s`` seconds:
+:class:`sr_core.jobs.TrainJob` with the app's torch thread count. Meanwhile the main thread alternates
+slices of ``--slice-s`` seconds: ``headless`` (it sleeps: no page is open) and ``ui`` (a browser tab on
+the Train page: ``streamlit.testing.v1.AppTest`` reruns ``pages/1_Train.py`` every ``--poll-s``
+seconds against the same registry: job snapshot, status, both loss figures serialised by
+``st.plotly_chart``, the SR-preview PNG, holding the GIL against the training thread as the server
+does). The default poll, 3 s, is the page's chart refresh: a full rerun does one chart and one status
+refresh plus the settings form, where the page itself adds two cheap status refreshes instead;
+``--poll-s 1`` redraws everything every second, the worst case. The websocket and the browser are not
+included (``tests/test_e2e_browser.py`` drives those). Load from other processes falls on both modes alike.
 
-* ``headless``: it sleeps: nobody has the page open;
-* ``ui``: it is a browser tab on the Train page: ``streamlit.testing.v1.AppTest`` reruns
-  ``pages/1_Train.py`` every ``--poll-s`` seconds against the same registry, doing what a refresh does
-  in the server (job snapshot, status, both loss figures serialised by ``st.plotly_chart``, the
-  SR-preview PNG) and holding the GIL against the training thread just as the server does. The
-  default, 3 s, is the page's chart refresh: one full rerun does one chart and one status refresh plus
-  the page frame (the settings form), where the page itself adds two cheap status refreshes instead;
-  ``--poll-s 1`` redraws everything every second, the worst case. Not included: the websocket and the
-  browser (``tests/test_e2e_browser.py`` drives those).
-
-So the two modes alternate every few seconds and load from other processes falls on both alike. Step
-times come from an ``on_step`` callback on the job's trainer that notes when each step ends; a step's
-time is the gap since the previous step ended, counted in the slice that holds both ends (evaluations
-and checkpoints lie beyond the run). A slice's rate = its steps x batch / their summed time; the first
-slice pair is a warm-up and is dropped. ``ui_img_s`` and ``headless_img_s`` are medians over slices,
-``ratio`` = ui / headless (target >= 0.9); ``meta`` has the median of the per-pair ratios, the overall
-rates, the page's rerun times and every slice. The last stdout line is one JSON object::
+A step's time is the gap since the previous step ended (an ``on_step`` callback on the job's trainer
+notes the ends), counted in the slice that holds both ends; evaluations and checkpoints lie beyond the
+run; the first slice pair is a warm-up and is dropped. ``ui_img_s`` / ``headless_img_s`` are medians
+over slices, ``ratio`` = ui / headless (target >= 0.9). The last stdout line is one JSON object::
 
     {"ui_img_s": ..., "headless_img_s": ..., "ratio": ..., "meta": {...}}
 """
@@ -41,7 +35,7 @@ from typing import Any
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the project's packages
-from bench._common import ROOT, fashion_mnist_dir, json_line, log  # noqa: E402
+from bench._common import ROOT, fashion_mnist_dir, fill_defaults, json_line, log  # noqa: E402
 
 TARGET = 0.9
 FOREVER = 10 ** 7  # steps / eval / checkpoint interval: the benchmark stops the job itself
@@ -59,8 +53,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--data-dir", help="data root (default $SR_DATA_DIR or ./data)")
     p.add_argument("--quick", action="store_true", help="a few steps in short slices: a smoke test")
     args = p.parse_args(argv)
-    for key, value in (QUICK if args.quick else DEFAULTS).items():
-        setattr(args, key, value if getattr(args, key) is None else getattr(args, key))
+    fill_defaults(args, QUICK if args.quick else DEFAULTS)
     if args.steps < 1 or args.slice_s <= 0 or args.poll_s <= 0:
         p.error("need --steps >= 1, --slice-s > 0, --poll-s > 0")
     return args

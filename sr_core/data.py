@@ -133,7 +133,7 @@ def load_split(name: str = "fashion-mnist", train: bool = False,
     key = (name, str(root.resolve()), train)
     if key in _CACHE:
         return _CACHE[key]
-    import torchvision.datasets as tvd  # deferred: importing torchvision costs ~1 s
+    import torchvision.datasets as tvd  # deferred: a heavy import that only a download needs
 
     cls = getattr(tvd, cls_name)
     missing = check_dataset(name, root)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from sr_core.data import Split
 from sr_core.evaluate import evaluate
 from sr_core.models import build_model
+from tests._synthetic import uniform_split
 
 # Small configs keep the test fast (the defaults are exercised in tests/test_models_beyond_paper.py).
 SMALL = {"resnet-sr": {"channels": 8, "blocks": 1}, "cvae-sr": {"channels": 8, "blocks": 1, "enc_channels": 8},
@@ -18,15 +18,8 @@ def _model(name: str) -> torch.nn.Module:
     return build_model(name, SMALL[name])
 
 
-def _split(n: int = 12) -> Split:
-    g = torch.Generator().manual_seed(3)
-    images = (torch.rand(n, 28, 28, generator=g) * 255).to(torch.uint8)
-    return Split(name="synthetic", train=False, images=images, labels=torch.arange(n) % 10,
-                 classes=tuple(str(i) for i in range(10)))
-
-
 def test_evaluate_extras() -> None:
-    split = _split()
+    split = uniform_split()
     cvae = _model("cvae-sr").eval()
     res = evaluate(cvae, split, projection=True, hf_share=True)
     m = res["model"]

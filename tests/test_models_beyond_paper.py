@@ -17,6 +17,7 @@ from sr_core.config import PRESETS, PRESET_HELP, preset_config
 from sr_core.data import Split, box_downsample
 from sr_core.errors import UserError
 from sr_core.models import build_model, describe_models, model_class, model_names
+from tests._synthetic import uniform_split
 
 NEW_MODELS = ("resnet-sr", "cvae-sr", "cnn-vae-class")
 # Small configs keep every test fast; the defaults are exercised by the registry test.
@@ -40,10 +41,7 @@ def _model(name: str, **overrides) -> torch.nn.Module:
 
 
 def _split(n: int = 12) -> Split:
-    g = torch.Generator().manual_seed(3)
-    images = (torch.rand(n, 28, 28, generator=g) * 255).to(torch.uint8)
-    return Split(name="synthetic", train=False, images=images, labels=torch.arange(n) % 10,
-                 classes=tuple(str(i) for i in range(10)))
+    return uniform_split(n)
 
 
 # ---------------------------------------------------------------- registry and interface
