@@ -1,5 +1,6 @@
-"""Release tooling: train, evaluate and ship one checkpoint per model into
-:data:`sr_core.shipped.SHIPPED_DIR` (``assets/checkpoints/<model>/``).
+"""Release tooling: train, evaluate and ship one checkpoint per model into assets/checkpoints/<model>/.
+
+The folder is :data:`sr_core.shipped.SHIPPED_DIR`, where the studio and ``bench/quality.py`` read them.
 
 Each model is trained by the project's own code (``sr_core.jobs.prepare_run`` + ``Trainer.run``, the
 same path as ``python -m sr_core train --preset NAME``) into a run folder, then copied:
