@@ -22,6 +22,12 @@ def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+def fail(msg: str) -> None:
+    """A bad argument or a missing prerequisite: one line on stderr, exit code 2 (as the CLI)."""
+    log(f"error: {msg}")
+    raise SystemExit(2)
+
+
 def fashion_mnist_dir(data_dir: str | None) -> Path:
     """The data root holding Fashion-MNIST; exits with one line otherwise (a bench never downloads:
     it must not time or depend on the network)."""
@@ -30,8 +36,8 @@ def fashion_mnist_dir(data_dir: str | None) -> Path:
     root = resolve_data_dir(data_dir).resolve()
     missing = check_dataset("fashion-mnist", root)
     if missing:
-        raise SystemExit(f"error: Fashion-MNIST is not in {root / 'FashionMNIST' / 'raw'} (missing "
-                         f"{', '.join(missing)}); point --data-dir or SR_DATA_DIR at the data root")
+        fail(f"Fashion-MNIST is not in {root / 'FashionMNIST' / 'raw'} (missing {', '.join(missing)}); "
+             f"point --data-dir or SR_DATA_DIR at the data root")
     return root
 
 

@@ -39,7 +39,7 @@ from typing import Any, Callable, Iterator
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the project's packages
-from bench._common import (Turns, count_flops, fashion_mnist_dir, fill_defaults, json_line, log,  # noqa: E402
+from bench._common import (Turns, count_flops, fail, fashion_mnist_dir, fill_defaults, json_line, log,  # noqa: E402
                            matmul_flops_per_s, median, rotated)
 from sr_core.config import preset_config  # noqa: E402
 from sr_core.data import BatchStream, get_degradation, load_split  # noqa: E402
@@ -241,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         device = resolve_device(args.device)
         torch.empty(1, device=device)  # fail early on a device that is not there
     except Exception as exc:
-        raise SystemExit(f"error: device '{args.device}' is not usable here ({type(exc).__name__}: {exc})")
+        fail(f"device '{args.device}' is not usable here ({type(exc).__name__}: {exc})")
     args.threads = args.threads or (1 if device.type == "cpu" else None)
     args.interleave = args.interleave or (1 if device.type == "cpu" else 10)
     caller_threads = torch.get_num_threads()
