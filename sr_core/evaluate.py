@@ -24,7 +24,9 @@ import torch
 
 from .baselines import BASELINES, upsample
 from .data import Split, get_degradation
-from .metrics import PROTOCOL, lr_psnr, psnr, ssim, summarize
+# json_safe is owned by sr_core.metrics and re-exported here: whoever writes an evaluation result as
+# JSON finds it next to evaluate().
+from .metrics import PROTOCOL, json_safe, lr_psnr, psnr, ssim, summarize  # noqa: F401
 from .models import SRModel
 from .projection import project
 from .seeds import samples_seed
