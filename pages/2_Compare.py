@@ -207,7 +207,7 @@ def table_view(head: PageModel, models: list[LoadedModel]) -> None:
         st.error(f"'{label}': set-level scoring failed: {err}")
     per = {label: p for label, p in state.per.items()}
     if per:
-        st.table(compare_table(per, stale=state.stale))
+        st.table(compare_table(per, stale=state.stale, projection=request.projection))
     if state.stale:
         st.caption(f"Rows marked{STALE_MARK} are the last finished numbers of an earlier setting; the new "
                    f"ones replace them model by model.")

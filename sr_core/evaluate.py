@@ -76,6 +76,21 @@ def predict(model: SRModel | None, hr: torch.Tensor, degradation: str = "box", l
     return out
 
 
+def fast_inference_copy(model: SRModel | None) -> SRModel | None:
+    """A copy of ``model`` in eval mode with channels-last weights on CPU (the caller's model is untouched).
+
+    Convolutions dominate scoring a set, and on CPU oneDNN runs them 1.4-2x faster in channels-last
+    layout; outputs agree with the contiguous model to float32 rounding.
+    """
+    if model is None:
+        return None
+    if next(model.parameters()).device.type != "cpu":
+        return model
+    import copy
+
+    return copy.deepcopy(model).eval().to(memory_format=torch.channels_last)
+
+
 #: Images per forward pass when drawing several SR samples at once (K samples x this / K images).
 SAMPLE_BATCH = 1000
 
@@ -122,6 +137,7 @@ def per_image_metrics(model: SRModel | None, split: Split, *, degradation: str =
     degrade = get_degradation(degradation)
     n = len(split) if not limit else min(limit, len(split))
     acc: dict[str, dict[str, list[torch.Tensor]]] = {}
+    model = fast_inference_copy(model)
     for i in range(0, n, batch_size):
         idx = slice(i, min(i + batch_size, n))
         hr = split.hr(idx, device)

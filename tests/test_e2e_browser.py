@@ -311,3 +311,56 @@ def test_studio_end_to_end_in_chromium(server: StreamlitServer, record_property)
 
     assert not guard.blocked, ("the browser tried to reach other hosts (aborted):\n  "
                                + "\n  ".join(guard.blocked))
+
+
+GRID_WIDTHS = ({"width": 1280, "height": 900}, {"width": 1920, "height": 1080})
+GRID_MODELS = ("shipped · resnet-sr", "shipped · cvae-sr", "shipped · cnn-vae-paper")  # + the primary: 4
+
+
+def test_compare_grid_fits_at_1280_and_1920(server: StreamlitServer) -> None:
+    """Compare with 4 models and projection on: at 1280 and 1920 px no two images overlap and no
+    cell title is clipped or broken inside a word (asserted from the page's element boxes)."""
+    from playwright.sync_api import sync_playwright
+
+    from e2e_helpers import GRID_BOXES_JS, grid_layout_problems
+
+    shots = screenshot_dir()
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            context = browser.new_context(viewport=GRID_WIDTHS[0])
+            OutboundGuard().install(context)
+            page = context.new_page()
+            page.set_default_timeout(60_000)
+            walk = Walk(page, shots)
+            page.goto(server.url, wait_until="domcontentloaded")
+            walk.heading("VAE Super-Resolution Studio")
+            walk.nav("Compare")
+            walk.heading("Compare")
+            wait_idle(page, timeout=PAGE_TIMEOUT)
+            page.get_by_test_id("stRadio").filter(has_text="Model source").get_by_text("Shipped checkpoint").click()
+            wait_idle(page, timeout=PAGE_TIMEOUT)
+            more = page.get_by_test_id("stMultiSelect").filter(has_text="Compare with")
+            for label in GRID_MODELS:
+                if label in more.inner_text():
+                    continue
+                more.get_by_role("combobox").click()
+                page.get_by_role("option", name=label, exact=True).click()
+                page.keyboard.press("Escape")
+                wait_idle(page, timeout=PAGE_TIMEOUT)
+            page.get_by_test_id("stCheckbox").filter(has_text="LR-consistent projection").locator("label").click()
+            per_sample = 5 + 2 * 4  # HR, LR, reconstruction, bicubic, error + 4 x (SR, SR + projection)
+            wait_until(lambda: walk.no_exception() or walk.visible_count("stImage") >= 4 * per_sample, PAGE_TIMEOUT,
+                       reraise=AssertionError, what=f"{4 * per_sample} images in the 4-model grid")
+            wait_idle(page, timeout=PAGE_TIMEOUT)
+            for size in GRID_WIDTHS:
+                page.set_viewport_size(size)
+                page.wait_for_timeout(1000)
+                boxes = page.evaluate(GRID_BOXES_JS)
+                assert len(boxes["imgs"]) >= 4 * per_sample and len(boxes["titles"]) >= 4 * (per_sample - 1)
+                problems = grid_layout_problems(boxes)
+                full_page_screenshot(page, shots / f"compare-grid-{size['width']}.png")
+                assert not problems, f"at {size['width']} px:\n" + "\n".join(problems[:20])
+                walk.no_exception()
+        finally:
+            browser.close()

@@ -4,7 +4,8 @@ baselines scored over the first N test images, computed in the background (:mod:
 A page builds a :class:`SetRequest` from its settings, asks for its tasks, and draws
 :func:`table_state`: fresh rows for what is cached, the last finished numbers (marked stale) for
 what is still computing, and the progress of the rest. Cache keys hold the checkpoint's file and
-mtime, dataset, degradation, N, temperature and projection, so any setting seen before is instant.
+mtime, dataset, degradation, N and temperature (each entry holds the LR-consistent projection too),
+so any setting seen before is instant.
 The baselines do not depend on the model: one task per (dataset, degradation, N) serves every model.
 Metrics follow :data:`sr_core.metrics.PROTOCOL`.
 """
@@ -54,8 +55,9 @@ class SetRequest:
         if label == BASELINES:
             return ("set", BASELINES, self.dataset, self.degradation, self.limit)
         m = next(s for s in self.models if s.label == label)
-        return ("set", m.ckpt, self.dataset, self.degradation, self.limit,
-                temperature_for(m.model, self.temperature), self.projection and projection_available(self.degradation))
+        # No projection in the key: a model's entry always holds its projection (one SR pass serves both),
+        # so the projection toggle only shows or hides rows.
+        return ("set", m.ckpt, self.dataset, self.degradation, self.limit, temperature_for(m.model, self.temperature))
 
     def labels(self) -> list[str]:
         """Entries in computing order: the primary (the ranking needs it), the baselines, the rest."""
@@ -75,7 +77,7 @@ class SetRequest:
             return Task(self.key(label), "interpolation baselines", n, run)
         m = next(s for s in self.models if s.label == label)
         t = temperature_for(m.model, self.temperature)
-        project = self.projection and projection_available(degradation)
+        project = projection_available(degradation)
 
         def run(progress):
             return _numpy(per_image_metrics(m.model, split, degradation=degradation, limit=limit,
@@ -146,7 +148,8 @@ def _row(method: str, d: Mapping[str, np.ndarray], extra_cols: bool) -> dict[str
 STALE_MARK = " (stale)"
 
 
-def compare_table(per_model: Mapping[str, PerImage], stale: tuple[str, ...] | list[str] = ()) -> list[dict[str, str]]:
+def compare_table(per_model: Mapping[str, PerImage], stale: tuple[str, ...] | list[str] = (), *,
+                  projection: bool = True) -> list[dict[str, str]]:
     """Rows of the set-level table.
 
     per_model: {label: per-image metrics of that model's SR, SR + projection, reconstruction...} and
@@ -154,7 +157,7 @@ def compare_table(per_model: Mapping[str, PerImage], stale: tuple[str, ...] | li
     inside the first model's entry). Per model: its SR (from LR), SR + projection and full
     reconstruction (sees HR) when present; then the interpolation baselines once. Stochastic models
     add the columns ``Diversity (mean std)`` and ``Best-of-8 PSNR``. Entries named in ``stale``
-    get :data:`STALE_MARK` after their method name.
+    get :data:`STALE_MARK` after their method name; ``projection=False`` leaves out the projection rows.
     """
     extra_cols = any("diversity" in per.get("model", {}) for per in per_model.values())
     rows = []
@@ -165,7 +168,7 @@ def compare_table(per_model: Mapping[str, PerImage], stale: tuple[str, ...] | li
         for key, what in (("model", "SR from LR"), ("model+projection", "SR + LR projection"),
                           ("model+predicted_labels", "SR, predicted labels"),
                           ("reconstruction", "full reconstruction (sees HR)")):
-            if key in per:
+            if key in per and (projection or key != "model+projection"):
                 rows.append(_row(f"{label}: {what}{mark}", per[key], extra_cols))
     base = per_model.get(BASELINES) or next(iter(per_model.values()), {})
     mark = STALE_MARK if BASELINES in stale else ""
