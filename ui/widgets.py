@@ -42,6 +42,7 @@ NAV = (("home", "Home", ":material/home:"), ("train", "Train", ":material/model_
 # image further it must not blur it either. A style-only st.html goes to the event container (no space).
 _CSS = """<style>
 [data-testid="stImage"] img, [data-testid="stImageContainer"] img { image-rendering: pixelated; }
+.cmp-title { min-height: 3.9em; line-height: 1.3; }  /* Compare grid: images in a row line up */
 </style>"""
 
 
