@@ -101,6 +101,15 @@ def bench_spectra(limit: int, timeout: float) -> dict[str, Any]:
     return _report(first, steps, table)
 
 
+def _stop_background() -> None:
+    """End the pages' background worker, if this version of the pages has one, before the process exits."""
+    try:
+        from ui.background import worker
+    except ImportError:
+        return
+    worker().shutdown()
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, default=1000, help="test images for the set-level table / spectra")
@@ -115,8 +124,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         from streamlit.testing.v1 import AppTest
 
         AppTest.from_file(str(ROOT / "app.py"), default_timeout=args.timeout).run()  # imports, not timed
-        report = {"compare": bench_compare(args.limit, args.timeout),
-                  "spectra": bench_spectra(args.limit, args.timeout)}
+        try:
+            report = {"compare": bench_compare(args.limit, args.timeout),
+                      "spectra": bench_spectra(args.limit, args.timeout)}
+        finally:
+            _stop_background()
     for page, r in report.items():
         print(f"{page:8s} first {r['first_s']:7.2f} s  max step {r['max_step_s']:7.2f} s  "
               f"set-level {r['table_s']:7.2f} s  steps {r['steps']}")

@@ -11,6 +11,7 @@ Two fragments, so a control reruns only what depends on it:
 from __future__ import annotations
 
 import html
+import uuid
 
 import streamlit as st
 
@@ -189,13 +190,15 @@ def table_view(head: PageModel, models: list[LoadedModel]) -> None:
     request = set_request(head, models)
     w = worker()
     paused = st.session_state.get("cmp_paused", False)
+    client = st.session_state.setdefault("cmp_client", f"compare:{uuid.uuid4()}")
     if not paused:
-        w.request(request.tasks())
+        w.request(request.tasks(), client)
     state = table_state(w, request, st.session_state.setdefault("cmp_shown", {}))
     if not state.complete and not state.errors:
         if c3.button("Stop" if not paused else "Resume", key="cmp_stop"):
             st.session_state["cmp_paused"] = not paused
-            (w.stop if not paused else (lambda: None))()
+            if not paused:
+                w.stop(client)
             st.rerun(scope="fragment")
         if paused:
             st.warning("Set-level scoring is stopped; press Resume to go on.")

@@ -9,6 +9,7 @@ averages are computed in the background (:mod:`ui.background`) and polled with t
 """
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import streamlit as st
@@ -63,7 +64,7 @@ def set_view(head: PageModel, models: list[LoadedModel]) -> None:
     tasks = [set_spectra_task(m.model, m.ckpt, m.label, head.split, dataset=head.dataset,
                               degradation=head.degradation, limit=limit) for m in models]
     w = worker()
-    w.request(tasks)
+    w.request(tasks, st.session_state.setdefault("spec_client", f"spectra:{uuid.uuid4()}"))
     status = w.status([t.key for t in tasks])
     if not status.complete:
         st.progress(status.fraction, text=f"Averaging spectra of {status.current or 'queued work'}: "

@@ -176,7 +176,7 @@ def fresh_worker(monkeypatch):
 
     monkeypatch.setattr(background, "_WORKER", background.BackgroundWorker(torch_threads=1))
     yield background._WORKER
-    background._WORKER.stop()
+    background._WORKER.shutdown()
 
 
 @pytest.fixture()

@@ -80,3 +80,31 @@ def test_least_recently_used_results_are_evicted(max_entries):
         assert w.wait([k], timeout=10)
     assert w.lookup("c") is not None and w.lookup("a") is None
     assert (w.lookup("b") is not None) == (max_entries == 2)
+
+
+def test_two_clients_do_not_supersede_each_other():
+    """Two tabs polling with different settings both get their numbers (no livelock)."""
+    w = BackgroundWorker()
+    gate, log = threading.Event(), []
+    a, b = gated_task("a", gate, log), gated_task("b", gate, log)
+    w.request([a], client="tab1")
+    w.request([b], client="tab2")
+    w.request([a], client="tab1")  # tab1 polls again: b (tab2's) stays wanted
+    gate.set()
+    assert w.wait(["a", "b"], timeout=10)
+    assert sorted(log) == ["a", "b"]
+    w.stop("tab1")
+    assert w.lookup("a") == "value of a"  # stopping drops the request, not finished results
+
+
+def test_shutdown_abandons_the_running_task_and_ends_the_thread():
+    w = BackgroundWorker()
+    gate, log = threading.Event(), []
+    w.request([gated_task("a", gate, log)])
+    thread = w._thread
+    gate.set()
+    w.shutdown(timeout=10)
+    assert not thread.is_alive()
+    w.request([gated_task("b", gate, log)])  # a later request starts a new thread
+    assert w.wait(["b"], timeout=10)
+    w.shutdown(timeout=10)

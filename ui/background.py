@@ -11,9 +11,11 @@ Rules:
 
 * Results are cached per task key, process-wide (every session and page switch sees them) with
   least-recently-used eviction, so returning to a setting is instant.
-* The newest request wins: a request replaces the queued tasks of the previous one, and a running
-  task that the new request no longer wants is abandoned at its next progress report. A finished
-  task only ever fills its own key, so an old request cannot overwrite a newer setting's numbers.
+* The newest request of a client wins: a request replaces that client's previous one (a client is one
+  page in one browser session), and a running task that no client wants any more is abandoned at its
+  next progress report. Several clients share the worker: the most recent request's tasks go first,
+  and a client that stops polling (closed tab, other page) drops out after :data:`CLIENT_TTL_S`.
+  A finished task only ever fills its own key, so an old request cannot overwrite newer numbers.
 * Errors are kept per key (``error(key)``) and shown by the page; the worker keeps going.
 
 Plain Python (no Streamlit), so tests drive it directly.
@@ -29,6 +31,7 @@ from typing import Any, Callable, Hashable
 from sr_core.rate import RateMeter
 
 Progress = Callable[[int, int], None]  # (images done in this task, images in this task)
+CLIENT_TTL_S = 10.0  # a client's request lapses when it has not been renewed (polled) for this long
 
 
 @dataclass(frozen=True)
@@ -73,11 +76,12 @@ class BackgroundWorker:
         self._wanted: set[Hashable] = set()
         self._current: Task | None = None
         self._current_done = 0
-        self._request: tuple[Hashable, ...] = ()
+        self._requests: dict[str, tuple[float, list[Task]]] = {}  # client -> (time of request, tasks)
         self._sizes: dict[Hashable, int] = {}
         self._meter = RateMeter(tau_s=3.0)
         self._images_done = 0          # running total over every task (feeds the rate meter)
         self._thread: threading.Thread | None = None
+        self._closed = False
 
     # ------------------------------------------------------------ page side
 
@@ -93,13 +97,21 @@ class BackgroundWorker:
         with self._cond:
             return self._errors.get(key)
 
-    def request(self, tasks: list[Task]) -> None:
-        """Want ``tasks`` computed, in order; replaces the previous request (returns at once)."""
+    def request(self, tasks: list[Task], client: str = "default") -> None:
+        """Want ``tasks`` computed, in order; replaces ``client``'s previous request (returns at once)."""
         with self._cond:
-            self._request = tuple(t.key for t in tasks)
+            self._closed = False
+            now = time.monotonic()
+            self._requests[client] = (now, list(tasks))
+            self._requests = {c: r for c, r in self._requests.items() if now - r[0] <= CLIENT_TTL_S}
             self._sizes.update({t.key: t.images for t in tasks})
-            self._queue = [t for t in tasks if t.key not in self._cache and t.key not in self._errors]
-            self._wanted = {t.key for t in self._queue}
+            queue: dict[Hashable, Task] = {}
+            for _, wanted in sorted(self._requests.values(), key=lambda r: -r[0]):  # newest request first
+                for t in wanted:
+                    if t.key not in self._cache and t.key not in self._errors:
+                        queue.setdefault(t.key, t)
+            self._queue = list(queue.values())
+            self._wanted = set(queue)
             self._cond.notify_all()
             if self._queue and (self._thread is None or not self._thread.is_alive()):
                 self._thread = threading.Thread(target=self._main, name="set-level-worker", daemon=True)
@@ -116,9 +128,20 @@ class BackgroundWorker:
             return Status(done=done, total=total, eta_s=eta, current=current.label if current and done else "",
                           complete=not missing)
 
-    def stop(self) -> None:
-        """Drop the queued tasks and abandon the running one (its partial work is lost)."""
-        self.request([])
+    def stop(self, client: str = "default") -> None:
+        """Drop ``client``'s request; its running task is abandoned unless another client wants it."""
+        self.request([], client)
+
+    def shutdown(self, timeout: float = 60.0) -> None:
+        """Drop every request and end the worker thread (benchmarks, tests, server shutdown)."""
+        with self._cond:
+            self._requests.clear()
+            self._queue, self._wanted = [], set()
+            self._closed = True
+            self._cond.notify_all()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
 
     def clear(self) -> None:
         """Forget every cached result and error (tests; a changed data folder)."""
@@ -147,7 +170,7 @@ class BackgroundWorker:
         while True:
             with self._cond:
                 while not self._queue:
-                    if not self._cond.wait(timeout=30.0) and not self._queue:
+                    if self._closed or (not self._cond.wait(timeout=30.0) and not self._queue):
                         self._thread = None  # idle: let the thread end; the next request starts one
                         return
                 task = self._queue.pop(0)
@@ -178,7 +201,7 @@ class BackgroundWorker:
             self._images_done += max(0, done - self._current_done)
             self._current_done = done
             self._meter.update(self._images_done)
-            if task.key not in self._wanted and task.key not in self._request:
+            if task.key not in self._wanted:
                 raise Superseded(task.label)
 
 
