@@ -208,9 +208,9 @@ def table_view(head: PageModel, models: list[LoadedModel]) -> None:
                              f"{state.status.total:,} images · {fmt_duration(state.status.eta_s)} left")
     for label, err in state.errors.items():
         st.error(f"'{label}': set-level scoring failed: {err}")
-    per = {label: p for label, p in state.per.items()}
-    if per:
-        st.table(compare_table(per, stale=state.stale, projection=request.projection))
+    per = state.per
+    if per or state.missing:
+        st.table(compare_table(per, stale=state.stale, projection=request.projection, pending=state.missing))
     if state.stale:
         st.caption(f"Rows marked{STALE_MARK} are the last finished numbers of an earlier setting; the new "
                    f"ones replace them model by model.")

@@ -51,7 +51,7 @@ class Status:
     done: int
     total: int
     eta_s: float | None
-    current: str          # label of the task being computed ("" when idle)
+    current: str          # label of the task being (or next to be) computed ("" when idle)
     complete: bool        # every task of the request is cached (or failed)
 
     @property
@@ -125,7 +125,10 @@ class BackgroundWorker:
             current = self._current
             done = self._current_done if current is not None and current.key in missing else 0
             eta = self._meter.eta(total - done) if missing else 0.0
-            return Status(done=done, total=total, eta_s=eta, current=current.label if current and done else "",
+            # What is being (or about to be) computed: the running task, else the next queued one of ours.
+            nxt = [t.label for t in self._queue if t.key in missing]
+            label = current.label if current is not None and current.key in missing else (nxt[0] if nxt else "")
+            return Status(done=done, total=total, eta_s=eta, current=label,
                           complete=not missing)
 
     def stop(self, client: str = "default") -> None:

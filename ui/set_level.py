@@ -149,7 +149,7 @@ STALE_MARK = " (stale)"
 
 
 def compare_table(per_model: Mapping[str, PerImage], stale: tuple[str, ...] | list[str] = (), *,
-                  projection: bool = True) -> list[dict[str, str]]:
+                  projection: bool = True, pending: tuple[str, ...] | list[str] = ()) -> list[dict[str, str]]:
     """Rows of the set-level table.
 
     per_model: {label: per-image metrics of that model's SR, SR + projection, reconstruction...} and
@@ -158,6 +158,7 @@ def compare_table(per_model: Mapping[str, PerImage], stale: tuple[str, ...] | li
     reconstruction (sees HR) when present; then the interpolation baselines once. Stochastic models
     add the columns ``Diversity (mean std)`` and ``Best-of-8 PSNR``. Entries named in ``stale``
     get :data:`STALE_MARK` after their method name; ``projection=False`` leaves out the projection rows.
+    Models in ``pending`` (no numbers yet) get one row of "…" after the scored ones.
     """
     extra_cols = any("diversity" in per.get("model", {}) for per in per_model.values())
     rows = []
@@ -170,6 +171,10 @@ def compare_table(per_model: Mapping[str, PerImage], stale: tuple[str, ...] | li
                           ("reconstruction", "full reconstruction (sees HR)")):
             if key in per and (projection or key != "model+projection"):
                 rows.append(_row(f"{label}: {what}{mark}", per[key], extra_cols))
+    for label in pending:
+        if label != BASELINES:
+            rows.append({**{k: "…" for k in (rows[0] if rows else _row("", {}, extra_cols))},
+                         "Method": f"{label}: SR from LR (computing)"})
     base = per_model.get(BASELINES) or next(iter(per_model.values()), {})
     mark = STALE_MARK if BASELINES in stale else ""
     for key, label in BASELINE_ROWS:
