@@ -175,6 +175,13 @@ def _score_all() -> None:
     st.session_state["cmp_paused"] = False
 
 
+def _stop_or_resume(client: str) -> None:
+    paused = not st.session_state.get("cmp_paused", False)
+    st.session_state["cmp_paused"] = paused
+    if paused:
+        worker().stop(client)
+
+
 def table_view(head: PageModel, models: list[LoadedModel]) -> None:
     """Fragment (polls every second): request the set-level table, draw what is ready."""
     st.subheader("Set-level metrics")
@@ -195,11 +202,7 @@ def table_view(head: PageModel, models: list[LoadedModel]) -> None:
         w.request(request.tasks(), client)
     state = table_state(w, request, st.session_state.setdefault("cmp_shown", {}))
     if not state.complete and not state.errors:
-        if c3.button("Stop" if not paused else "Resume", key="cmp_stop"):
-            st.session_state["cmp_paused"] = not paused
-            if not paused:
-                w.stop(client)
-            st.rerun(scope="fragment")
+        c3.button("Stop" if not paused else "Resume", key="cmp_stop", on_click=_stop_or_resume, args=(client,))
         if paused:
             st.warning("Set-level scoring is stopped; press Resume to go on.")
         else:

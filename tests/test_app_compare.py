@@ -259,3 +259,19 @@ def test_compare_with_a_broken_extra_model_keeps_the_others(runs, fresh_worker):
     methods = list(at.table[0].value["Method"])
     assert "tiny-run: SR from LR" in methods and "shipped · resnet-sr: SR from LR" in methods
     assert not any(m.startswith("bad-ckpt") for m in methods)
+
+
+def test_score_the_full_test_set_runs_in_the_background_and_stops(runs, fresh_worker, gate):
+    at = page(COMPARE, cmp_indices="0")
+    assert at.number_input(key="cmp_limit").value == 1000  # the live table's default N
+    at.button(key="cmp_score_all").click().run()
+    assert at.number_input(key="cmp_limit").value == 10_000
+    assert "/ 20,000 images" in at.get("progress")[0].proto.text  # the model and the baselines, 10,000 each
+    assert any("first 10,000 of 10,000 test images" in c for c in texts(at, "caption"))
+    assert len(at.get("image")) == 6  # the grid is there meanwhile
+    at.button(key="cmp_stop").click().run()
+    assert any("stopped" in w for w in texts(at, "warning")) and not at.get("progress")
+    assert not fresh_worker._wanted  # nothing left to compute
+    at.button(key="cmp_stop").click().run()  # Resume
+    assert at.get("progress") and fresh_worker._wanted
+    gate.set()
