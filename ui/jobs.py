@@ -100,9 +100,10 @@ class JobRegistry:
 
     def _launch(self, trainer: Any, run: Any, config: TrainConfig) -> TrainJob:
         job = TrainJob(trainer, run, torch_threads=self.torch_threads)
-        self._meter, self._start_step = RateMeter(), int(trainer.step)
+        start = int(getattr(trainer, "step", 0))
+        self._meter, self._start_step = RateMeter(), start
         # A continued run's curve goes on from its history (metrics.csv, already cut at the checkpoint).
-        history = run.read_metrics() if trainer.step > 0 else []
+        history = run.read_metrics() if start > 0 else []
         self._history = ([r for r in history if r.get("split") == "train"],
                          [r for r in history if r.get("split") == "test"])
         job.start()
