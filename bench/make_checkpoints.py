@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "assets" / "checkpoints"
 # model -> preset that trains its shipped checkpoint
 SHIP = {"cnn-vae-paper": "paper", "cnn-vae": "quick", "cnn-vae-class": "cnn-vae-class",
+        "cnn-vae-deep": "cnn-vae-deep",
         "resnet-sr": "resnet-sr-long", "cvae-sr": "cvae-sr-long"}
 MAX_TOTAL_BYTES = 10 * 1024 * 1024
 FP16_MAX_PSNR_DROP = 0.1  # dB, on the first 2,000 test images

@@ -80,7 +80,7 @@ def draw_grid(res: dict[str, Any]) -> None:
 def diversity_section(models: dict[str, Any], split: Any, idx: int, lr: torch.Tensor,
                       temperature: float | None) -> None:
     st.subheader("Diversity")
-    stochastic = {label: m for label, m in models.items() if getattr(m, "stochastic", False)}
+    stochastic = {label: m for label, m in models.items() if m.stochastic}
     if not stochastic:
         st.caption("No chosen model is stochastic: each gives the same SR image every time, so there is no "
                    "sample diversity to show. (cvae-sr is; add its shipped checkpoint above.)")
@@ -123,7 +123,7 @@ def main() -> None:
     temperature = None
     tempered = [m for m in models.values() if takes_temperature(m)]
     if tempered:
-        st.session_state.setdefault("cmp_temperature", float(tempered[0].config.temperature))
+        st.session_state.setdefault("cmp_temperature", float(tempered[0].default_temperature()))
         temperature = float(c2.slider("Temperature (stochastic models)", 0.0, 1.5, step=0.05,
                                       key="cmp_temperature", persist_state=P,
                                       help="Scales the spread of the prior the latent is drawn from: 0 gives one "
@@ -186,7 +186,7 @@ def main() -> None:
             if label not in per:
                 per[label] = score(label)
         st.table(compare_table(per))
-        sampled = any(getattr(m, "stochastic", False) for m in models.values())
+        sampled = any(m.stochastic for m in models.values())
         st.caption(f"Protocol: {SHORT_PROTOCOL}. {limit} test images; a full reconstruction sees the HR image, "
                    f"so it is not super-resolution."
                    + (" Diversity: mean per-pixel standard deviation over 8 SR samples of each LR image; "

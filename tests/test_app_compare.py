@@ -62,7 +62,7 @@ def noisy_model(monkeypatch):
         name = "test-noisy-vae"
         stochastic = True
 
-        def super_resolve(self, x_lr, labels=None, generator=None):
+        def super_resolve(self, x_lr, labels=None, generator=None, *, temperature=None):
             noise = torch.randn(x_lr.shape, generator=generator, device=x_lr.device) * 0.1
             return super().super_resolve((x_lr + noise).clamp(0, 1), labels, generator)
 
