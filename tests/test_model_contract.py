@@ -115,3 +115,11 @@ def test_forward_without_lr_uses_the_default_degradation(name: str) -> None:
     a = model(hr, labels=labels, generator=torch.Generator().manual_seed(1)).recon
     b = model(hr, lr=lr, labels=labels, generator=torch.Generator().manual_seed(1)).recon
     assert torch.equal(a, b)
+
+
+def test_registered_loss_names_cover_every_model_and_metrics_csv() -> None:
+    from sr_core.models import registered_loss_names
+    names = registered_loss_names()
+    assert names[0] == "total" and "cls" in names
+    assert all(set(model_class(m).loss_names) <= set(names) for m in model_names())
+    assert set(names) <= set(METRIC_FIELDS)

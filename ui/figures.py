@@ -12,9 +12,12 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-#: Loss components in display order, and their colours (same colour in train and test charts).
-LOSS_COMPONENTS: tuple[str, ...] = ("total", "recon", "latent", "kl")
-COMPONENT_COLORS = {"total": "#1f77b4", "recon": "#ff7f0e", "latent": "#2ca02c", "kl": "#9467bd"}
+from sr_core.models import registered_loss_names
+
+#: Loss components in display order (every registered model's, from the models themselves), and their
+#: colours (same colour in train and test charts).
+LOSS_COMPONENTS: tuple[str, ...] = registered_loss_names()
+COMPONENT_COLORS = {"total": "#1f77b4", "recon": "#ff7f0e", "latent": "#2ca02c", "kl": "#9467bd", "cls": "#8c564b"}
 COMPONENT_LABELS = {"total": "total (minimized)", "recon": "recon = BCE(HR, recon) (eq. 9)",
                     "latent": "latent = BCE(LR, z) (eq. 10)", "kl": "KL (eq. 7)"}
 #: Row keys of a metrics row that are not loss components.

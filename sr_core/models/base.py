@@ -179,6 +179,13 @@ def model_class(name: str) -> type[SRModel]:
     return _REGISTRY[name]
 
 
+def registered_loss_names() -> tuple[str, ...]:
+    """Every registered model's loss components, ``total`` first, then in registry order (charts that
+    mix models, e.g. the Runs page, offer these; metrics.csv has a column for each)."""
+    names = dict.fromkeys(n for cls in _REGISTRY.values() for n in cls.loss_names if n != "total")
+    return ("total", *names)
+
+
 def config_from_dict(cls: type, values: dict[str, Any] | None) -> Any:
     """Build config dataclass ``cls`` from a plain dict, refusing unknown keys by name."""
     values = dict(values or {})
