@@ -178,7 +178,7 @@ def write_readme(rows: list[dict[str, Any]]) -> None:
 def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--models", default=",".join(SHIP), help="comma-separated; default: all five")
+    p.add_argument("--models", default=",".join(SHIP), help="comma-separated; default: all")
     p.add_argument("--runs-dir", default=str(ROOT / "runs" / "ship"), help="where the training runs go")
     p.add_argument("--data-dir", default=None)
     p.add_argument("--threads", type=int, default=2, help="torch threads for training and evaluation")

@@ -79,3 +79,16 @@ def test_latent_page_explains_models_without_a_latent(empty_runs):
     at.selectbox(key="lat_shipped").set_value("resnet-sr").run()
     assert not at.exception
     assert any("has no latent image" in t for t in texts(at, "info"))
+
+
+def test_latent_page_shows_the_deep_models_latent_gap(empty_runs):
+    """cnn-vae-deep: decoder(mu) well above decoder(LR) (5.0 dB on the first 2,000 test images)."""
+    require_data()
+    at = page(LATENT, lat_source="Shipped checkpoint")
+    at.selectbox(key="lat_shipped").set_value("cnn-vae-deep").run()
+    assert not at.exception and not texts(at, "error")
+    caps = _captions(at)
+    dec = [float(c.split(" dB")[0]) for c in caps if " dB / " in c]  # decoder(mu), decoder(LR) per sample
+    dec_mu, dec_lr = dec[0::2], dec[1::2]
+    assert len(dec_mu) == len(dec_lr) == 3
+    assert sum(dec_mu) / 3 > sum(dec_lr) / 3 + 2.0

@@ -186,8 +186,8 @@ def latent_table(result: Mapping[str, float]) -> list[dict[str, str]]:
     for key, label, unit in TABLE_ROWS:
         if key in result:
             v = float(result[key])
-            rows.append({"quantity": label, "value": f"{v:.2f} {unit}".strip() if unit == "dB" else
-                         (f"{v:.4f} {unit}".strip())})
+            text = f"{v:.2f} dB" if unit == "dB" else f"{v:.4f} {unit}".strip()
+            rows.append({"quantity": label, "value": text})
     return rows
 
 

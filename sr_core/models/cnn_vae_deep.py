@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..projection import nearest_up
+from ..data import nearest_up
 from .base import SRModel, register
 from .cnn_vae import CNNVAE
 from .resnet_sr import SCALE, Body, SubPixelUp
