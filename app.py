@@ -101,6 +101,8 @@ def main() -> None:
          "Pick a preset (tiny: seconds; quick: about a minute), watch the losses and the SR strip live."),
         ("compare", "Compare SR with baselines", ":material/compare:",
          "Several models beside bicubic, pixel-exact, with PSNR/SSIM per image and per set; projection, samples."),
+        ("latent", "See the latent", ":material/grid_on:",
+         "The paper's 14×14 latent image next to the LR image, with numbers: how close, and what SR loses."),
         ("spectra", "Look at spectra", ":material/show_chart:",
          "Which frequencies above the LR Nyquist limit does each model invent?"),
         ("runs", "Manage runs", ":material/folder_open:", "Loss curves side by side, downloads, deletion."),

@@ -18,6 +18,7 @@ from sr_core.models import model_class, model_names
 from sr_core.runs import list_runs
 from ui.figures import LOSS_COMPONENTS, loss_figure
 from ui.images import mosaic, png_bytes
+from ui.latent import latent_psnr_figure
 from ui.widgets import PAGES, dataset_missing_notice, fmt_duration, job_registry, page_setup, show_png
 
 REFRESH_S = 1.0        # status line and progress bar
@@ -222,22 +223,33 @@ def charts_panel(live: bool) -> None:
                           help="Exponential moving average of the train curve (0 = raw).")
     log_y = o2.toggle("Log scale", value=False, key="train_log")
     st.caption("Dotted lines mark the batches where alpha changes (the drop the paper notes in Figs. 3–4).")
+    labels = model_class(cfg.model).loss_labels if cfg is not None and cfg.model in model_names() else None
     st.plotly_chart(loss_figure(snap["train"], components=comps, smoothing=smoothing, log_y=log_y,
                                 alpha_changes=alpha_marks, max_points=MAX_POINTS,
-                                title="Loss per batch — train (paper Fig. 3)"),
+                                title="Loss per batch — train (paper Fig. 3)", labels=labels),
                     key="train_chart_train")
     st.plotly_chart(loss_figure(snap["test"], components=comps, log_y=log_y, markers=True,
-                                alpha_changes=alpha_marks, title="Loss per batch — test (paper Fig. 4)"),
+                                alpha_changes=alpha_marks, title="Loss per batch — test (paper Fig. 4)",
+                                labels=labels),
                     key="train_chart_test")
+    if any(r.get("latent_psnr") is not None for r in snap["test"]):
+        st.plotly_chart(latent_psnr_figure(snap["test"], alpha_changes=alpha_marks), key="train_chart_latent")
     prev = snap.get("preview")
     if prev is not None:
         st.subheader("LR → decoder-only SR → HR")
         n = len(prev["indices"])
         tiles = mosaic([list(prev["lr"]), list(prev["sr"]), list(prev["hr"])], size=28, gap=2)
-        show_png(png_bytes(tiles, scale=2),
-                 caption=f"Fixed test images {', '.join(map(str, prev['indices']))} at step {prev['step']}: "
-                         f"top LR 14×14 input, middle the decoder's SR from LR alone, bottom HR 28×28 "
-                         f"({n} images, nearest-neighbour zoom).")
+        strip, latent = st.columns([3, 2]) if "z" in prev else (st.container(), None)
+        with strip:
+            show_png(png_bytes(tiles, scale=2),
+                     caption=f"Fixed test images {', '.join(map(str, prev['indices']))} at step {prev['step']}: "
+                             f"top LR 14×14 input, middle the decoder's SR from LR alone, bottom HR 28×28 "
+                             f"({n} images, nearest-neighbour zoom).")
+        if latent is not None:  # the paper's premise: the encoder's latent z should look like LR
+            with latent:
+                show_png(png_bytes(mosaic([list(prev["lr"]), list(prev["z"])], size=14, gap=1), scale=4),
+                         caption="Latent strip: top LR, bottom the encoder's latent sample z of the HR image "
+                                 "(both 14×14).")
     if live and not running:
         st.rerun()  # the job ended: one full rerun draws the final charts and turns the auto-refresh off
 

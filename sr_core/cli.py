@@ -169,6 +169,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     result = evaluate(model, split, degradation=degradation, limit=args.limit, device=device)
     result = {"protocol": result["protocol"], "checkpoint": str(path), "model_name": ckpt["model_name"],
               "step": ckpt.get("step"), **{k: v for k, v in result.items() if k != "protocol"}}
+    if model.has_latent:  # the paper's latent vs LR and the latent gap (sr_core.latent)
+        from .latent import latent_metrics
+        result["latent"] = latent_metrics(model, split, degradation=degradation, limit=args.limit, device=device)
     if path.name == "checkpoint.pt" and (path.parent / "config.json").is_file() and not args.limit \
             and dataset == tcfg.get("dataset", "fashion-mnist"):
         write_eval(path.parent, result)

@@ -36,9 +36,20 @@ RAW_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
 
 # ---------------------------------------------------------------- degradations
 
+def box_down(x: torch.Tensor, scale: int = 2) -> torch.Tensor:
+    """s x s block average (the one owner of box resampling). (B, C, H, W) -> (B, C, H/s, W/s)."""
+    return F.avg_pool2d(x, kernel_size=scale)
+
+
+def nearest_up(x: torch.Tensor, scale: int = 2) -> torch.Tensor:
+    """Replicate each pixel into an s x s block: box_down's adjoint up to 1/s^2, and its right
+    inverse (box_down(nearest_up(x)) == x). (B, C, h, w) -> (B, C, h*s, w*s)."""
+    return x.repeat_interleave(scale, dim=-2).repeat_interleave(scale, dim=-1)
+
+
 def box_downsample(hr: torch.Tensor) -> torch.Tensor:
     """2x2 box average. (B, 1, 28, 28) in [0, 1] -> (B, 1, 14, 14) in [0, 1]."""
-    return F.avg_pool2d(hr, kernel_size=2)
+    return box_down(hr, 2)
 
 
 def bicubic_downsample(hr: torch.Tensor) -> torch.Tensor:
@@ -49,6 +60,7 @@ def bicubic_downsample(hr: torch.Tensor) -> torch.Tensor:
 
 
 DEGRADATIONS: dict[str, Degradation] = {"box": box_downsample, "bicubic": bicubic_downsample}
+DEFAULT_DEGRADATION = "box"  # the paper's
 
 
 def get_degradation(name: str) -> Degradation:

@@ -24,7 +24,11 @@ from typing import Any
 from .checkpoint import atomic_write_text
 from .errors import UserError
 
-METRIC_FIELDS = ("step", "split", "total", "recon", "latent", "kl", "alpha", "lr", "elapsed_s", "img_s")
+#: metrics.csv columns: every registered model's ``loss_names`` fit in (tests check it; a model
+#: leaves the others empty), then ``latent_psnr`` (test rows of models with a latent image:
+#: PSNR of the encoder's mean latent vs the LR image, see :func:`sr_core.latent.latent_lr_psnr`).
+METRIC_FIELDS = ("step", "split", "total", "recon", "latent", "kl", "cls", "latent_psnr", "alpha", "lr",
+                 "elapsed_s", "img_s")
 _NAME_RE = re.compile(r"[^A-Za-z0-9._-]+")
 
 

@@ -21,6 +21,7 @@ import torch
 from .checkpoint import save_checkpoint
 from .config import TrainConfig, lr_at
 from .data import BatchStream, Split, get_degradation, to_float
+from .latent import latent_lr_psnr
 from .losses import alpha_at
 from .models import SRModel
 from .seeds import eval_noise_seed, step_noise_seed
@@ -135,21 +136,27 @@ class Trainer:
             terms = self.model.loss(out, hr, lr, alpha=alpha, kl_weight=self.config.kl_weight, labels=labels)
             for k, v in terms.items():
                 sums[k] += float(v) * hr.shape[0]
+            if self.model.has_latent:  # the paper's premise (z ~ LR), tracked at every evaluation
+                sums["latent_psnr"] += float(latent_lr_psnr(self.model, hr, lr).sum())
         self.model.train()
         return {k: v / n for k, v in sums.items()}
 
     @torch.no_grad()
     def preview(self) -> dict[str, Any]:
-        """LR -> decoder-only SR -> HR for the fixed preview images, as float32 numpy (P, H, W) in [0, 1]."""
+        """LR -> decoder-only SR -> HR for the fixed preview images, as float32 numpy (P, H, W) in [0, 1];
+        models with a latent add ``z``, the encoder's latent sample of each HR image (P, 14, 14)."""
         self.model.eval()
         hr = self._preview_hr
         lr = self.degrade(hr)
         gen = torch.Generator(device=self.device).manual_seed(self.config.seed)
         sr = self.model.super_resolve(lr, labels=self._preview_labels, generator=gen)
-        self.model.train()
         as_np = lambda t: t.squeeze(1).float().cpu().numpy()  # noqa: E731
-        return {"step": self.step, "indices": list(self._preview_idx), "lr": as_np(lr), "sr": as_np(sr),
-                "hr": as_np(hr)}
+        out = {"step": self.step, "indices": list(self._preview_idx), "lr": as_np(lr), "sr": as_np(sr),
+               "hr": as_np(hr)}
+        if self.model.has_latent:  # the latent strip (LR | z) beside the SR strip
+            out["z"] = as_np(self.model.encode(hr, generator=gen).z.clamp(0.0, 1.0))
+        self.model.train()
+        return out
 
     # -------------------------------------------------------------- checkpoints
     def save(self) -> None:

@@ -124,7 +124,7 @@ def noisy_model(monkeypatch):
         name = "test-noisy-vae"
         stochastic = True
 
-        def super_resolve(self, x_lr, labels=None, generator=None):
+        def super_resolve(self, x_lr, labels=None, generator=None, *, temperature=None):
             noise = torch.randn(x_lr.shape, generator=generator, device=x_lr.device) * 0.1
             return super().super_resolve((x_lr + noise).clamp(0, 1), labels, generator)
 
@@ -238,7 +238,7 @@ def test_compare_and_spectra_work_for_every_registered_model(model_name, tmp_pat
     at = settle(page(COMPARE, cmp_limit=100, cmp_indices="0"))
     assert not at.exception and not texts(at, "error"), (at.exception, texts(at, "error"))
     cls = model_class(model_name)
-    assert len(at.table[0].value) == 4 + cls.has_reconstruction + hasattr(cls, "classify")
+    assert len(at.table[0].value) == 4 + cls.has_reconstruction + cls.has_classifier
     assert len(at.get("image")) == (6 if model_class(model_name).has_reconstruction else 5) + (
         7 if model_class(model_name).stochastic else 0)  # one grid row (+ 6 samples and their std)
     if model_class(model_name).stochastic:

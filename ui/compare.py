@@ -28,7 +28,7 @@ RANKED_MODES = ("worst", "best")  # need the primary model's set-level PSNR
 
 def takes_temperature(model: Any) -> bool:
     """True for models whose ``super_resolve`` has a temperature (their config has a default one)."""
-    return model is not None and hasattr(getattr(model, "config", None), "temperature")
+    return model is not None and model.takes_temperature
 
 
 def temperature_for(model: Any, temperature: float | None) -> float | None:

@@ -29,6 +29,7 @@ PAGES = {
     "home": "app.py",
     "train": "pages/1_Train.py",
     "compare": "pages/2_Compare.py",
+    "latent": "pages/2_Latent.py",
     "spectra": "pages/3_Spectra.py",
     "runs": "pages/4_Runs.py",
 }
@@ -36,7 +37,8 @@ PAGES = {
 # which would call the home page "app").
 # Icons: Material Symbols, a font bundled with Streamlit (works offline; emoji need a system emoji font).
 NAV = (("home", "Home", ":material/home:"), ("train", "Train", ":material/model_training:"),
-       ("compare", "Compare", ":material/compare:"), ("spectra", "Spectra", ":material/show_chart:"),
+       ("compare", "Compare", ":material/compare:"), ("latent", "Latent", ":material/grid_on:"),
+       ("spectra", "Spectra", ":material/show_chart:"),
        ("runs", "Runs", ":material/folder_open:"))
 # Pixel-exact images: PNGs are zoomed with nearest neighbour already; if the browser has to scale an
 # image further it must not blur it either. A style-only st.html goes to the event container (no space).
