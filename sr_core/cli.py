@@ -72,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--kl-weight", type=_finite_float, help="weight of the KL term (eq. 7); 0 = the paper's loss")
     t.add_argument("--eval-every", type=_positive_int, help="test loss every N batches")
     t.add_argument("--eval-limit", type=int, help="test images used for the test loss (0 = all)")
+    t.add_argument("--checkpoint-every", type=_positive_int, help="checkpoint every N batches")
     t.add_argument("--seed", type=int, help="seed of the run (0 to 2**32-1): initial weights, data order, noise")
     t.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
     t.add_argument("--dataset", help="fashion-mnist (default) or mnist")
@@ -104,6 +105,7 @@ def _train_options(args: argparse.Namespace) -> dict[str, Any]:
     return dict(model=args.model, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                 lr_schedule=args.lr_schedule, alpha_schedule=parse_alpha_schedule(args.alpha) if args.alpha else None,
                 kl_weight=args.kl_weight, eval_every=args.eval_every, eval_limit=args.eval_limit, seed=args.seed,
+                checkpoint_every=args.checkpoint_every,
                 device=args.device, dataset=args.dataset)
 
 
@@ -273,6 +275,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"interrupted ({exc}); nothing more was written — the last checkpoint, if any, is kept",
               file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:  # Ctrl-C before the handlers were installed (imports)
-        print("interrupted during start-up; nothing was written", file=sys.stderr)
+    except KeyboardInterrupt:  # Ctrl-C (or TERM, see __main__) before the training's handlers were installed
+        print("interrupted during start-up; nothing was trained", file=sys.stderr)
         return 130

@@ -90,16 +90,20 @@ def _apply_resume_overrides(run: RunDir, cfg: TrainConfig, overrides: dict[str, 
 
 
 def _open_for_resume(resume: str, runs_dir: str | os.PathLike | None, overrides: dict[str, Any] | None,
-                     command: list[str] | None) -> tuple[RunDir, dict[str, Any], TrainConfig]:
-    """Lock the run, clean what a killed writer left, read its checkpoint and apply the overrides."""
+                     command: list[str] | None) -> tuple[RunDir, dict[str, Any] | None, TrainConfig]:
+    """Lock the run, clean what a killed writer left, read its checkpoint (None: it has none yet, so it
+    starts again from step 0 with its config.json) and apply the overrides."""
     run = get_run(resume, runs_dir)
     run.acquire_lock(action="resume")
     run.remove_stale_temp_files()
-    if not run.checkpoint_path.is_file():
-        raise UserError(f"run '{run.name}' has no checkpoint to resume from; start a new run instead")
-    ckpt = load_checkpoint(run.checkpoint_path)
-    cfg = train_config_from_dict(ckpt.get("train_config") or {})
-    start_step = int(ckpt.get("step", 0))
+    if run.checkpoint_path.is_file():
+        ckpt: dict[str, Any] | None = load_checkpoint(run.checkpoint_path)
+        cfg = train_config_from_dict(ckpt.get("train_config") or {})
+        start_step = int(ckpt.get("step", 0))
+    else:  # killed before its first checkpoint: start again from step 0 with the settings it was made with
+        ckpt = None
+        cfg = train_config_from_dict(run.config().get("train") or {})
+        start_step = 0
     resolve_device((overrides or {}).get("device") or cfg.device)
     steps = (overrides or {}).get("steps") or cfg.steps
     if start_step >= steps:
@@ -131,10 +135,14 @@ def prepare_run(config: TrainConfig | None = None, *, runs_dir: str | os.PathLik
                 overrides.setdefault("device", config.device)
             run, ckpt, cfg = _open_for_resume(resume, runs_dir, overrides, command)
             device = resolve_device(cfg.device)
-            model, _ = model_from_checkpoint(ckpt, map_location=device)
-            start_step = int(ckpt.get("step", 0))
-            opt_state = ckpt.get("optimizer_state")
-            best = (ckpt.get("extra") or {}).get("best_test_loss")
+            if ckpt is None:
+                model = build_model(cfg.model, cfg.model_config, seed=cfg.seed)
+                start_step, opt_state, best = 0, None, None
+            else:
+                model, _ = model_from_checkpoint(ckpt, map_location=device)
+                start_step = int(ckpt.get("step", 0))
+                opt_state = ckpt.get("optimizer_state")
+                best = (ckpt.get("extra") or {}).get("best_test_loss")
         else:
             if config is None:
                 raise ValueError("prepare_run needs a config or a run to resume")
@@ -149,7 +157,8 @@ def prepare_run(config: TrainConfig | None = None, *, runs_dir: str | os.PathLik
         if run is None:
             run = create_run(cfg.to_dict(), runs_dir=runs_dir, name=name, command=command, lock=True)
         else:
-            run.truncate_metrics(start_step)
+            # Trainer.run evaluates again first when it starts at 0 or without a test loss: that row is redone.
+            run.truncate_metrics(start_step, redo_test=start_step == 0 or best is None)
         trainer = Trainer(model, cfg, train, test, checkpoint_path=str(run.checkpoint_path),
                           start_step=start_step, optimizer_state=opt_state, best_test_loss=best, device=device)
     except BaseException:

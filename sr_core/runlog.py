@@ -90,8 +90,11 @@ def read_rows(path: str | os.PathLike) -> tuple[list[dict[str, Any]], bool]:
     return rows, torn
 
 
-def repair_metrics(path: str | os.PathLike, last_step: int) -> dict[str, int]:
+def repair_metrics(path: str | os.PathLike, last_step: int, *, redo_test: bool = False) -> dict[str, int]:
     """Make ``path`` hold one row per (split, step) with step <= ``last_step`` (atomic rewrite).
+
+    ``redo_test``: the resumed run evaluates again at ``last_step`` (it starts from step 0, or its
+    checkpoint has no test loss yet), so that step's test row goes too.
 
     Returns counts of what was dropped: ``torn``, ``after`` (rows past ``last_step``), ``duplicate``.
     """
@@ -100,7 +103,7 @@ def repair_metrics(path: str | os.PathLike, last_step: int) -> dict[str, int]:
     kept, after, dup = [], 0, 0
     for r in rows:
         key = (r["split"], r["step"])
-        if r["step"] > last_step:
+        if r["step"] > last_step or (redo_test and key == ("test", last_step)):
             after += 1
         elif key in seen:
             dup += 1

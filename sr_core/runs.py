@@ -190,9 +190,10 @@ class RunDir:
         """metrics.csv as a list of dicts with numbers parsed (empty cells -> None); a torn last line is skipped."""
         return read_rows(self.metrics_path)[0]
 
-    def truncate_metrics(self, step: int) -> dict[str, int]:
-        """Keep one row per (split, step) up to ``step`` (a resumed run rewrites what followed)."""
-        return repair_metrics(self.metrics_path, step)
+    def truncate_metrics(self, step: int, *, redo_test: bool = False) -> dict[str, int]:
+        """Keep one row per (split, step) up to ``step`` (a resumed run rewrites what followed; with
+        ``redo_test`` also the test row at ``step``)."""
+        return repair_metrics(self.metrics_path, step, redo_test=redo_test)
 
 
 def create_run(config: dict[str, Any], *, runs_dir: str | os.PathLike | None = None, name: str | None = None,
@@ -277,8 +278,8 @@ def _summary(run: RunDir, check: bool) -> dict[str, Any]:
         if pid is None:  # the status says a writer is busy, but nobody holds the lock: it died
             at = st.get("checkpoint_step")
             row["status"] = "interrupted"
-            row["note"] = (f"interrupted at step {at} — resume with `{resume_hint(run.name)}`" if at is not None
-                           and row["has_checkpoint"] else "interrupted before its first checkpoint — start it again")
+            at = at if at is not None and row["has_checkpoint"] else 0
+            row["note"] = f"interrupted at step {at} — resume with `{resume_hint(run.name)}`"
         else:
             row["writer_pid"] = pid
     if check and row["has_checkpoint"]:
