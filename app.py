@@ -74,7 +74,11 @@ def main() -> None:
     st.subheader("Models")
     st.markdown("**Available architectures** (the model registry):")
     st.table(model_table())
-    runs = list_runs()
+    try:
+        runs = list_runs()
+    except UserError as exc:  # the runs folder itself is unusable (a file, unreadable)
+        st.error(str(exc))
+        runs = []
     ok = [r for r in runs if not r["error"]]
     registry = job_registry()
     snap = registry.snapshot()
@@ -83,7 +87,7 @@ def main() -> None:
     if runs:
         st.markdown(f"**Trained runs** in `{runs_root().resolve()}`: {len(ok)} usable"
                     + (f", {len(runs) - len(ok)} broken" if len(runs) > len(ok) else ""))
-        st.table([{"Run": r["name"], "Model": r.get("model", "?"), "Status": r.get("status", "?"),
+        st.table([{"Run": r["name"], "Model": r.get("model", "?"), "Status": r.get("note") or r.get("status", "?"),
                    "Steps": f"{r.get('step', 0)} / {r.get('total_steps') or '?'}",
                    "Checkpoint": "yes" if r.get("has_checkpoint") else "no"} for r in ok[:5]])
         if len(ok) > 5:

@@ -17,6 +17,8 @@ from sr_core.evaluate import per_image_metrics, predict
 from sr_core.data import Split
 from sr_core.spectra import LR_NYQUIST, hf_energy_share, mean_radial_profile, power_spectrum
 
+from .indices import parse_indices  # noqa: F401 (bounds checked before any list is built)
+
 SELECTION_MODES = ("By index", "By class", "Random", "Worst PSNR", "Best PSNR")
 
 
@@ -49,26 +51,6 @@ def eval_result(per_image: Mapping[str, Mapping[str, np.ndarray]], *, dataset: s
 
 # ---------------------------------------------------------------- choosing samples
 
-def parse_indices(text: str, n: int) -> list[int]:
-    """``"0, 5, 10-12"`` -> [0, 5, 10, 11, 12]; every index must lie in [0, n)."""
-    out: list[int] = []
-    for part in [p for p in re.split(r"[,\s]+", text.strip()) if p]:
-        m = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
-        if not m:
-            raise UserError(f"cannot read test index '{part}'; write numbers and ranges such as 0, 5, 10-12")
-        a = int(m.group(1))
-        b = int(m.group(2)) if m.group(2) else a
-        if b < a:
-            raise UserError(f"range '{part}' runs backwards; write it as {b}-{a}")
-        out.extend(range(a, b + 1))
-    if not out:
-        raise UserError("no test images chosen; type at least one index such as 0")
-    bad = [i for i in out if i >= n]
-    if bad:
-        raise UserError(f"test index {bad[0]} is out of range; the test set has indices 0 to {n - 1}")
-    return list(dict.fromkeys(out))
-
-
 def select_indices(mode: str, split: Split, *, count: int = 6, indices: str = "0", class_index: int = 0,
                    seed: int = 0, psnr_values: np.ndarray | None = None) -> list[int]:
     """Test-image indices for a selection ``mode`` (one of :data:`SELECTION_MODES`).
@@ -79,7 +61,7 @@ def select_indices(mode: str, split: Split, *, count: int = 6, indices: str = "0
     n = len(split)
     count = max(1, int(count))
     if mode == "By index":
-        return parse_indices(indices, n)
+        return parse_indices(indices, n)  # ui.indices: bounds checked before any list is built
     if mode == "By class":
         hits = torch.nonzero(split.labels == int(class_index)).flatten().tolist()
         return hits[:count]
