@@ -75,7 +75,7 @@ def main() -> None:
     st.markdown("**Available architectures** (the model registry):")
     st.table(model_table())
     try:
-        runs = list_runs()
+        runs = list_runs(check=True)  # checkpoint checks are cached per file version in the core
     except UserError as exc:  # the runs folder itself is unusable (a file, unreadable)
         st.error(str(exc))
         runs = []
@@ -92,6 +92,8 @@ def main() -> None:
                    "Checkpoint": "yes" if r.get("has_checkpoint") else "no"} for r in ok[:5]])
         if len(ok) > 5:
             st.caption(f"…and {len(ok) - 5} more on the Runs page.")
+        if len(runs) > len(ok):
+            st.caption("Broken (details on the Runs page): " + ", ".join(r["name"] for r in runs if r["error"]))
     else:
         st.markdown(f"**Trained runs:** none yet in `{runs_root().resolve()}`.")
     shipped = list_shipped()

@@ -116,7 +116,7 @@ def pick_checkpoint(key: str) -> Path:
     training. The chosen run is remembered across pages in ``st.session_state["selected_run"]``.
     """
     try:
-        runs = list_runs()  # never cached: a run that just finished must show up at once
+        runs = list_runs(check=True)  # never cached (checkpoint checks are cached per file version in the core)
     except UserError as exc:  # the runs folder itself is unusable: the other sources still work
         st.error(str(exc))
         runs = []
@@ -181,7 +181,7 @@ def checkpoint_catalog() -> dict[str, Path]:
     """Every checkpoint a page can offer: {label: path}; trained runs by name, then the shipped ones
     as ``shipped · <model>`` (read-only)."""
     try:
-        runs = list_runs()
+        runs = list_runs(check=True)
     except UserError:  # an unusable runs folder: pick_checkpoint already said so
         runs = []
     out = {r["name"]: Path(r["path"]) / "checkpoint.pt" for r in runs if not r["error"] and r.get("has_checkpoint")}
