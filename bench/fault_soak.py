@@ -2,8 +2,9 @@
 time ends exactly where the uninterrupted run of the same seed ends.
 
 Both runs use the CLI (``python -m sr_core train``), the tiny preset with a checkpoint every batch,
-one torch thread. A kill lands at a uniform random time in [0, start-up + ``--window`` batches], so
-kills hit start-up, steps, evaluations and checkpoint writes alike. After each kill the run is
+one torch thread. A fifth of the kills land at a uniform random time during start-up; the others
+wait until the process trains (its checkpoint file changes) and land at a uniform random time within
+the next ``--window`` batches, so kills hit start-up, steps, evaluations and checkpoint writes alike. After each kill the run is
 resumed (``--resume``); the soak ends after ``--kills`` kills and one last resume that finishes.
 
 Last line, one JSON object:
@@ -62,16 +63,33 @@ def reference(runs: Path, args: argparse.Namespace) -> tuple[float, float]:
     return first, max((total - first) / args.steps, 1e-3)
 
 
+def wait_until_training(run: Path, started: float, proc: subprocess.Popen) -> None:
+    """Until this process has written a checkpoint (it writes one per batch) or has ended."""
+    ckpt = run / "checkpoint.pt"
+    while proc.poll() is None:
+        try:
+            if ckpt.stat().st_mtime > started:
+                return
+        except OSError:
+            pass
+        time.sleep(0.01)
+
+
 def soak(runs: Path, args: argparse.Namespace, startup_s: float, step_s: float) -> dict[str, int]:
     rng = random.Random(args.seed)
     counts = {s.name: 0 for s in SIGNALS}
     kills, resume = 0, False
     while True:
+        started = time.time()
         proc = subprocess.Popen(train_cmd(runs, "soak", args, resume), cwd=ROOT, env=env(),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         resume = True
         if kills < args.kills:
-            time.sleep(rng.uniform(0.0, startup_s + args.window * step_s))
+            if rng.random() < args.startup_share:
+                time.sleep(rng.uniform(0.0, startup_s))
+            else:
+                wait_until_training(runs / "soak", started, proc)
+                time.sleep(rng.uniform(0.0, args.window * step_s))
             if proc.poll() is None:
                 sig = rng.choice(SIGNALS)
                 proc.send_signal(sig)
@@ -121,7 +139,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--kills", type=int, default=50)
     p.add_argument("--steps", type=int, default=400, help="batches of the run (enough to outlast the kills)")
-    p.add_argument("--window", type=float, default=8.0, help="kill window beyond start-up, in batches")
+    p.add_argument("--window", type=float, default=8.0, help="kill window once training, in batches")
+    p.add_argument("--startup-share", type=float, default=0.2, help="share of kills aimed at start-up")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
     import torch
