@@ -6,13 +6,12 @@ their curves can be overlaid and their files downloaded, but they cannot be dele
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import streamlit as st
 
 from sr_core.errors import UserError
-from sr_core.runs import RunDir, delete_run, list_runs, runs_root
+from sr_core.runs import RunDir, delete_run, list_runs, runs_root, sanitize_name
 from sr_core.shipped import list_shipped
 from ui.figures import LOSS_COMPONENTS, runs_loss_figure
 from ui.widgets import PAGES, page_setup, shipped_caption, shipped_table
@@ -74,7 +73,7 @@ def actions_section(runs: list[dict]) -> None:
         return
     row = by_name[name]
     run = RunDir(Path(row["path"]))
-    fname = re.sub(r"[^A-Za-z0-9._-]+", "-", name)  # "shipped · cnn-vae" -> "shipped-cnn-vae"
+    fname = sanitize_name(name)  # "shipped · cnn-vae" -> "shipped-cnn-vae"
     c1, c2 = st.columns(2)
     with c1:
         if run.metrics_path.is_file():
