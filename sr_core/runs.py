@@ -25,8 +25,8 @@ from .errors import UserError
 from .runlock import RunLock, lock_holder
 from .runlog import METRIC_FIELDS, append_rows, read_rows, repair_metrics
 
-__all__ = ["METRIC_FIELDS", "RunDir", "check_runs_dir", "create_run", "delete_run", "get_run", "list_runs",
-           "resolve_checkpoint", "runs_root", "sanitize_name"]
+__all__ = ["METRIC_FIELDS", "RunDir", "check_runs_dir", "checkpoint_problem", "create_run", "delete_run", "get_run",
+           "list_runs", "resolve_checkpoint", "resume_hint", "runs_root", "sanitize_name"]
 _NAME_RE = re.compile(r"[^A-Za-z0-9._-]+")
 
 

@@ -63,10 +63,14 @@ def resume(root: Path, name: str = "x") -> RunDir:
 # on_step between batches; on_eval right after a test row.
 @pytest.mark.parametrize("event,step", [("before_checkpoint", 2), ("on_checkpoint", 6), ("on_step", 3),
                                         ("on_eval", 4), ("on_step", 1)])
-def test_crash_at_a_chosen_moment_then_resume_matches_straight_run(event, step, straight, tmp_path) -> None:
+def test_crash_at_a_chosen_moment_then_resume_matches_straight_run(event, step, straight, tmp_path,
+                                                                   capsys) -> None:
     run = crash_at(tmp_path, event, step)
     rows = {r["name"]: r for r in list_runs(tmp_path)}
     assert rows["x"]["status"] == "interrupted" and "resume with" in rows["x"]["note"]
+    assert main(["list", "--runs-dir", str(tmp_path)]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("x "))
+    assert "interrupted at step" in line and "--resume x" in line
     done = resume(tmp_path)
     assert losses(done) == losses(straight)  # exactly one row per (split, step), same values
     assert max_diff(weights(done), weights(straight)) == 0.0
