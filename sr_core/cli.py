@@ -161,7 +161,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             if bar is not None:
                 bar.close()
     snap = trainer.snapshot()
-    if stopper.signum is not None:
+    if stopper.signum is not None and status == "stopped":
         print(f"{snap['message']} at step {trainer.step}/{cfg.steps}; checkpoint saved — resume with "
               f"`{resume_hint(run.name)}`", file=sys.stderr)
         print(run.path)
