@@ -17,14 +17,14 @@ import torch
 from sr_core.checkpoint import atomic_write_text
 from sr_core.data import load_split
 from sr_core.errors import UserError
-from sr_core.evaluate import SHORT_PROTOCOL, json_safe
+from sr_core.metrics import json_safe
 from sr_core.runs import RunDir
-from sr_core.shipped import SHIPPED_PREFIX
 from ui.analysis import SELECTION_MODES, eval_result, select_indices, set_metrics
 from ui.comparison import (compare_grid, compare_table, diversity_samples, projection_available,
                            takes_temperature, temperature_for)
 from ui.figures import psnr_histogram_figure
 from ui.images import heat_png, png_bytes
+from ui.labels import SHIPPED_PREFIX, SHORT_PROTOCOL
 from ui.widgets import (data_dir, load_model_cached, load_model_or_none, model_page_header, pick_more_models,
                         show_png)
 

@@ -11,25 +11,17 @@ from pathlib import Path
 import streamlit as st
 
 from sr_core.errors import UserError
+from sr_core.run_table import rows_from
 from sr_core.runs import RunDir, delete_run, list_runs, runs_root, sanitize_name
 from sr_core.shipped import list_shipped
 from ui.figures import LOSS_COMPONENTS, runs_loss_figure
-from ui.widgets import PAGES, page_setup, shipped_caption, shipped_table
+from ui.labels import shipped_label
+from ui.run_tables import runs_table, shipped_caption, shipped_table
+from ui.widgets import PAGES, page_setup
 
 P = "session"
 
 
-def fmt(v, digits: int = 4) -> str:
-    return "–" if v is None else f"{v:.{digits}f}"
-
-
-def runs_table(runs: list[dict]) -> list[dict]:
-    return [{"Run": r["name"], "Model": r.get("model", "?"), "Preset": r.get("preset") or "–",
-             "Steps": f"{r.get('step', 0)} / {r.get('total_steps') or '?'}" if "step" in r else "–",
-             "Status": "broken" if r["error"] else r.get("status", "?"),
-             "Best test loss": fmt(r.get("best_test_loss")), "PSNR (dB)": fmt(r.get("psnr"), 2),
-             "Checkpoint": "yes" if r.get("has_checkpoint") else "no",
-             "Error": r["error"] or r.get("note") or ""} for r in runs]
 
 
 def curves_section(runs: list[dict]) -> None:
@@ -125,17 +117,17 @@ def main() -> None:
         st.page_link(PAGES["train"], label="Train a model", icon=":material/model_training:")
     else:
         st.subheader(f"{len(runs)} run(s)")
-        st.dataframe(runs_table(runs), hide_index=True, key="runs_table")
+        st.dataframe(runs_table(rows_from(runs)), hide_index=True, key="runs_table")
         for r in runs:
             if r["error"]:
                 st.error(f"Run '{r['name']}' is broken: {r['error']}")
             elif r.get("note"):
                 st.warning(f"Run '{r['name']}' {r['note']}")
-    shipped = [dict(r, name=r["label"]) for r in list_shipped()]  # "shipped · <model>": never a run's name
+    shipped = [dict(r, name=shipped_label(r["name"])) for r in list_shipped()]  # never a run's name
     if shipped:
         st.subheader(f"{len(shipped)} shipped checkpoint(s)")
-        st.dataframe(shipped_table(shipped), hide_index=True, key="runs_shipped_table")
-        st.caption(shipped_caption(shipped))
+        st.dataframe(shipped_table(rows_from(shipped)), hide_index=True, key="runs_shipped_table")
+        st.caption(shipped_caption(rows_from(shipped)))
     if runs or shipped:
         curves_section(runs + shipped)
         actions_section(runs + shipped)

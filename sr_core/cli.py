@@ -13,7 +13,7 @@ import sys
 from typing import Any, Sequence
 
 from .errors import UserError
-from .evaluate import json_safe
+from .metrics import json_safe
 from .signals import Interrupted
 
 EXIT_USAGE = 2
@@ -217,35 +217,35 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from .run_table import run_rows
     from .runs import list_runs, runs_root
+    from .shipped import SHIPPED_DIR
 
-    rows = list_runs(args.runs_dir)
     if args.json:
-        print(json.dumps(json_safe(rows)))
+        print(json.dumps(json_safe(list_runs(args.runs_dir))))
         return 0
+    table = run_rows(args.runs_dir)
+    rows, shipped = [r for r in table if not r.shipped], [r for r in table if r.shipped]
     if not rows:
         print(f"no runs in {runs_root(args.runs_dir)}; start one with `python -m sr_core train --preset quick`")
     else:
         print(f"{'name':<40}{'model':<16}{'preset':<16}{'steps':>12}  {'status':<10}{'best test':>10}{'PSNR':>8}")
     for r in rows:
-        if r["error"]:
-            print(f"{r['name']:<40}ERROR: {r['error']}")
+        if r.error:
+            print(f"{r.name:<40}ERROR: {r.error}")
             continue
-        steps = f"{r['step']}/{r['total_steps']}"
-        best = "-" if r["best_test_loss"] is None else f"{r['best_test_loss']:.4f}"
-        ps = "-" if r["psnr"] is None else f"{r['psnr']:.2f}"
-        note = f"  {r['note']}" if r.get("note") else ""
-        print(f"{r['name']:<40}{r['model']:<16}{r['preset']:<16}{steps:>12}  {r['status']:<10}{best:>10}{ps:>8}{note}")
-    from .shipped import SHIPPED_DIR, list_shipped
-
-    shipped = list_shipped()
+        steps = f"{r.step}/{r.total_steps}"
+        best = "-" if r.best_test_loss is None else f"{r.best_test_loss:.4f}"
+        ps = "-" if r.psnr is None else f"{r.psnr:.2f}"
+        note = f"  {r.note}" if r.note else ""
+        print(f"{r.name:<40}{r.model:<16}{r.preset:<16}{steps:>12}  {r.status:<10}{best:>10}{ps:>8}{note}")
     if shipped:
         print(f"\nshipped checkpoints (read-only) in {SHIPPED_DIR}; evaluate one with "
               f"`python -m sr_core eval {SHIPPED_DIR}/<model>/checkpoint.pt`:")
         for r in shipped:
-            ps = "-" if r["psnr"] is None else f"{r['psnr']:.2f}"
-            steps = r["step"] or "-"
-            print(f"{r['name']:<40}{r['model']:<16}{r['preset']:<16}{steps:>12}  {'shipped':<10}{'-':>10}{ps:>8}")
+            ps = "-" if r.psnr is None else f"{r.psnr:.2f}"
+            steps = r.step or "-"
+            print(f"{r.name:<40}{r.model:<16}{r.preset:<16}{steps:>12}  {'shipped':<10}{'-':>10}{ps:>8}")
     return 0
 
 

@@ -24,13 +24,13 @@ import torch
 
 from .baselines import BASELINES, upsample
 from .data import Split, get_degradation
-from .metrics import PROTOCOL, lr_psnr, psnr, ssim
+# json_safe is owned by sr_core.metrics and re-exported here: whoever writes an evaluation result as
+# JSON finds it next to evaluate().
+from .metrics import PROTOCOL, json_safe, lr_psnr, psnr, ssim, summarize  # noqa: F401
 from .models import SRModel
 from .projection import project
+from .seeds import samples_seed
 from .spectra import hf_energy_share
-
-SHORT_PROTOCOL = ("per-image PSNR/SSIM on 28×28 HR, data range 1, no border crop, mean over the set; "
-                  "LR-PSNR = SR downscaled vs LR input")
 
 
 @torch.no_grad()
@@ -63,7 +63,7 @@ def predict(model: SRModel | None, hr: torch.Tensor, degradation: str = "box", l
                 rec = model(hr, lr=lr, labels=labels, generator=gen)
             out["recon"] = rec.recon.clamp(0, 1)
         if samples and model.stochastic:
-            sgen = torch.Generator(device=hr.device).manual_seed(seed + 1_000_003)
+            sgen = torch.Generator(device=hr.device).manual_seed(samples_seed(seed))
             out["samples"] = torch.stack([model.super_resolve(lr, labels=labels, generator=sgen, **kw).clamp(0, 1)
                                           for _ in range(samples)])
         if projection and degradation == "box":  # the exact back-projection of 2x2 averaging only
@@ -125,24 +125,6 @@ def per_image_metrics(model: SRModel | None, split: Split, *, degradation: str =
     return {name: {k: torch.cat(v) for k, v in d.items() if v} for name, d in acc.items()}
 
 
-def json_safe(value: Any) -> Any:
-    """inf/nan -> None, recursively, so results are strict JSON (an infinite PSNR means an exact match)."""
-    import math
-
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    return value
-
-
-def summarize_metrics(per_image: dict[str, dict[str, torch.Tensor]]) -> dict[str, dict[str, float]]:
-    """Mean of each per-image metric: {method: {metric: float}}."""
-    return {name: {k: float(v.mean()) for k, v in d.items()} for name, d in per_image.items()}
-
-
 def evaluate(model: SRModel | None, split: Split, *, degradation: str = "box", limit: int = 0,
              device: torch.device | str = "cpu", seed: int = 0, samples: int = 8, projection: bool = False,
              hf_share: bool = False, predicted_labels: bool = True,
@@ -155,7 +137,7 @@ def evaluate(model: SRModel | None, split: Split, *, degradation: str = "box", l
     per = per_image_metrics(model, split, degradation=degradation, limit=limit, device=device, seed=seed,
                             samples=samples, projection=projection, hf_share=hf_share,
                             predicted_labels=predicted_labels, temperature=temperature)
-    means = summarize_metrics(per)
+    means = {name: summarize(values) for name, values in per.items()}
     n = len(next(iter(per.values()))["psnr"])
     result: dict[str, Any] = {"protocol": PROTOCOL, "dataset": split.name,
                               "split": "train" if split.train else "test", "n_images": n,

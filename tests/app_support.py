@@ -24,9 +24,9 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from sr_core.config import preset_config  # noqa: E402
 from sr_core.data import RAW_FILES, check_dataset, resolve_data_dir  # noqa: E402
-from sr_core.evaluate import SHORT_PROTOCOL  # noqa: E402
 from sr_core.jobs import TrainJob, prepare_run  # noqa: E402
 from sr_core.models import model_class, model_names  # noqa: E402
+from ui.labels import SHORT_PROTOCOL  # noqa: E402
 from ui.widgets import job_registry  # noqa: E402
 
 TRAIN, COMPARE, SPECTRA, RUNS = "pages/1_Train.py", "pages/2_Compare.py", "pages/3_Spectra.py", "pages/4_Runs.py"

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sr_core.data import Split  # noqa: E402
 from sr_core.models import build_model  # noqa: E402
 from sr_core.projection import box_down  # noqa: E402
-from sr_core.shipped import SHIPPED_PREFIX, list_shipped  # noqa: E402
+from sr_core.shipped import list_shipped  # noqa: E402
 from ui import comparison  # noqa: E402
 
 
@@ -112,7 +112,7 @@ def test_list_shipped_reads_side_files(tmp_path):
     rows = {r["name"]: r for r in list_shipped(tmp_path)}
     assert set(rows) == {"resnet-sr", "cnn-vae"}
     r = rows["resnet-sr"]
-    assert r["shipped"] and r["label"] == SHIPPED_PREFIX + "resnet-sr" and r["preset"] == "resnet-sr-long"
+    assert r["shipped"] and r["name"] == "resnet-sr" and r["preset"] == "resnet-sr-long"
     assert (r["psnr"], r["ssim"], r["step"], r["train_s"]) == (26.1, 0.93, 16000, 900.0)
     assert rows["cnn-vae"]["psnr"] is None and rows["cnn-vae"]["model"] == "cnn-vae" and not rows["cnn-vae"]["error"]
 

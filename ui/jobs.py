@@ -5,10 +5,10 @@ refresh of the same server sees the same job: a reload reattaches to it instead 
 and two tabs pressing Start at once get one job and one "already running" message.
 
 Threads: the job trains with :func:`default_torch_threads` intra-op threads: half the cores, at
-most 4, at least 1 (``$SR_TORCH_THREADS`` overrides), i.e. 1 on a 2-core machine. Measured there
-(quick preset, 200 batches of 100, other processes busy): 1 thread 2,800 img/s, 2 threads 1,150 img/s;
-scoring 2,000 test images took 7.4 s with 1 thread and 17.5 s with 2. Two threads fight the
-Streamlit server and each other, and one leaves a core for the UI. ``torch.set_num_threads`` (with
+most 4, at least 1 (``$SR_TORCH_THREADS`` overrides), i.e. 1 on a 2-core machine. There, two
+threads fight the Streamlit server and each other (a thread stalls whenever its core is taken, so
+training and scoring both get slower, not faster), and one leaves a core for the UI;
+``bench/ui_overhead.py`` measures what the page costs the training thread. ``torch.set_num_threads`` (with
 OpenMP) sets the calling thread and every thread started later, Streamlit's script threads included,
 so the pages set the same count (:func:`ui.widgets.page_setup`) rather than depend on who ran first.
 """

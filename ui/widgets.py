@@ -14,12 +14,12 @@ import torch
 from sr_core.checkpoint import model_from_checkpoint
 from sr_core.data import RAW_FILES, DATASETS, check_dataset, load_split, missing_message, resolve_data_dir
 from sr_core.errors import UserError
-from sr_core.evaluate import SHORT_PROTOCOL
 from sr_core.runs import list_runs, runs_root
-from sr_core.shipped import SHIPPED_DIR, SHIPPED_PREFIX, shipped_checkpoints
+from sr_core.shipped import SHIPPED_DIR, shipped_checkpoints
 
 from .images import png_size
 from .jobs import JobRegistry, default_torch_threads
+from .labels import SHIPPED_PREFIX, shipped_label
 
 APP_NAME = "VAE SR Studio"
 PAGES = {
@@ -131,7 +131,7 @@ def pick_checkpoint(key: str) -> Path:
             st.info(f"No shipped checkpoints in `{SHIPPED_DIR}`.")
             st.stop()
         names = list(shipped)
-        name = st.selectbox("Shipped checkpoint (read-only, trained by bench/make_checkpoints.py)", names,
+        name = st.selectbox("Shipped checkpoint (read-only, trained by scripts/make_checkpoints.py)", names,
                             index=names.index("cnn-vae") if "cnn-vae" in names else 0, key=f"{key}_shipped")
         path = shipped[name]
     elif source == "Trained run":
@@ -160,23 +160,6 @@ def pick_checkpoint(key: str) -> Path:
     return path
 
 
-def shipped_table(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """Table rows for :func:`sr_core.shipped.list_shipped` rows (Home and Runs)."""
-    def num(v: Any, fmt: str) -> str:
-        return "–" if v is None else format(v, fmt)
-
-    return [{"Shipped checkpoint": r["name"], "Model": r["model"], "Preset": r["preset"] or "–",
-             "Steps": num(r["step"], "d"), "PSNR (dB)": num(r["psnr"], ".2f"), "SSIM": num(r["ssim"], ".3f"),
-             "Train time": "–" if r["train_s"] is None else f"{r['train_s'] / 60:.1f} min"} for r in rows]
-
-
-def shipped_caption(rows: list[dict[str, Any]]) -> str:
-    n = {r["n_eval_images"] for r in rows if r.get("n_eval_images")}
-    images = f"{n.pop():,} Fashion-MNIST test images" if len(n) == 1 else "the Fashion-MNIST test set"
-    return (f"Read-only, trained by this project's CLI (bench/make_checkpoints.py; train time on 1 CPU thread). "
-            f"PSNR/SSIM of SR from LR (2×2 box) on {images}: {SHORT_PROTOCOL}.")
-
-
 def checkpoint_catalog() -> dict[str, Path]:
     """Every checkpoint a page can offer: {label: path}; trained runs by name, then the shipped ones
     as ``shipped · <model>`` (read-only)."""
@@ -185,7 +168,7 @@ def checkpoint_catalog() -> dict[str, Path]:
     except UserError:  # an unusable runs folder: pick_checkpoint already said so
         runs = []
     out = {r["name"]: Path(r["path"]) / "checkpoint.pt" for r in runs if not r["error"] and r.get("has_checkpoint")}
-    out.update({SHIPPED_PREFIX + name: path for name, path in shipped_checkpoints().items()})
+    out.update({shipped_label(name): path for name, path in shipped_checkpoints().items()})
     return out
 
 
@@ -214,7 +197,7 @@ def pick_more_models(key: str, primary: Path, *, newcomer_models: tuple[str, ...
         st.session_state[wkey] = [x for x in st.session_state[wkey] if x in options]
     else:
         newcomer = primary_label.startswith(SHIPPED_PREFIX)
-        default = [SHIPPED_PREFIX + m for m in newcomer_models] if newcomer else []
+        default = [shipped_label(m) for m in newcomer_models] if newcomer else []
         st.session_state[wkey] = [x for x in default if x in options]
     chosen = st.multiselect(f"Compare with (up to {max_models} more models)", options, key=wkey,
                             max_selections=max_models, persist_state="session",
