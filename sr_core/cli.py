@@ -14,6 +14,7 @@ from typing import Any, Sequence
 
 from .errors import UserError
 from .metrics import json_safe
+from .rate import RateMeter
 from .signals import Interrupted
 
 EXIT_USAGE = 2
@@ -124,7 +125,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Any, Any]:
     return prepare_run(cfg, runs_dir=args.runs_dir, name=args.name, data_dir=args.data_dir, command=sys.argv)
 
 
-def _progress_bar(trainer: Any, run: Any) -> Any:
+def _progress_bar(trainer: Any, run: Any, meter: RateMeter) -> Any:
     from tqdm import tqdm
 
     cfg = trainer.config
@@ -136,7 +137,7 @@ def _progress_bar(trainer: Any, run: Any) -> Any:
         bar.update(1)
         last["loss"] = f"{row['total']:.4f}"
         if row["step"] % 10 == 0:
-            bar.set_postfix(loss=last["loss"], alpha=row["alpha"], img_s=f"{row['img_s']:.0f}")
+            bar.set_postfix(loss=last["loss"], alpha=row["alpha"], img_s=f"{meter.rate or 0:.0f}")
 
     def on_eval(t: Any, row: dict[str, Any]) -> None:
         bar.set_postfix(loss=last["loss"], test=f"{row['total']:.4f}")
@@ -154,7 +155,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         trainer, run = _prepare(args)
         stopper.trainer = trainer
         cfg = trainer.config
-        bar = None if args.no_progress else _progress_bar(trainer, run)
+        meter = RateMeter()  # images/s smoothed over seconds, not the last batch's (which jumps 10x)
+        meter.update(trainer.step * cfg.batch_size)
+        trainer.add_callback("on_step", lambda t, row: meter.update(row["step"] * cfg.batch_size))
+        bar = None if args.no_progress else _progress_bar(trainer, run, meter)
         try:
             status = trainer.run()
         finally:
@@ -168,7 +172,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 128 + stopper.signum
     tests = snap["test"]
     last = f"test loss {tests[-1]['total']:.4f}" if tests else "no test loss"
-    print(f"{status}: {trainer.step}/{cfg.steps} batches, {last}, {snap['img_s']:.0f} img/s, "
+    print(f"{status}: {trainer.step}/{cfg.steps} batches, {last}, {meter.average() or 0:.0f} img/s on average, "
           f"{snap['elapsed_s']:.1f} s", file=sys.stderr)
     if snap["message"]:
         print(snap["message"], file=sys.stderr)
@@ -179,10 +183,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from .checkpoint import model_from_checkpoint
     from .data import load_split
-    from .evaluate import evaluate
-    from .runs import RunDir, resolve_checkpoint
+    from .evaluate import evaluate, write_eval
+    from .runs import resolve_checkpoint
     from .trainer import resolve_device
-    from .checkpoint import atomic_write_text
 
     if args.limit < 0:
         raise UserError(f"--limit must be 0 (all) or positive (got {args.limit})")
@@ -198,7 +201,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
               "step": ckpt.get("step"), **{k: v for k, v in result.items() if k != "protocol"}}
     if path.name == "checkpoint.pt" and (path.parent / "config.json").is_file() and not args.limit \
             and dataset == tcfg.get("dataset", "fashion-mnist"):
-        atomic_write_text(RunDir(path.parent).eval_path, json.dumps(json_safe(result), indent=2))
+        write_eval(path.parent, result)
     if args.json:
         print(json.dumps(json_safe(result)))
         return 0

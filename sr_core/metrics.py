@@ -151,7 +151,7 @@ def summarize(values: dict[str, Tensor], finite_only: bool = False) -> dict[str,
     """
     out: dict[str, float] = {}
     for name, v in values.items():
-        v = v.detach().to(torch.float64).reshape(-1)
+        v = torch.as_tensor(v).detach().to(torch.float64).reshape(-1)  # numpy arrays too
         out[name] = mean_finite(v) if finite_only else float(v.mean())
     return out
 

@@ -1,10 +1,12 @@
 """Streamlit pieces the pages share: page setup, the job registry, dataset status, model picking.
 
-Only this module (and the pages) import Streamlit; the compute lives in :mod:`ui.analysis` and the
+Only this module (and the pages) import Streamlit; the compute lives in :mod:`ui.compare`, :mod:`ui.set_level`, :mod:`ui.spectra` and the
 figures in :mod:`ui.figures`.
 """
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ from sr_core.shipped import SHIPPED_DIR, shipped_checkpoints
 from .images import png_size
 from .jobs import JobRegistry, default_torch_threads
 from .labels import SHIPPED_PREFIX, shipped_label
+from .set_level import LoadedModel
 
 APP_NAME = "VAE SR Studio"
 PAGES = {
@@ -39,6 +42,7 @@ NAV = (("home", "Home", ":material/home:"), ("train", "Train", ":material/model_
 # image further it must not blur it either. A style-only st.html goes to the event container (no space).
 _CSS = """<style>
 [data-testid="stImage"] img, [data-testid="stImageContainer"] img { image-rendering: pixelated; }
+.cmp-title { min-height: 3.9em; line-height: 1.3; }  /* Compare grid: images in a row line up */
 </style>"""
 
 
@@ -95,6 +99,20 @@ def load_test_split(name: str):
     except UserError as exc:
         st.error(str(exc))
         st.stop()
+
+
+def fmt_duration(seconds: float | None) -> str:
+    """``42 s``, ``3 min 05 s``, ``1 h 02 min``; ``–`` for None or a non-finite value."""
+    if seconds is None or not math.isfinite(seconds):
+        return "–"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    m, s = divmod(seconds, 60)
+    if m < 60:
+        return f"{m} min {s:02d} s"
+    h, m = divmod(m, 60)
+    return f"{h} h {m:02d} min"
 
 
 def show_png(data: bytes, caption: str | None = None) -> None:
@@ -255,12 +273,23 @@ def model_caption(info: dict[str, Any]) -> str:
             f"preset {tc.get('preset') or '–'}")
 
 
-def model_page_header(title: str, icon: str, key: str) -> tuple[Path, Any, dict[str, Any], tuple[str, float, int],
-                                                              str, str, Any]:
+@dataclass
+class PageModel:
+    """The model a Compare/Spectra page opened on, and the data it is shown with."""
+
+    path: Path                       # checkpoint file
+    model: Any                       # the loaded model, eval mode
+    info: dict[str, Any]             # model_name, train_config, step, ... of the checkpoint
+    ckpt: tuple[str, float, int]     # cache key: resolved path, mtime, size
+    dataset: str                     # the run's dataset (test split shown)
+    degradation: str                 # the run's LR degradation
+    split: Any                       # sr_core.data.Split, the test split of ``dataset``
+
+
+def model_page_header(title: str, icon: str, key: str) -> PageModel:
     """The common top of Compare and Spectra: title, checkpoint picker, model, dataset check.
 
-    Returns (checkpoint path, model, checkpoint info, cache key, dataset, degradation, test split); stops the page with a
-    message when the checkpoint or the dataset is unusable.
+    Stops the page with a message when the checkpoint or the dataset is unusable.
     """
     page_setup(title, icon)
     st.title(title)
@@ -270,4 +299,17 @@ def model_page_header(title: str, icon: str, key: str) -> tuple[Path, Any, dict[
     tc = info.get("train_config") or {}
     dataset, degradation = tc.get("dataset", "fashion-mnist"), tc.get("degradation", "box")
     require_dataset(dataset)
-    return path, model, info, ckey, dataset, degradation, load_test_split(dataset)
+    return PageModel(path, model, info, ckey, dataset, degradation, load_test_split(dataset))
+
+
+def chosen_models(key: str, head: PageModel, *, newcomer_models: tuple[str, ...] = (),
+                  max_models: int = 3) -> list[LoadedModel]:
+    """The page's model first, then the ones picked in :func:`pick_more_models` that load
+    (a broken one is a one-line error and is left out)."""
+    primary, more = pick_more_models(key, head.path, newcomer_models=newcomer_models, max_models=max_models)
+    out = [LoadedModel(primary, head.model, head.ckpt)]
+    for label, p in more.items():
+        loaded = load_model_or_none(p, label)
+        if loaded is not None:
+            out.append(LoadedModel(label, *loaded))
+    return out
