@@ -125,7 +125,8 @@ def show_png(data: bytes, caption: str | None = None) -> None:
 # ---------------------------------------------------------------- picking and loading a model
 
 def _run_label(row: dict[str, Any]) -> str:
-    return f"{row['name']}  ·  {row.get('model', '?')}  ·  step {row.get('step', 0)}/{row.get('total_steps') or '?'}"
+    label = f"{row['name']}  ·  {row.get('model', '?')}  ·  step {row.get('step', 0)}/{row.get('total_steps') or '?'}"
+    return f"{label}  ·  {row['note']}" if row.get("note") else label
 
 
 def pick_checkpoint(key: str) -> Path:
@@ -134,7 +135,11 @@ def pick_checkpoint(key: str) -> Path:
     With no trained run yet the page opens on a shipped checkpoint, so a newcomer sees results before
     training. The chosen run is remembered across pages in ``st.session_state["selected_run"]``.
     """
-    runs = list_runs()  # never cached: a run that just finished must show up at once
+    try:
+        runs = list_runs(check=True)  # never cached (checkpoint checks are cached per file version in the core)
+    except UserError as exc:  # the runs folder itself is unusable: the other sources still work
+        st.error(str(exc))
+        runs = []
     usable = {r["name"]: r for r in runs if not r["error"] and r.get("has_checkpoint")}
     broken = [r for r in runs if r["error"]]
     shipped = shipped_checkpoints()
@@ -178,8 +183,11 @@ def pick_checkpoint(key: str) -> Path:
 def checkpoint_catalog() -> dict[str, Path]:
     """Every checkpoint a page can offer: {label: path}; trained runs by name, then the shipped ones
     as ``shipped · <model>`` (read-only)."""
-    out = {r["name"]: Path(r["path"]) / "checkpoint.pt" for r in list_runs()
-           if not r["error"] and r.get("has_checkpoint")}
+    try:
+        runs = list_runs(check=True)
+    except UserError:  # an unusable runs folder: pick_checkpoint already said so
+        runs = []
+    out = {r["name"]: Path(r["path"]) / "checkpoint.pt" for r in runs if not r["error"] and r.get("has_checkpoint")}
     out.update({shipped_label(name): path for name, path in shipped_checkpoints().items()})
     return out
 
