@@ -28,6 +28,39 @@ def model_table() -> list[dict]:
              "Full-VAE reconstruction": "yes" if m["has_reconstruction"] else "no"} for m in describe_models()]
 
 
+def models_section() -> None:
+    """The model registry, the trained runs (usable first, broken named) and the shipped checkpoints."""
+    st.subheader("Models")
+    st.markdown("**Available architectures** (the model registry):")
+    st.table(model_table())
+    try:
+        rows = run_rows(check=True)  # checkpoint checks are cached per file version in the core
+    except UserError as exc:  # the runs folder itself is unusable (a file, unreadable)
+        st.error(str(exc))
+        rows = rows_from(list_shipped())
+    runs = [r for r in rows if not r.shipped]
+    ok = [r for r in runs if r.usable]
+    registry = job_registry()
+    snap = registry.snapshot()
+    if snap is not None and snap.get("running"):
+        st.info(f"Training now: run `{snap['run_name']}` — step {snap['step']} / {snap['total_steps']}.")
+    if runs:
+        st.markdown(f"**Trained runs** in `{runs_root().resolve()}`: {len(ok)} usable"
+                    + (f", {len(runs) - len(ok)} broken" if len(runs) > len(ok) else ""))
+        st.table(home_runs_table(ok[:5]))
+        if len(ok) > 5:
+            st.caption(f"…and {len(ok) - 5} more on the Runs page.")
+        if len(runs) > len(ok):
+            st.caption("Broken (details on the Runs page): " + ", ".join(r.name for r in runs if r.error))
+    else:
+        st.markdown(f"**Trained runs:** none yet in `{runs_root().resolve()}`.")
+    shipped = [r for r in rows if r.shipped]
+    if shipped:
+        st.markdown("**Shipped checkpoints** — Compare and Spectra open on these before you train anything:")
+        st.table(shipped_table(shipped))
+        st.caption(shipped_caption(shipped))
+
+
 def dataset_section() -> None:
     st.subheader("Dataset")
     for name in DATASETS:
@@ -72,35 +105,7 @@ def main() -> None:
 
     dataset_section()
 
-    st.subheader("Models")
-    st.markdown("**Available architectures** (the model registry):")
-    st.table(model_table())
-    try:
-        rows = run_rows(check=True)  # checkpoint checks are cached per file version in the core
-    except UserError as exc:  # the runs folder itself is unusable (a file, unreadable)
-        st.error(str(exc))
-        rows = rows_from(list_shipped())
-    runs = [r for r in rows if not r.shipped]
-    ok = [r for r in runs if r.usable]
-    registry = job_registry()
-    snap = registry.snapshot()
-    if snap is not None and snap.get("running"):
-        st.info(f"Training now: run `{snap['run_name']}` — step {snap['step']} / {snap['total_steps']}.")
-    if runs:
-        st.markdown(f"**Trained runs** in `{runs_root().resolve()}`: {len(ok)} usable"
-                    + (f", {len(runs) - len(ok)} broken" if len(runs) > len(ok) else ""))
-        st.table(home_runs_table(ok[:5]))
-        if len(ok) > 5:
-            st.caption(f"…and {len(ok) - 5} more on the Runs page.")
-        if len(runs) > len(ok):
-            st.caption("Broken (details on the Runs page): " + ", ".join(r.name for r in runs if r.error))
-    else:
-        st.markdown(f"**Trained runs:** none yet in `{runs_root().resolve()}`.")
-    shipped = [r for r in rows if r.shipped]
-    if shipped:
-        st.markdown("**Shipped checkpoints** — Compare and Spectra open on these before you train anything:")
-        st.table(shipped_table(shipped))
-        st.caption(shipped_caption(shipped))
+    models_section()
 
     st.subheader("Where to start")
     starts = (

@@ -6,75 +6,32 @@ rerun only while the job runs: status and progress every second, charts and prev
 """
 from __future__ import annotations
 
-from typing import Any
-
 import streamlit as st
 
-from sr_core.config import LR_SCHEDULES, PRESET_HELP, PRESETS, TrainConfig, parse_alpha_schedule, preset_config
+from sr_core.config import LR_SCHEDULES, PRESET_HELP, PRESETS
 from sr_core.data import DATASETS, DEGRADATIONS, check_dataset
 from sr_core.errors import UserError
-from sr_core.models import model_class, model_names
-from sr_core.runs import list_runs
+from sr_core.models import model_names
 from sr_core.trainer import available_devices
-from ui.figures import LOSS_COMPONENTS, loss_figure
-from ui.images import mosaic, png_bytes
+from ui.figures import loss_figure
 from ui.latent import latent_psnr_figure
-from ui.widgets import PAGES, dataset_missing_notice, fmt_duration, job_registry, page_setup, show_png
+from ui.train_view import (apply_preset, config_from_form, ended_message, loss_choices, preset_extras_caption,
+                           preview_caption, preview_pngs, progress_text, resumable_runs, run_choice_label)
+from ui.widgets import PAGES, dataset_missing_notice, job_registry, page_setup, show_png
 
 REFRESH_S = 1.0        # status line and progress bar
 CHART_REFRESH_S = 3.0  # loss charts and preview strip (see charts_panel)
 MAX_POINTS = 1000      # points per live curve (every k-th batch beyond that)
 P = "session"  # form values survive a visit to another page
-# Form fields -> TrainConfig fields. Widget keys are "train_<field>".
-FIELDS = ("model", "dataset", "degradation", "steps", "batch_size", "lr", "lr_schedule", "alpha_schedule",
-          "kl_weight", "eval_every", "eval_limit", "checkpoint_every", "seed", "device")
-
-
-def preset_values(name: str) -> dict[str, Any]:
-    """Widget values of preset ``name`` (every TrainConfig field the form shows)."""
-    cfg = TrainConfig(**{**PRESETS[name], "preset": name})
-    return {"model": cfg.model, "dataset": cfg.dataset, "degradation": cfg.degradation, "steps": cfg.steps,
-            "batch_size": cfg.batch_size, "lr": f"{cfg.lr:g}", "lr_schedule": cfg.lr_schedule,
-            "alpha_schedule": ",".join(f"{s}:{a:g}" for s, a in cfg.alpha_schedule),
-            "kl_weight": float(cfg.kl_weight), "eval_every": cfg.eval_every, "eval_limit": cfg.eval_limit,
-            "checkpoint_every": cfg.checkpoint_every, "seed": cfg.seed, "device": cfg.device}
-
-
-def apply_preset() -> None:
-    for field, value in preset_values(st.session_state["train_preset"]).items():
-        st.session_state[f"train_{field}"] = value
-
-
-def config_from_form(preset: str) -> TrainConfig:
-    """A validated TrainConfig from the form's values through :func:`sr_core.config.preset_config`
-    (the preset's settings the form does not show carry over); a one-line UserError for anything invalid."""
-    s = st.session_state
-    try:
-        lr = float(str(s["train_lr"]).strip())
-    except ValueError:
-        raise UserError(f"learning rate '{s['train_lr']}' is not a number; write it like 1e-3 or 0.001") from None
-    values = {f: s[f"train_{f}"] for f in FIELDS}
-    values.update(lr=lr, alpha_schedule=parse_alpha_schedule(str(s["train_alpha_schedule"])),
-                  steps=int(values["steps"]), batch_size=int(values["batch_size"]),
-                  eval_every=int(values["eval_every"]), eval_limit=int(values["eval_limit"]),
-                  checkpoint_every=int(values["checkpoint_every"]), seed=int(values["seed"]),
-                  kl_weight=float(values["kl_weight"]))
-    if values["model"] != PRESETS[preset].get("model"):
-        values["model_config"] = {}  # overrides of another model's settings would not fit this one
-    return preset_config(preset, **values).validate()
-
-
-def preset_extras(preset: str) -> dict[str, Any]:
-    """Settings of ``preset`` that are not form fields (shown as a caption)."""
-    return {k: v for k, v in PRESETS[preset].items() if k not in FIELDS and k != "preset"}
 
 
 def settings_form() -> None:
     """The preset picker and the form; starts a job on submit (errors shown, app keeps running)."""
     if "train_preset" not in st.session_state:
         st.session_state["train_preset"] = "quick"
-        apply_preset()
+        apply_preset(st.session_state)
     st.selectbox("Preset", list(PRESETS), key="train_preset", persist_state=P, on_change=apply_preset,
+                 args=(st.session_state,),
                  format_func=lambda p: f"{p} — {PRESET_HELP.get(p, '')}",
                  help="Choosing a preset fills in every setting below; change any of them before starting.")
     with st.form("train_form", border=True):
@@ -108,15 +65,15 @@ def settings_form() -> None:
                      help="auto picks cuda, then mps, then cpu; devices this machine lacks are not offered.")
         c2.text_input("Run name (optional)", key="train_name", persist_state=P,
                       placeholder="date-model if empty")
-        extra = preset_extras(st.session_state["train_preset"])
+        extra = preset_extras_caption(st.session_state["train_preset"])
         if extra:
-            st.caption("Also from the preset: " + ", ".join(f"{k} = {v}" for k, v in extra.items()))
+            st.caption(extra)
         submitted = st.form_submit_button("Start training", type="primary", key="train_start")
     if not submitted:
         return
     registry = job_registry()
     try:
-        cfg = config_from_form(st.session_state["train_preset"])
+        cfg = config_from_form(st.session_state, st.session_state["train_preset"])
         job = registry.start(cfg, name=st.session_state.get("train_name", "").strip() or None)
     except UserError as exc:
         st.error(str(exc))
@@ -124,30 +81,15 @@ def settings_form() -> None:
     st.toast(f"Started run {job.run.name}")
 
 
-def progress_text(snap: dict[str, Any]) -> str:
-    """The progress line: smoothed images/s and time left while running; the run's average and total
-    time once it has ended (see :meth:`ui.jobs.JobRegistry.snapshot`)."""
-    step, total = snap["step"], snap["total_steps"]
-    rate = f"{snap['img_s']:.0f} images/s" if snap.get("img_s") else "– images/s"
-    if snap["running"]:
-        return (f"Step {step} / {total} · {rate} · {fmt_duration(snap.get('eta_s'))} left · "
-                f"elapsed {fmt_duration(snap.get('elapsed_s'))}")
-    avg = f"{snap['avg_img_s']:.0f} images/s on average" if snap.get("avg_img_s") else "– images/s on average"
-    return f"Step {step} / {total} · {avg} · total time {fmt_duration(snap.get('total_s', snap.get('elapsed_s')))}"
-
-
 def continue_form() -> None:
     """Continue a stopped or finished run to more batches (as ``train --resume RUN --steps N``)."""
-    rows = [r for r in list_runs() if not r["error"] and r.get("has_checkpoint")
-            and r.get("status") in ("stopped", "finished")]
+    by_name = resumable_runs()
     with st.expander("Continue a stopped or finished run", expanded=False):
-        if not rows:
+        if not by_name:
             st.caption("No stopped or finished run with a checkpoint yet.")
             return
-        by_name = {r["name"]: r for r in rows}
         name = st.selectbox("Run", list(by_name), key="train_resume_run",
-                            format_func=lambda n: f"{n} · {by_name[n].get('model', '?')} · step "
-                                                  f"{by_name[n].get('step', 0)}/{by_name[n].get('total_steps') or '?'}")
+                            format_func=lambda n: run_choice_label(by_name[n]))
         at = int(by_name[name].get("step") or 0)
         steps = int(st.number_input("New total batches", min_value=at + 1, value=max(at + 1, 2 * at), step=100,
                                     key=f"train_resume_steps_{name}",
@@ -170,23 +112,15 @@ def status_panel(live: bool) -> None:
     if snap is None:
         st.info("No training job in this server yet. Pick a preset, adjust it and press **Start training**.")
         return
-    running = snap["running"]
-    status = snap["status"]
-    step, total = snap["step"], snap["total_steps"]
+    running, status, step, total = snap["running"], snap["status"], snap["step"], snap["total_steps"]
     st.markdown(f"Run `{snap['run_name']}` · Status: **{status}** · Step {step} / {total}")
     st.progress(min(step / total, 1.0) if total else 0.0, text=progress_text(snap))
     if running:
         if st.button("Stop training", key="train_stop", help="Stops before the next batch and saves a checkpoint."):
             registry.stop()
             st.info("Stopping… the trainer saves a checkpoint and ends within one batch.")
-    elif status == "finished":
-        st.success(f"Run `{snap['run_name']}` finished: {step} / {total} batches, best test loss "
-                   f"{snap['best_test_loss']:.4f}." if snap.get("best_test_loss") is not None else
-                   f"Run `{snap['run_name']}` finished.")
-    elif status == "stopped":
-        st.warning(f"Run `{snap['run_name']}` stopped at step {step} / {total}; its checkpoint is saved.")
-    elif status in ("nan", "failed"):
-        st.error(snap.get("message") or snap.get("error") or f"run ended with status {status}")
+    elif (note := ended_message(snap)) is not None:
+        getattr(st, note[0])(note[1])
     if not running and status in ("finished", "stopped"):
         st.page_link(PAGES["compare"], label="Compare this run with the baselines", icon=":material/compare:")
     if live and not running:
@@ -205,23 +139,15 @@ def charts_panel(live: bool) -> None:
     if snap is None:
         return
     running = snap["running"]
-    cfg = registry.config
-    alpha_marks = list(cfg.alpha_schedule[1:]) if cfg is not None else list(snap.get("alpha_changes") or [])
-    try:
-        names = list(model_class(cfg.model).loss_names) if cfg is not None else list(LOSS_COMPONENTS)
-    except UserError:
-        names = list(LOSS_COMPONENTS)
-    names = ["total"] + [c for c in names if c != "total"]
-    # KL is reported even when it is not minimized (weight 0); it then grows and would squash the rest.
-    default = [c for c in names if c != "kl" or (cfg is not None and cfg.kl_weight > 0)]
+    choice = loss_choices(registry.config, snap)
+    alpha_marks, labels = choice.alpha_marks, choice.labels
     st.subheader("Loss per batch")
-    comps = st.multiselect("Loss components", names, default=default, key="train_components")
+    comps = st.multiselect("Loss components", choice.names, default=choice.default, key="train_components")
     o1, o2 = st.columns([3, 1], vertical_alignment="bottom")
     smoothing = o1.slider("Smoothing", 0.0, 0.99, 0.6, 0.01, key="train_smoothing",
                           help="Exponential moving average of the train curve (0 = raw).")
     log_y = o2.toggle("Log scale", value=False, key="train_log")
     st.caption("Dotted lines mark the batches where alpha changes (the drop the paper notes in Figs. 3–4).")
-    labels = model_class(cfg.model).loss_labels if cfg is not None and cfg.model in model_names() else None
     st.plotly_chart(loss_figure(snap["train"], components=comps, smoothing=smoothing, log_y=log_y,
                                 alpha_changes=alpha_marks, max_points=MAX_POINTS,
                                 title="Loss per batch — train (paper Fig. 3)", labels=labels),
@@ -235,19 +161,14 @@ def charts_panel(live: bool) -> None:
     prev = snap.get("preview")
     if prev is not None:
         st.subheader("LR → decoder-only SR → HR")
-        n = len(prev["indices"])
-        tiles = mosaic([list(prev["lr"]), list(prev["sr"]), list(prev["hr"])], size=28, gap=2)
-        strip, latent = st.columns([3, 2]) if "z" in prev else (st.container(), None)
+        strip_png, latent_png = preview_pngs(prev)
+        strip, latent = st.columns([3, 2]) if latent_png is not None else (st.container(), None)
         with strip:
-            show_png(png_bytes(tiles, scale=2),
-                     caption=f"Fixed test images {', '.join(map(str, prev['indices']))} at step {prev['step']}: "
-                             f"top LR 14×14 input, middle the decoder's SR from LR alone, bottom HR 28×28 "
-                             f"({n} images, nearest-neighbour zoom).")
+            show_png(strip_png, caption=preview_caption(prev))
         if latent is not None:  # the paper's premise: the encoder's latent z should look like LR
             with latent:
-                show_png(png_bytes(mosaic([list(prev["lr"]), list(prev["z"])], size=14, gap=1), scale=4),
-                         caption="Latent strip: top LR, bottom the encoder's latent sample z of the HR image "
-                                 "(both 14×14).")
+                show_png(latent_png, caption="Latent strip: top LR, bottom the encoder's latent sample z of the HR "
+                                             "image (both 14×14).")
     if live and not running:
         st.rerun()  # the job ended: one full rerun draws the final charts and turns the auto-refresh off
 

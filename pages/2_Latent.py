@@ -15,7 +15,8 @@ from ui.compare import RANKED_MODES, SELECTION_MODES, select_indices
 from ui.images import mosaic, png_bytes
 from ui.latent import (INTERP_STEPS, NOISE_SCALES, PANELS, LatentScoring, heat_pixels, heat_scale_png,
                        interpolation, latent_table, noisy_decode, panel_caption, sample_panels, table_caption)
-from ui.widgets import model_page_header, show_png
+from ui.model_picker import model_page_header
+from ui.widgets import show_png
 
 P = "session"
 HR_SCALE, LR_SCALE = 4, 8  # both show as 112 px

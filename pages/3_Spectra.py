@@ -19,7 +19,8 @@ from ui.background import worker
 from ui.figures import radial_profile_figure, spectrum_panels_figure
 from ui.set_level import LoadedModel
 from ui.spectra import hf_share_table, overlay_spectra, set_spectra_task, spectra_outputs, spectra_summary
-from ui.widgets import PageModel, chosen_models, fmt_duration, model_page_header
+from ui.model_picker import PageModel, chosen_models, model_page_header
+from ui.widgets import fmt_duration
 
 P = "session"
 DEFAULT_LIMIT = 1000

@@ -16,12 +16,10 @@ from sr_core.runs import RunDir, delete_run, list_runs, runs_root, sanitize_name
 from sr_core.shipped import list_shipped
 from ui.figures import LOSS_COMPONENTS, runs_loss_figure
 from ui.labels import shipped_label
-from ui.run_tables import runs_table, shipped_caption, shipped_table
+from ui.run_tables import read_curves, runs_table, shipped_caption, shipped_table
 from ui.widgets import PAGES, page_setup
 
 P = "session"
-
-
 
 
 def curves_section(runs: list[dict]) -> None:
@@ -43,14 +41,9 @@ def curves_section(runs: list[dict]) -> None:
     component = c2.selectbox("Loss component", LOSS_COMPONENTS, key="runs_component", persist_state=P)
     smoothing = c3.slider("Smoothing", 0.0, 0.99, 0.0 if split == "test" else 0.6, 0.01, key="runs_smoothing")
     log_y = c4.toggle("Log scale", value=False, key="runs_log", persist_state=P)
-    curves = {}
-    for name in chosen:
-        try:
-            curves[name] = RunDir(Path(by_name[name]["path"])).read_metrics()
-        except UserError as exc:
-            st.warning(f"Run '{name}': {exc} — its curve is left out")
-        except OSError as exc:
-            st.warning(f"metrics.csv of run '{name}' is unreadable ({exc.strerror}); its curve is left out")
+    curves, warnings = read_curves(by_name, chosen)
+    for warning in warnings:
+        st.warning(warning)
     if curves:
         st.plotly_chart(runs_loss_figure(curves, component=component, split=split, smoothing=smoothing,
                                          log_y=log_y), key="runs_chart")

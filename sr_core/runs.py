@@ -231,9 +231,9 @@ def create_run(config: dict[str, Any], *, runs_dir: str | os.PathLike | None = N
     return run
 
 
-def _find_run_path(name: str, root: Path) -> Path | None:
+def _find_run_path(name: str, root: Path) -> Path:
     """The folder of run ``name`` in ``root``: the exact child (a hand-made folder too), else the
-    sanitized name the way :func:`create_run` stored it (``'a b'`` -> ``a-b``)."""
+    sanitized name the way :func:`create_run` stored it (``'a b'`` -> ``a-b``); a one-line error if none."""
     if name and "/" not in name and "\\" not in name and name not in (".", ".."):
         exact = root / name
         if exact.is_dir() or exact.is_symlink():
@@ -241,17 +241,15 @@ def _find_run_path(name: str, root: Path) -> Path | None:
     try:
         clean = root / sanitize_name(name)
     except UserError:
-        return None
-    return clean if clean.is_dir() else None
+        clean = None
+    if clean is None or not clean.is_dir():
+        raise UserError(f"no run named '{name}' in {root}; see `python -m sr_core list`")
+    return clean
 
 
 def get_run(name: str, runs_dir: str | os.PathLike | None = None) -> RunDir:
     """The existing run called ``name`` (as typed, or sanitized as stored); a one-line error if there is none."""
-    root = runs_root(runs_dir)
-    path = _find_run_path(name, root)
-    if path is None:
-        raise UserError(f"no run named '{name}' in {root}; see `python -m sr_core list`")
-    return RunDir(path)
+    return RunDir(_find_run_path(name, runs_root(runs_dir)))
 
 
 def delete_run(name: str, runs_dir: str | os.PathLike | None = None) -> None:
@@ -261,8 +259,6 @@ def delete_run(name: str, runs_dir: str | os.PathLike | None = None) -> None:
     """
     root = runs_root(runs_dir)
     path = _find_run_path(name, root)
-    if path is None:
-        raise UserError(f"no run named '{name}' in {root}; see `python -m sr_core list`")
     if path.is_symlink():  # never follow it: the target may be anything, anywhere
         path.unlink()
         return

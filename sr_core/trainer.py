@@ -212,7 +212,7 @@ class Trainer:
         self.model.train()
         start_step = self.step
         t0 = time.perf_counter()
-        rate_t, rate_step = t0, self.step
+        self._rate_t, self._rate_step = t0, self.step  # the smoothed images/s is measured from here
         self._update(status="running")
         status = "finished"
         try:
@@ -224,30 +224,13 @@ class Trainer:
                     break
                 step = self.step
                 alpha = alpha_at(step, cfg.alpha_schedule)
-                hr, lr, labels = self.stream.batch(step)
-                self._gen.manual_seed(step_noise_seed(cfg.seed, step))
-                out = self.model(hr, lr=lr, labels=labels, generator=self._gen)
-                terms = self.model.loss(out, hr, lr, alpha=alpha, kl_weight=cfg.kl_weight, labels=labels)
-                names = list(terms)
-                values = torch.stack([t.detach().float() for t in terms.values()]).tolist()  # one sync
-                row = dict(zip(names, values))
-                if not math.isfinite(row["total"]):
+                row = self._optimizer_step(step, alpha)
+                if row is None:
                     status = "nan"
-                    self._update(message=f"loss became {row['total']} at step {step}; stopped and kept the "
-                                         f"last good checkpoint — lower the learning rate and resume or retrain")
                     break
-                for group in self.optimizer.param_groups:
-                    group["lr"] = lr_at(step, cfg)
-                self.optimizer.zero_grad(set_to_none=True)
-                terms["total"].backward()
-                self.optimizer.step()
                 self.step = step + 1
                 now = time.perf_counter()
-                if now - rate_t >= 0.5:
-                    img_s = (self.step - rate_step) * cfg.batch_size / (now - rate_t)
-                    rate_t, rate_step = now, self.step
-                else:
-                    img_s = self._state["img_s"] or (self.step - start_step) * cfg.batch_size / max(now - t0, 1e-9)
+                img_s = self._images_per_s(now, t0, start_step)
                 row.update(step=self.step, split="train", alpha=alpha, lr=self.optimizer.param_groups[0]["lr"],
                            elapsed_s=now - t0, img_s=img_s)
                 eta = (cfg.steps - self.step) * cfg.batch_size / img_s if img_s > 0 else None
@@ -268,6 +251,36 @@ class Trainer:
         self._update(status=status)
         self._emit("on_end", {"status": status, "step": self.step, "message": self._state["message"]})
         return status
+
+    def _optimizer_step(self, step: int, alpha: float) -> dict[str, float] | None:
+        """One optimizer step on batch ``step``: its loss terms as floats, or None (and a message that
+        says what to do) when the loss is not finite, before anything is updated."""
+        cfg = self.config
+        hr, lr, labels = self.stream.batch(step)
+        self._gen.manual_seed(step_noise_seed(cfg.seed, step))
+        out = self.model(hr, lr=lr, labels=labels, generator=self._gen)
+        terms = self.model.loss(out, hr, lr, alpha=alpha, kl_weight=cfg.kl_weight, labels=labels)
+        values = torch.stack([t.detach().float() for t in terms.values()]).tolist()  # one sync
+        row = dict(zip(list(terms), values))
+        if not math.isfinite(row["total"]):
+            self._update(message=f"loss became {row['total']} at step {step}; stopped and kept the "
+                                 f"last good checkpoint — lower the learning rate and resume or retrain")
+            return None
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr_at(step, cfg)
+        self.optimizer.zero_grad(set_to_none=True)
+        terms["total"].backward()
+        self.optimizer.step()
+        return row
+
+    def _images_per_s(self, now: float, t0: float, start_step: int) -> float:
+        """Images/s over the last >= 0.5 s; between updates the last value (the run's average at first)."""
+        batch = self.config.batch_size
+        if now - self._rate_t >= 0.5:
+            img_s = (self.step - self._rate_step) * batch / (now - self._rate_t)
+            self._rate_t, self._rate_step = now, self.step
+            return img_s
+        return self._state["img_s"] or (self.step - start_step) * batch / max(now - t0, 1e-9)
 
     def _record_eval(self, alpha: float, t0: float) -> None:
         test = self.evaluate(alpha)

@@ -139,3 +139,43 @@ def test_overlay_spectra_puts_every_model_on_one_chart():
     assert np.array_equal(power, summaries["res"]["radial"]["Decoder-only SR"][1]) and len(radii) == len(power)
     assert hf["HR"] == summaries["vae"]["hf_share"]["HR"] == summaries["res"]["hf_share"]["HR"]
     assert spectra.overlay_spectra({}) == ({}, {})
+
+
+def test_set_request_reads_the_pages_settings_and_score_all_lifts_n():
+    split, loaded = fake_split(), [set_level.LoadedModel(k, m, (k, 0.0, 0)) for k, m in models().items()]
+    state = {"cmp_temperature": 0.3, "cmp_projection": True}
+    set_level.init_table_settings(state, len(split))
+    req = set_level.set_request(state, loaded, split, "fashion-mnist", "box")
+    assert (req.limit, req.projection, req.temperature) == (len(split), True, 0.3)  # N capped at the split
+    assert set_level.set_request(state, loaded, split, "fashion-mnist", "bicubic").projection is False
+    state.update(cmp_limit=5, cmp_paused=True)
+    assert set_level.set_request(state, loaded[2:], split, "fashion-mnist", "box").temperature is None
+    set_level.score_all(state)
+    assert state["cmp_limit"] == len(split) and state["cmp_paused"] is False
+
+
+def test_save_eval_writes_the_primarys_numbers_only_for_a_trained_run(tmp_path):
+    a = np.array
+    run = tmp_path / "run"
+    run.mkdir()
+    assert set_level.eval_run_dir(run / "checkpoint.pt", "run") is None  # no config.json: not a run
+    (run / "config.json").write_text("{}")
+    assert set_level.eval_run_dir(run / "checkpoint.pt", "run") == run.resolve()
+    assert set_level.eval_run_dir(run / "checkpoint.pt", f"{SHIPPED_PREFIX}cnn-vae") is None
+    split, vae = fake_split(), models()["vae"]
+    req = set_level.SetRequest((set_level.LoadedModel("run", vae, ("k", 0.0, 0)),), split, "fashion-mnist",
+                               "box", 2, False, None)
+    metrics = {"psnr": a([20.0, 22.0]), "ssim": a([0.5, 0.7]), "lr_psnr": a([30.0, 32.0])}
+    per = {"run": {"model": metrics}, set_level.BASELINES: {"bicubic": metrics}}
+    path, result = set_level.save_eval(run, req, per, step=9)
+    assert json.loads(path.read_text())["model"]["psnr"] == result["model"]["psnr"] == 21.0
+    assert result["step"] == 9 and result["n_images"] == 2
+
+
+def test_grid_cell_captions_and_pngs():
+    res = comparison.compare_grid(models(), fake_split(), [0, 1])
+    by_key = {c["key"]: c for c in res["columns"]}
+    assert comparison.cell_caption(by_key["hr"], res, 1) == f"#1 · {res['labels'][1]}"
+    assert comparison.cell_caption(by_key["sr:vae"], res, 0).startswith("PSNR ")
+    assert comparison.cell_png(by_key["lr"], 0).startswith(b"\x89PNG")
+    assert "white-space:nowrap" in comparison.title_html("cnn-vae SR") and "&lt;" in comparison.title_html("<b>")

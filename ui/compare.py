@@ -9,6 +9,7 @@ The set-level table lives in :mod:`ui.set_level`.
 """
 from __future__ import annotations
 
+import html
 from typing import Any, Mapping
 
 import numpy as np
@@ -19,12 +20,15 @@ from sr_core.errors import UserError
 from sr_core.evaluate import predict
 from sr_core.metrics import lr_psnr, psnr, ssim
 
+from .images import heat_png, png_bytes
 from .indices import parse_indices  # noqa: F401 (re-exported: callers use compare.parse_indices)
 
 #: How the grid's test images are chosen: control value -> label shown.
 SELECTION_MODES = {"index": "By index", "class": "By class", "random": "Random", "worst": "Worst PSNR",
                    "best": "Best PSNR"}
 RANKED_MODES = ("worst", "best")  # need the primary model's set-level PSNR
+HR_SCALE, LR_SCALE = 4, 8  # both show as 112 px
+ERROR_VMAX = 0.5  # |SR − HR| of 0.5 or more shows at full brightness
 
 
 def takes_temperature(model: Any) -> bool:
@@ -112,6 +116,16 @@ def diversity_samples(model: Any, lr: torch.Tensor, n: int, *, labels: torch.Ten
     return stack, stack.std(axis=0)
 
 
+def diversity_pngs(model: Any, split: Split, idx: int, n: int, *, degradation: str = "box",
+                   temperature: float | None = None) -> tuple[list[bytes], bytes, float]:
+    """PNGs (4× zoom) of ``n`` SR samples of test image ``idx``'s LR image and the heat map of their
+    per-pixel std; returns (samples, std map, the std's max: the map's full brightness)."""
+    lr = get_degradation(degradation)(split.hr([idx]))  # (1, 1, 14, 14)
+    samples, std = diversity_samples(model, lr, n, labels=split.labels[[idx]], temperature=temperature)
+    vmax = max(float(std.max()), 1e-6)
+    return [png_bytes(x, HR_SCALE) for x in samples], heat_png(std, vmax, HR_SCALE), vmax
+
+
 # ---------------------------------------------------------------- choosing samples
 
 def select_indices(mode: str, split: Split, *, count: int = 6, indices: str = "0", class_index: int = 0,
@@ -155,3 +169,31 @@ def grid_rows(columns: list[dict[str, Any]], per_row: int) -> list[list[dict[str
     rows = [context[i:i + per_row] for i in range(0, len(context), per_row)]
     rows += [models[i:i + per_row] for i in range(0, len(models), per_row)]
     return [r for r in rows if r]
+
+
+def cell_caption(col: Mapping[str, Any], res: Mapping[str, Any], i: int) -> str:
+    """Caption of sample ``i`` in grid column ``col`` of :func:`compare_grid`'s result ``res``."""
+    key = col["key"]
+    if key == "hr":
+        return f"#{res['indices'][i]} · {res['labels'][i]}"
+    if key == "lr":
+        return f"14×14 (shown {LR_SCALE}×)"
+    if key == "error":
+        return f"max {col['images'][i].max():.2f} (bright = {ERROR_VMAX:g}+)"
+    if "psnr" not in col:
+        return ""
+    return f"PSNR {col['psnr'][i]:.2f} dB · SSIM {col['ssim'][i]:.3f}"
+
+
+def cell_png(col: Mapping[str, Any], i: int) -> bytes:
+    """Pixel-exact PNG of sample ``i`` in grid column ``col`` (LR 8×, HR-sized 4×: both 112 px)."""
+    img = col["images"][i]
+    if col["key"] == "error":
+        return heat_png(img, ERROR_VMAX, scale=HR_SCALE)
+    return png_bytes(img, scale=LR_SCALE if col["key"] == "lr" else HR_SCALE)
+
+
+def title_html(title: str) -> str:
+    """A cell title that wraps between words only (each word, hyphens included, stays on one line)."""
+    words = " ".join(f'<span style="white-space:nowrap">{html.escape(w)}</span>' for w in title.split())
+    return f'<div class="cmp-title"><b>{words}</b></div>'

@@ -1,10 +1,16 @@
 """The run table (:mod:`sr_core.run_table`) as the pages show it: Home's short list, the Runs page's
 full table, and the shipped checkpoints' table and caption (both pages). Plain lists of dicts, one
-per table row, for ``st.table`` / ``st.dataframe``.
+per table row, for ``st.table`` / ``st.dataframe``; and the metrics of the runs whose curves the
+Runs page overlays.
 """
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any, Mapping
+
+from sr_core.errors import UserError
 from sr_core.run_table import RunRow
+from sr_core.runs import RunDir
 
 from .labels import SHORT_PROTOCOL
 
@@ -45,3 +51,17 @@ def shipped_caption(rows: list[RunRow]) -> str:
     images = f"{n.pop():,} Fashion-MNIST test images" if len(n) == 1 else "the Fashion-MNIST test set"
     return (f"Read-only, trained by this project's CLI (scripts/make_checkpoints.py; train time on 1 CPU thread). "
             f"PSNR/SSIM of SR from LR (2×2 box) on {images}: {SHORT_PROTOCOL}.")
+
+
+def read_curves(rows: Mapping[str, Mapping[str, Any]], names: list[str]) -> tuple[dict[str, list[dict]], list[str]]:
+    """({name: metrics.csv rows} of runs ``names`` in ``rows`` ({name: run row}), one-line warnings for
+    the runs whose metrics cannot be read: those are left out)."""
+    curves, warnings = {}, []
+    for name in names:
+        try:
+            curves[name] = RunDir(Path(rows[name]["path"])).read_metrics()
+        except UserError as exc:
+            warnings.append(f"Run '{name}': {exc} — its curve is left out")
+        except OSError as exc:
+            warnings.append(f"metrics.csv of run '{name}' is unreadable ({exc.strerror}); its curve is left out")
+    return curves, warnings

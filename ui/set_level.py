@@ -13,18 +13,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Hashable, Mapping
+from pathlib import Path
+from typing import Any, Hashable, Mapping, MutableMapping
 
 import numpy as np
 
 from sr_core.data import Split
-from sr_core.evaluate import per_image_metrics
+from sr_core.evaluate import eval_result, per_image_metrics, write_eval
 
 from .background import BackgroundWorker, Status, Task
-from .compare import projection_available, temperature_for
+from .compare import projection_available, takes_temperature, temperature_for
+from .labels import SHIPPED_PREFIX, SHORT_PROTOCOL
+from .widgets import fmt_duration
 
 BASELINE_ROWS = (("nearest", "nearest"), ("bilinear", "bilinear"), ("bicubic", "bicubic"))
 BASELINES = "baselines"  # the table's key for the interpolation baselines' entry
+DEFAULT_LIMIT = 1000  # the live table's N; the full test set is an explicit action
 
 PerImage = dict[str, dict[str, np.ndarray]]  # {method: {metric: (N,) float64}}
 
@@ -84,6 +88,76 @@ class SetRequest:
                                             projection=project, temperature=t, baselines=False,
                                             on_progress=progress))
         return Task(self.key(label), label, n, run)
+
+
+def set_request(state: Mapping[str, Any], models: list[LoadedModel], split: Split, dataset: str,
+                degradation: str) -> SetRequest:
+    """The request of the Compare page's current settings, read from its widgets' state (``cmp_*``)."""
+    temperature = float(state["cmp_temperature"]) if any(takes_temperature(m.model) for m in models) \
+        and "cmp_temperature" in state else None
+    projection = bool(state.get("cmp_projection")) and projection_available(degradation)
+    limit = min(int(state.get("cmp_limit", DEFAULT_LIMIT)), len(split))
+    return SetRequest(tuple(models), split, dataset, degradation, limit, projection, temperature)
+
+
+def init_table_settings(state: MutableMapping[str, Any], n_test: int) -> None:
+    """Note the split's size (``cmp_n_test``, for :func:`score_all`); N starts at :data:`DEFAULT_LIMIT`."""
+    state["cmp_n_test"] = n_test
+    state.setdefault("cmp_limit", min(DEFAULT_LIMIT, n_test))
+
+
+def score_all(state: MutableMapping[str, Any]) -> None:
+    """"Score the full test set": N becomes the split's size (``cmp_n_test``) and scoring goes on."""
+    state["cmp_limit"] = state["cmp_n_test"]
+    state["cmp_paused"] = False
+
+
+def stop_or_resume(state: MutableMapping[str, Any], worker: BackgroundWorker, client: str) -> None:
+    """Toggle ``cmp_paused``; pausing drops ``client``'s queued work from ``worker``."""
+    paused = not state.get("cmp_paused", False)
+    state["cmp_paused"] = paused
+    if paused:
+        worker.stop(client)
+
+
+def progress_text(status: Status) -> str:
+    return (f"Scoring {status.current or 'queued work'}: {status.done:,} / {status.total:,} images · "
+            f"{fmt_duration(status.eta_s)} left")
+
+
+def protocol_caption(limit: int, n_test: int, sampled: bool) -> str:
+    """The table's caption: the metric protocol, N, and (``sampled``: a stochastic model) the extra columns."""
+    return (f"Protocol: {SHORT_PROTOCOL}. Set-level table over the first {limit:,} of {n_test:,} test images; "
+            f"a full reconstruction sees the HR image, so it is not super-resolution."
+            + (" Diversity: mean per-pixel standard deviation over 8 SR samples of each LR image; "
+               "best-of-8: per image the best PSNR of those 8 samples." if sampled else ""))
+
+
+def histogram_values(per: Mapping[str, PerImage]) -> dict[str, np.ndarray]:
+    """{label: per-image SR PSNR} of every model, then bicubic's (the histogram's series)."""
+    hist = {label: p["model"]["psnr"] for label, p in per.items() if label != BASELINES}
+    hist["bicubic"] = per[BASELINES]["bicubic"]["psnr"]
+    return hist
+
+
+def eval_run_dir(path: Path, label: str) -> Path | None:
+    """The run folder whose ``eval.json`` the primary's numbers may be saved as: ``path`` must be a
+    trained run's ``checkpoint.pt`` (beside its config.json), not a shipped checkpoint; else None."""
+    run_dir = path.resolve().parent
+    if (run_dir / "config.json").is_file() and path.name == "checkpoint.pt" and not label.startswith(SHIPPED_PREFIX):
+        return run_dir
+    return None
+
+
+def save_eval(run_dir: Path, request: SetRequest, per: Mapping[str, PerImage], step: int | None) -> tuple[Path, dict]:
+    """Write the primary model's set-level numbers (and the baselines) as ``run_dir``'s eval.json
+    (:func:`sr_core.evaluate.write_eval`); returns (its path, the result written)."""
+    primary = request.models[0]
+    result = eval_result({**per[primary.label], **per[BASELINES]}, dataset=request.dataset,
+                         degradation=request.degradation, step=step,
+                         samples=8 if type(primary.model).stochastic else None,
+                         temperature=temperature_for(primary.model, request.temperature))
+    return write_eval(run_dir, result), result
 
 
 def _numpy(per: Mapping[str, Mapping[str, Any]]) -> PerImage:
