@@ -53,11 +53,19 @@ def _report(first: float, steps: dict[str, float], table: float) -> dict[str, An
             "max_step_s": round(max(steps.values()), 3), "table_s": round(table, 3)}
 
 
-def bench_compare(limit: int, timeout: float) -> dict[str, Any]:
+def open_page(name: str, timeout: float) -> Any:
+    """The app (``app.py``) switched to its registered page ``name`` (:data:`ui.widgets.PAGES`), not run yet."""
     from streamlit.testing.v1 import AppTest
 
+    from ui.widgets import PAGES
+
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
-    at.switch_page("pages/2_Compare.py")
+    at.switch_page(PAGES[name])
+    return at
+
+
+def bench_compare(limit: int, timeout: float) -> dict[str, Any]:
+    at = open_page("compare", timeout)
     at.session_state["cmp_limit"] = limit
     at.session_state["cmp_more"] = ["shipped · resnet-sr", "shipped · cvae-sr"]
     at.session_state["cmp_indices"] = "0, 1, 2, 3"
@@ -85,10 +93,7 @@ def _set_mode(at: Any) -> None:
 
 
 def bench_spectra(limit: int, timeout: float) -> dict[str, Any]:
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
-    at.switch_page("pages/3_Spectra.py")
+    at = open_page("spectra", timeout)
     at.session_state["spec_limit"] = limit
     first = _timed(at.run)
     if at.exception:

@@ -6,7 +6,7 @@ One training job, started as the Train page starts it: the app's job registry
 (:func:`ui.widgets.job_registry`) trains the ``quick`` preset (cnn-vae, batches of 100) as a background
 :class:`sr_core.jobs.TrainJob` with the app's torch thread count. Meanwhile the main thread alternates
 slices of ``--slice-s`` seconds: ``headless`` (it sleeps: no page is open) and ``ui`` (a browser tab on
-the Train page: ``streamlit.testing.v1.AppTest`` reruns ``pages/1_Train.py`` every ``--poll-s``
+the Train page: ``streamlit.testing.v1.AppTest`` reruns the app's registered Train page every ``--poll-s``
 seconds against the same registry: job snapshot, status, both loss figures serialised by
 ``st.plotly_chart``, the SR-preview PNG, holding the GIL against the training thread as the server
 does). The default poll, 3 s, is the page's chart refresh: a full rerun does one chart and one status
@@ -86,6 +86,8 @@ def measure(args: argparse.Namespace, registry: Any, cfg: Any, data_dir: Path) -
     """Start the job, alternate headless and UI slices until both have ``args.steps`` timed steps."""
     from streamlit.testing.v1 import AppTest
 
+    from ui.widgets import PAGES
+
     ends: list[float] = []
     slices: list[tuple[str, float, float]] = []
     ms: list[float] = []
@@ -93,7 +95,7 @@ def measure(args: argparse.Namespace, registry: Any, cfg: Any, data_dir: Path) -
         job = registry.start(cfg, name="ui-overhead", runs_dir=runs_dir, data_dir=str(data_dir))
         job.trainer.add_callback("on_step", lambda trainer, row: ends.append(time.perf_counter()))
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-        at.switch_page("pages/1_Train.py")
+        at.switch_page(PAGES["train"])  # through the app's page registry, as its navigation does
         at.run()  # the first run pays one-time costs (imports, caches); also waits for step 1
         while not ends:
             time.sleep(0.05)
