@@ -27,31 +27,29 @@ class _Parser(argparse.ArgumentParser):
         raise UserError(f"{self.prog}: {message}; see `{self.prog} --help`")
 
 
-def _positive_int(text: str) -> int:
+def _number(text: str, cast: type, what: str) -> Any:
     try:
-        v = int(text)
+        return cast(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        raise argparse.ArgumentTypeError(f"'{text}' is not {what}") from None
+
+
+def _positive_int(text: str) -> int:
+    v = _number(text, int, "a whole number")
     if v < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1 (got {v})")
     return v
 
 
 def _positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    v = _number(text, float, "a number")
     if not (v > 0 and math.isfinite(v)):
         raise argparse.ArgumentTypeError(f"must be a positive number (got {text})")
     return v
 
 
 def _finite_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    v = _number(text, float, "a number")
     if not math.isfinite(v):
         raise argparse.ArgumentTypeError(f"must be a finite number (got {text})")
     return v

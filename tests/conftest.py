@@ -27,6 +27,17 @@ def data_dir() -> Path:
 
 
 @pytest.fixture()
+def one_torch_thread():
+    """One torch thread for the test (bit-exact runs compared across processes; a shared machine)."""
+    import torch
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+@pytest.fixture()
 def runs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     d = tmp_path / "runs"
     monkeypatch.setenv("SR_RUNS_DIR", str(d))

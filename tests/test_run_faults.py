@@ -24,12 +24,7 @@ class Crash(BaseException):
     """Stands for kill -9: nothing after it runs (no on_end, no status write)."""
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -39,8 +39,34 @@ class CNNVAEPaperConfig:
     dec_channels: int = 4                     # Sec. IV-B.3: "encoded with higher channels" (count not given)
 
 
+class LatentImageVAE(SRModel):
+    """What every CNN-VAE here shares: ``encode`` gives a Posterior over the 14x14 latent image,
+    ``decode`` maps a latent image to HR, so SR is ``decode(LR)`` and the loss is eqs. (9)-(11)."""
+
+    has_latent = True
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """(B,1,14,14) latent image -> (B,1,28,28) HR image."""
+        raise NotImplementedError
+
+    def forward(self, x_hr: torch.Tensor, lr: torch.Tensor | None = None, labels: torch.Tensor | None = None,
+                generator: torch.Generator | None = None, sample: bool = True) -> SROutput:
+        post = self.encode(x_hr, generator)
+        z = post.z if sample else post.mode()  # eq. (6); else squash(loc) (loc itself for cnn-vae-paper)
+        return SROutput(recon=self.decode(z), z=z, mu=post.loc, sigma=post.scale)
+
+    def super_resolve(self, x_lr: torch.Tensor, labels: torch.Tensor | None = None,
+                      generator: torch.Generator | None = None, *,
+                      temperature: float | None = None) -> torch.Tensor:
+        return self.decode(x_lr)
+
+    def loss(self, out: SROutput, hr: torch.Tensor, lr: torch.Tensor, *, alpha: float,
+             kl_weight: float = 0.0, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        return vae_sr_loss(hr, out.recon, lr, out.z, out.mu, out.sigma, alpha=alpha, kl_weight=kl_weight)
+
+
 @register
-class CNNVAEPaper(SRModel):
+class CNNVAEPaper(LatentImageVAE):
     """The paper's CNN-VAE as written (Sec. IV-B), with the one change needed to run at all.
 
     - Encoder: two convolutions 28x28x1 -> 7x7x32, flatten, two linear heads of 196 values:
@@ -67,8 +93,6 @@ class CNNVAEPaper(SRModel):
         self.dec_conv = nn.ConvTranspose2d(1, config.dec_channels, kernel_size=3, stride=1, padding=1)
         self.dec_fc = nn.Linear(config.dec_channels * LATENT * LATENT, 28 * 28)
 
-    has_latent = True
-
     def encode(self, x_hr: torch.Tensor, generator: torch.Generator | None = None) -> Posterior:
         """(B,1,28,28) -> Posterior over the (B,1,14,14) latent image: mu in (0,1), sigma in [0,1),
         z = sigma * zeta + mu (eq. 6, unbounded), all in image space (no squash)."""
@@ -84,21 +108,6 @@ class CNNVAEPaper(SRModel):
         h = self.dec_conv(z).flatten(1)
         return torch.sigmoid(torch.relu(self.dec_fc(h))).view(-1, 1, 28, 28)
 
-    def forward(self, x_hr: torch.Tensor, lr: torch.Tensor | None = None, labels: torch.Tensor | None = None,
-                generator: torch.Generator | None = None, sample: bool = True) -> SROutput:
-        post = self.encode(x_hr, generator)
-        z = post.z if sample else post.loc  # eq. (6)
-        return SROutput(recon=self.decode(z), z=z, mu=post.loc, sigma=post.scale)
-
-    def super_resolve(self, x_lr: torch.Tensor, labels: torch.Tensor | None = None,
-                      generator: torch.Generator | None = None, *,
-                      temperature: float | None = None) -> torch.Tensor:
-        return self.decode(x_lr)
-
-    def loss(self, out: SROutput, hr: torch.Tensor, lr: torch.Tensor, *, alpha: float,
-             kl_weight: float = 0.0, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-        return vae_sr_loss(hr, out.recon, lr, out.z, out.mu, out.sigma, alpha=alpha, kl_weight=kl_weight)
-
 
 @dataclass
 class CNNVAEConfig:
@@ -110,7 +119,7 @@ class CNNVAEConfig:
 
 
 @register
-class CNNVAE(SRModel):
+class CNNVAE(LatentImageVAE):
     """The paper's CNN-VAE with its inconsistencies fixed (each fix is one line below).
 
     1. The decoder outputs 784 = 28x28 values (the paper says 576).
@@ -126,8 +135,6 @@ class CNNVAE(SRModel):
 
     name = "cnn-vae"
     Config = CNNVAEConfig
-    has_latent = True
-
     def __init__(self, config: CNNVAEConfig) -> None:
         super().__init__(config)
         self._init_encoder(config)
@@ -159,17 +166,3 @@ class CNNVAE(SRModel):
         h = torch.relu(self.dec_conv(z)).flatten(1)  # fix 5
         return torch.sigmoid(self.dec_fc(h)).view(-1, 1, 28, 28)  # fixes 1 and 3
 
-    def forward(self, x_hr: torch.Tensor, lr: torch.Tensor | None = None, labels: torch.Tensor | None = None,
-                generator: torch.Generator | None = None, sample: bool = True) -> SROutput:
-        post = self.encode(x_hr, generator)
-        z = post.z if sample else post.mode()  # eq. (6) in logit space
-        return SROutput(recon=self.decode(z), z=z, mu=post.loc, sigma=post.scale)
-
-    def super_resolve(self, x_lr: torch.Tensor, labels: torch.Tensor | None = None,
-                      generator: torch.Generator | None = None, *,
-                      temperature: float | None = None) -> torch.Tensor:
-        return self.decode(x_lr)
-
-    def loss(self, out: SROutput, hr: torch.Tensor, lr: torch.Tensor, *, alpha: float,
-             kl_weight: float = 0.0, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-        return vae_sr_loss(hr, out.recon, lr, out.z, out.mu, out.sigma, alpha=alpha, kl_weight=kl_weight)
