@@ -17,10 +17,10 @@ import streamlit as st
 from sr_core.spectra import LR_NYQUIST
 from ui.background import worker
 from ui.figures import radial_profile_figure, spectrum_panels_figure
+from ui.labels import fmt_duration
+from ui.model_picker import PageModel, chosen_models, model_page_header
 from ui.set_level import LoadedModel
 from ui.spectra import hf_share_table, overlay_spectra, set_spectra_task, spectra_outputs, spectra_summary
-from ui.model_picker import PageModel, chosen_models, model_page_header
-from ui.widgets import fmt_duration
 
 P = "session"
 DEFAULT_LIMIT = 1000

@@ -79,3 +79,11 @@ def test_preview_pngs_add_the_latent_strip_only_with_z():
     assert strip.startswith(b"\x89PNG") and latent is None
     _, latent = train_view.preview_pngs({**prev, "z": np.zeros((3, 14, 14), np.float32)})
     assert latent.startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("seconds,text", [(None, "–"), (float("inf"), "–"), (42.4, "42 s"), (185, "3 min 05 s"),
+                                          (3720, "1 h 02 min")])
+def test_fmt_duration(seconds, text):
+    from ui.labels import fmt_duration
+
+    assert fmt_duration(seconds) == text

@@ -23,8 +23,7 @@ from sr_core.evaluate import eval_result, per_image_metrics, write_eval
 
 from .background import BackgroundWorker, Status, Task
 from .compare import projection_available, takes_temperature, temperature_for
-from .labels import SHIPPED_PREFIX, SHORT_PROTOCOL
-from .widgets import fmt_duration
+from .labels import SHIPPED_PREFIX, SHORT_PROTOCOL, fmt_duration
 
 BASELINE_ROWS = (("nearest", "nearest"), ("bilinear", "bilinear"), ("bicubic", "bicubic"))
 BASELINES = "baselines"  # the table's key for the interpolation baselines' entry

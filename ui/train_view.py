@@ -16,7 +16,7 @@ from sr_core.runs import list_runs
 
 from .figures import LOSS_COMPONENTS
 from .images import mosaic, png_bytes
-from .widgets import fmt_duration
+from .labels import fmt_duration
 
 # Form fields -> TrainConfig fields. Widget keys are "train_<field>".
 FIELDS = ("model", "dataset", "degradation", "steps", "batch_size", "lr", "lr_schedule", "alpha_schedule",

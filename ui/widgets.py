@@ -1,5 +1,5 @@
-"""Streamlit pieces every page shares: the page registry and setup, the job registry, dataset status,
-durations and pixel-exact images. Picking and loading a model is :mod:`ui.model_picker`.
+"""Streamlit pieces every page shares: the page registry and setup, the job registry, dataset status
+and pixel-exact images. Picking and loading a model is :mod:`ui.model_picker`.
 
 Only the Streamlit modules of ``ui/`` (this one, :mod:`ui.model_picker`) and the pages import Streamlit;
 the compute lives in :mod:`ui.compare`, :mod:`ui.set_level`, :mod:`ui.spectra`, :mod:`ui.train_view` and
@@ -7,7 +7,6 @@ the figures in :mod:`ui.figures`.
 """
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import streamlit as st
@@ -96,20 +95,6 @@ def load_test_split(name: str):
     except UserError as exc:
         st.error(str(exc))
         st.stop()
-
-
-def fmt_duration(seconds: float | None) -> str:
-    """``42 s``, ``3 min 05 s``, ``1 h 02 min``; ``–`` for None or a non-finite value."""
-    if seconds is None or not math.isfinite(seconds):
-        return "–"
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    m, s = divmod(seconds, 60)
-    if m < 60:
-        return f"{m} min {s:02d} s"
-    h, m = divmod(m, 60)
-    return f"{h} h {m:02d} min"
 
 
 def show_png(data: bytes, caption: str | None = None) -> None:
