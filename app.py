@@ -105,6 +105,8 @@ def main() -> None:
         ("spectra", "Look at spectra", ":material/show_chart:",
          "Which frequencies above the LR Nyquist limit does each model invent?"),
         ("runs", "Manage runs", ":material/folder_open:", "Loss curves side by side, downloads, deletion."),
+        ("sweeps", "Sweeps with error bars", ":material/stacked_line_chart:",
+         "Settings x seeds on Ray: mean ± 95 % CI; the shipped alpha ablation."),
     )
     for col, (page, label, icon, caption) in zip(st.columns(len(starts)), starts):
         with col:

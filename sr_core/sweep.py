@@ -49,6 +49,7 @@ def _init_ray(address: str | None, num_cpus: int, num_gpus: int | None) -> None:
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     os.environ["RAY_CHDIR_TO_TRIAL_DIR"] = "0"  # paths are absolute anyway; keep workers in the driver's cwd
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")  # no TensorBoard/CSV loggers per trial
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # with verbose=0: no experiment banner over our tqdm bar
     import ray
 
     if ray.is_initialized():
@@ -132,12 +133,13 @@ def run_sweep(spec: SweepSpec | None = None, *, runs_dir: str | os.PathLike | No
             raise ValueError("run_sweep needs a spec or a sweep to resume")
         spec.validate()
         folder = sweep_dir(spec.name, runs_abs)
-        if folder.exists():
+        if (folder / "sweep.json").exists():
             raise UserError(f"a sweep named '{spec.name}' already exists; continue it with `sweep --resume "
                             f"{spec.name}` or pick another --name")
         state = new_state(spec, runs_abs)
     index = {(t["setting"], t["seed"]): t for t in state["trials"]}
-    todo = [t for t in state["trials"] if t["status"] != "finished"]
+    # Seed-major order: a sweep stopped half-way has every setting at (nearly) the same number of seeds.
+    todo = sorted((t for t in state["trials"] if t["status"] != "finished"), key=lambda t: (t["seed"], t["setting"]))
     state.update(status="running", workers=workers, address=address or os.environ.get("RAY_ADDRESS", ""))
     refresh_summary(folder, state)
     if progress is not None:

@@ -24,7 +24,7 @@ def test_readme_has_cli_examples() -> None:
 def test_readme_cli_line_parses(line: str) -> None:
     argv = shlex.split(line)[3:]  # drop ".venv/bin/python -m sr_core"
     args = build_parser().parse_args(argv)
-    assert args.command in ("train", "eval", "list", "models")
+    assert args.command in ("train", "eval", "list", "models", "sweep")
 
 
 @pytest.mark.parametrize("argv", [["models"], ["list"]])
