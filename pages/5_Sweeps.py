@@ -14,17 +14,11 @@ from sr_core.runs import runs_root, sanitize_name
 from sr_core.sweep_spec import SweepSpec, default_sweep_name, parse_grid
 from sr_core.sweep_stats import METRICS, PROTOCOL_NOTE
 from ui.sweeps import (SweepLauncher, counts, load_state, my_sweeps, shipped_studies, summary_table, sweep_figure,
-                       trials_table)
+                       sweep_launcher, trials_table)
 from ui.widgets import PAGES, page_setup
 
 REFRESH_S = 2.0
 SHIPPED = "shipped · "
-
-
-@st.cache_resource(show_spinner=False)
-def sweep_launcher() -> SweepLauncher:
-    """The one sweep launcher of this server process (shared by every session and tab)."""
-    return SweepLauncher()
 
 
 def start_form(launcher: SweepLauncher) -> None:
@@ -59,16 +53,21 @@ def start_form(launcher: SweepLauncher) -> None:
         st.error(str(exc))
 
 
-def pick() -> tuple[str, dict] | None:
-    """The sweep to show: the user's sweeps first, then the shipped studies."""
+def pick(launcher: SweepLauncher) -> tuple[str, dict] | None:
+    """The sweep to show: the user's sweeps first (this server's running one even before it has written
+    its sweep.json), then the shipped studies."""
     mine, shipped = my_sweeps(), shipped_studies()
-    options = list(mine) + [SHIPPED + n for n in shipped]
+    starting = launcher.running and launcher.name not in mine
+    options = ([launcher.name] if starting else []) + list(mine) + [SHIPPED + n for n in shipped]
     if not options:
         st.info("No sweep yet and no shipped study in assets/studies/.")
         return None
     if st.session_state.get("sweep_pick") not in options:
-        st.session_state["sweep_pick"] = options[0] if mine else options[len(mine)]
+        st.session_state["sweep_pick"] = options[0]
     choice = st.selectbox("Sweep", options, key="sweep_pick")
+    if starting and choice == launcher.name:
+        st.info(f"Sweep **{choice}** is starting (Ray comes up first; on 2 busy cores that takes a while).")
+        return None
     folder = shipped[choice[len(SHIPPED):]] if choice.startswith(SHIPPED) else mine[choice]
     try:
         return choice, load_state(folder)
@@ -124,7 +123,7 @@ def live(launcher: SweepLauncher) -> None:
         st.rerun()  # the sweep just ended: a full rerun turns the live refresh off and enables Start
     elif launcher.last_error():
         st.error(f"Sweep '{launcher.name}' ended with an error: {launcher.last_error()}")
-    picked = pick()
+    picked = pick(launcher)
     if picked is not None:
         results(*picked)
 

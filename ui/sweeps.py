@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
+import streamlit as st
 
 from sr_core.errors import UserError
 from sr_core.sweep_spec import read_state, sweep_dir, sweeps_root
@@ -87,6 +88,12 @@ class SweepLauncher:
         except OSError:
             return ""
         return lines[-1] if lines else f"the sweep process ended with code {self.returncode}"
+
+
+@st.cache_resource(show_spinner=False)
+def sweep_launcher() -> SweepLauncher:
+    """The one sweep launcher of this server process (shared by every session and tab)."""
+    return SweepLauncher()
 
 
 def shipped_studies() -> dict[str, Path]:
