@@ -116,3 +116,30 @@ def test_resume_after_killing_the_sweep_keeps_the_finished_trial(tmp_path, data_
     assert state["trials"][0]["metrics"] == before["trials"][0]["metrics"]
     ev = json.loads((runs / "k-01-seed0" / "eval.json").read_text())
     assert ev["step"] == 600 and state["trials"][1]["metrics"]["sr_psnr"] == pytest.approx(ev["model"]["psnr"])
+
+
+def test_a_seed_fixes_a_trial_and_another_seed_changes_it(tmp_path, data_dir):
+    """What sweeps rely on: the same (setting, seed) twice gives the same numbers (weights included)."""
+    from sr_core.sweep_spec import SweepSpec, parse_grid
+    from sr_core.sweep_trial import run_trial
+
+    spec = SweepSpec(name="s", preset="tiny", grid=parse_grid("lr=0.001"), seeds=[0, 1], base={"steps": 3},
+                     eval_limit=200)
+    out = [run_trial({"spec": spec.to_dict(), "setting": 0, "seed": seed, "runs_dir": str(tmp_path / d),
+                      "data_dir": str(data_dir), "threads": 1}) for d, seed in (("a", 0), ("b", 0), ("c", 1))]
+    assert [o["status"] for o in out] == ["finished"] * 3
+    assert out[0]["metrics"] == out[1]["metrics"]
+    assert out[0]["metrics"]["sr_psnr"] != out[2]["metrics"]["sr_psnr"]
+
+
+@pytest.mark.parametrize("argv,fragment", [
+    (["sweep", "--preset", "tiny"], "needs --grid"),
+    (["sweep", "--grid", "colour=red"], "unknown grid key"),
+    (["sweep", "--grid", "lr=0.001|20"], "learning rate"),
+    (["sweep", "--grid", "lr=0.001", "--reference", "7"], "matches no setting"),
+    (["sweep", "--show", "nope"], "no sweep at"),
+])
+def test_bad_sweep_input_is_one_line_and_exit_2(argv, fragment, tmp_path, capsys):
+    assert main([*argv, "--runs-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert fragment in err and "\n" not in err
