@@ -17,7 +17,7 @@ from typing import Any
 
 from .checkpoint import atomic_write_text, load_checkpoint
 from .errors import UserError
-from .evaluate import json_safe
+from .evaluate import json_safe, write_eval
 from .runs import RunDir, runs_root
 
 
@@ -57,7 +57,7 @@ def _evaluate(run: RunDir, data_dir: str | None, limit: int) -> dict[str, Any]:
     res = evaluate(model, split, degradation=tcfg.get("degradation", "box"), limit=limit, device=device)
     res = {"protocol": res["protocol"], "checkpoint": str(run.checkpoint_path), "model_name": ckpt["model_name"],
            "step": ckpt.get("step"), **{k: v for k, v in res.items() if k != "protocol"}}
-    atomic_write_text(run.eval_path, json.dumps(json_safe(res), indent=2))
+    write_eval(run.path, res)  # the same writer as `eval`
     return res
 
 
