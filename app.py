@@ -11,8 +11,9 @@ import streamlit as st
 from sr_core.data import DATASETS, check_dataset
 from sr_core.errors import UserError
 from sr_core.models import describe_models
-from sr_core.run_table import run_rows
+from sr_core.run_table import rows_from, run_rows
 from sr_core.runs import runs_root
+from sr_core.shipped import list_shipped
 from ui.dataset import download_dataset
 from ui.run_tables import home_runs_table, shipped_caption, shipped_table
 from ui.widgets import PAGES, data_dir, dataset_missing_notice, job_registry, page_setup
@@ -74,7 +75,11 @@ def main() -> None:
     st.subheader("Models")
     st.markdown("**Available architectures** (the model registry):")
     st.table(model_table())
-    rows = run_rows()
+    try:
+        rows = run_rows(check=True)  # checkpoint checks are cached per file version in the core
+    except UserError as exc:  # the runs folder itself is unusable (a file, unreadable)
+        st.error(str(exc))
+        rows = rows_from(list_shipped())
     runs = [r for r in rows if not r.shipped]
     ok = [r for r in runs if r.usable]
     registry = job_registry()
@@ -87,6 +92,8 @@ def main() -> None:
         st.table(home_runs_table(ok[:5]))
         if len(ok) > 5:
             st.caption(f"…and {len(ok) - 5} more on the Runs page.")
+        if len(runs) > len(ok):
+            st.caption("Broken (details on the Runs page): " + ", ".join(r.name for r in runs if r.error))
     else:
         st.markdown(f"**Trained runs:** none yet in `{runs_root().resolve()}`.")
     shipped = [r for r in rows if r.shipped]
@@ -101,6 +108,8 @@ def main() -> None:
          "Pick a preset (tiny: seconds; quick: about a minute), watch the losses and the SR strip live."),
         ("compare", "Compare SR with baselines", ":material/compare:",
          "Several models beside bicubic, pixel-exact, with PSNR/SSIM per image and per set; projection, samples."),
+        ("latent", "See the latent", ":material/grid_on:",
+         "The paper's 14×14 latent image next to the LR image, with numbers: how close, and what SR loses."),
         ("spectra", "Look at spectra", ":material/show_chart:",
          "Which frequencies above the LR Nyquist limit does each model invent?"),
         ("runs", "Manage runs", ":material/folder_open:", "Loss curves side by side, downloads, deletion."),

@@ -6,25 +6,25 @@ rerun only while the job runs: status and progress every second, charts and prev
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import streamlit as st
 
-from sr_core.config import LR_SCHEDULES, PRESET_HELP, PRESETS, TrainConfig, parse_alpha_schedule, train_config_from_dict
+from sr_core.config import LR_SCHEDULES, PRESET_HELP, PRESETS, TrainConfig, parse_alpha_schedule, preset_config
 from sr_core.data import DATASETS, DEGRADATIONS, check_dataset
 from sr_core.errors import UserError
 from sr_core.models import model_class, model_names
 from sr_core.runs import list_runs
+from sr_core.trainer import available_devices
 from ui.figures import LOSS_COMPONENTS, loss_figure
 from ui.images import mosaic, png_bytes
+from ui.latent import latent_psnr_figure
 from ui.widgets import PAGES, dataset_missing_notice, fmt_duration, job_registry, page_setup, show_png
 
 REFRESH_S = 1.0        # status line and progress bar
 CHART_REFRESH_S = 3.0  # loss charts and preview strip (see charts_panel)
 MAX_POINTS = 1000      # points per live curve (every k-th batch beyond that)
 P = "session"  # form values survive a visit to another page
-DEVICES = ("auto", "cpu", "cuda", "mps")
 # Form fields -> TrainConfig fields. Widget keys are "train_<field>".
 FIELDS = ("model", "dataset", "degradation", "steps", "batch_size", "lr", "lr_schedule", "alpha_schedule",
           "kl_weight", "eval_every", "eval_limit", "checkpoint_every", "seed", "device")
@@ -46,30 +46,26 @@ def apply_preset() -> None:
 
 
 def config_from_form(preset: str) -> TrainConfig:
-    """A validated TrainConfig from the form's values; a one-line UserError for anything invalid."""
+    """A validated TrainConfig from the form's values through :func:`sr_core.config.preset_config`
+    (the preset's settings the form does not show carry over); a one-line UserError for anything invalid."""
     s = st.session_state
     try:
         lr = float(str(s["train_lr"]).strip())
     except ValueError:
         raise UserError(f"learning rate '{s['train_lr']}' is not a number; write it like 1e-3 or 0.001") from None
-    if not math.isfinite(lr):
-        raise UserError(f"learning rate must be a finite number (got {lr}); try 1e-3")
     values = {f: s[f"train_{f}"] for f in FIELDS}
     values.update(lr=lr, alpha_schedule=parse_alpha_schedule(str(s["train_alpha_schedule"])),
                   steps=int(values["steps"]), batch_size=int(values["batch_size"]),
                   eval_every=int(values["eval_every"]), eval_limit=int(values["eval_limit"]),
                   checkpoint_every=int(values["checkpoint_every"]), seed=int(values["seed"]),
                   kl_weight=float(values["kl_weight"]))
-    extra = preset_extras(preset)  # preset settings the form does not show (e.g. model_config) carry over
     if values["model"] != PRESETS[preset].get("model"):
-        extra.pop("model_config", None)  # overrides of another model's settings would not fit this one
-    # Like sr_core.config.preset_config: ``preset`` names the starting point; config.json has every value.
-    cfg = train_config_from_dict({**extra, **values, "preset": preset})
-    return cfg.validate()
+        values["model_config"] = {}  # overrides of another model's settings would not fit this one
+    return preset_config(preset, **values).validate()
 
 
 def preset_extras(preset: str) -> dict[str, Any]:
-    """Settings of ``preset`` that are not form fields."""
+    """Settings of ``preset`` that are not form fields (shown as a caption)."""
     return {k: v for k, v in PRESETS[preset].items() if k not in FIELDS and k != "preset"}
 
 
@@ -105,8 +101,11 @@ def settings_form() -> None:
         c1.selectbox("Dataset", list(DATASETS), key="train_dataset", persist_state=P)
         c2.selectbox("LR degradation", list(DEGRADATIONS), key="train_degradation", persist_state=P,
                      help="box = the paper's 2×2 average; bicubic = antialiased bicubic downsampling.")
-        c1.selectbox("Device", DEVICES, key="train_device", persist_state=P,
-                     help="auto picks cuda, then mps, then cpu.")
+        devices = available_devices()  # only what this machine has (a preset's device may not be here)
+        if st.session_state.get("train_device") not in devices:
+            st.session_state["train_device"] = "auto"
+        c1.selectbox("Device", devices, key="train_device", persist_state=P,
+                     help="auto picks cuda, then mps, then cpu; devices this machine lacks are not offered.")
         c2.text_input("Run name (optional)", key="train_name", persist_state=P,
                       placeholder="date-model if empty")
         extra = preset_extras(st.session_state["train_preset"])
@@ -222,22 +221,33 @@ def charts_panel(live: bool) -> None:
                           help="Exponential moving average of the train curve (0 = raw).")
     log_y = o2.toggle("Log scale", value=False, key="train_log")
     st.caption("Dotted lines mark the batches where alpha changes (the drop the paper notes in Figs. 3–4).")
+    labels = model_class(cfg.model).loss_labels if cfg is not None and cfg.model in model_names() else None
     st.plotly_chart(loss_figure(snap["train"], components=comps, smoothing=smoothing, log_y=log_y,
                                 alpha_changes=alpha_marks, max_points=MAX_POINTS,
-                                title="Loss per batch — train (paper Fig. 3)"),
+                                title="Loss per batch — train (paper Fig. 3)", labels=labels),
                     key="train_chart_train")
     st.plotly_chart(loss_figure(snap["test"], components=comps, log_y=log_y, markers=True,
-                                alpha_changes=alpha_marks, title="Loss per batch — test (paper Fig. 4)"),
+                                alpha_changes=alpha_marks, title="Loss per batch — test (paper Fig. 4)",
+                                labels=labels),
                     key="train_chart_test")
+    if any(r.get("latent_psnr") is not None for r in snap["test"]):
+        st.plotly_chart(latent_psnr_figure(snap["test"], alpha_changes=alpha_marks), key="train_chart_latent")
     prev = snap.get("preview")
     if prev is not None:
         st.subheader("LR → decoder-only SR → HR")
         n = len(prev["indices"])
         tiles = mosaic([list(prev["lr"]), list(prev["sr"]), list(prev["hr"])], size=28, gap=2)
-        show_png(png_bytes(tiles, scale=2),
-                 caption=f"Fixed test images {', '.join(map(str, prev['indices']))} at step {prev['step']}: "
-                         f"top LR 14×14 input, middle the decoder's SR from LR alone, bottom HR 28×28 "
-                         f"({n} images, nearest-neighbour zoom).")
+        strip, latent = st.columns([3, 2]) if "z" in prev else (st.container(), None)
+        with strip:
+            show_png(png_bytes(tiles, scale=2),
+                     caption=f"Fixed test images {', '.join(map(str, prev['indices']))} at step {prev['step']}: "
+                             f"top LR 14×14 input, middle the decoder's SR from LR alone, bottom HR 28×28 "
+                             f"({n} images, nearest-neighbour zoom).")
+        if latent is not None:  # the paper's premise: the encoder's latent z should look like LR
+            with latent:
+                show_png(png_bytes(mosaic([list(prev["lr"]), list(prev["z"])], size=14, gap=1), scale=4),
+                         caption="Latent strip: top LR, bottom the encoder's latent sample z of the HR image "
+                                 "(both 14×14).")
     if live and not running:
         st.rerun()  # the job ended: one full rerun draws the final charts and turns the auto-refresh off
 

@@ -108,7 +108,7 @@ def options(head: PageModel, models: list[LoadedModel]) -> tuple[bool, float | N
     temperature = None
     tempered = [m.model for m in models if takes_temperature(m.model)]
     if tempered:
-        st.session_state.setdefault("cmp_temperature", float(tempered[0].config.temperature))
+        st.session_state.setdefault("cmp_temperature", float(tempered[0].default_temperature()))
         temperature = float(c2.slider("Temperature (stochastic models)", 0.0, 1.5, step=0.05,
                                       key="cmp_temperature", persist_state=P,
                                       help="Scales the spread of the prior the latent is drawn from: 0 gives one "

@@ -6,49 +6,22 @@ their curves can be overlaid and their files downloaded, but they cannot be dele
 """
 from __future__ import annotations
 
-import re
-import shutil
 from pathlib import Path
 
 import streamlit as st
 
-from sr_core.checkpoint import load_checkpoint
 from sr_core.errors import UserError
 from sr_core.run_table import rows_from
-from sr_core.runs import RunDir, delete_run, list_runs, runs_root
+from sr_core.runs import RunDir, delete_run, list_runs, runs_root, sanitize_name
 from sr_core.shipped import list_shipped
 from ui.figures import LOSS_COMPONENTS, runs_loss_figure
 from ui.labels import shipped_label
 from ui.run_tables import runs_table, shipped_caption, shipped_table
-from ui.widgets import PAGES, job_registry, page_setup
+from ui.widgets import PAGES, page_setup
 
 P = "session"
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
-def checkpoint_problem(path: str, mtime: float, size: int) -> str:
-    """'' when the checkpoint loads, else the one-line error (cached per file version)."""
-    try:
-        load_checkpoint(path)
-    except UserError as exc:
-        return str(exc)
-    return ""
-
-
-def check_checkpoints(runs: list[dict]) -> list[dict]:
-    """Mark runs whose checkpoint file exists but cannot be loaded as broken (error set)."""
-    out = []
-    for r in runs:
-        r = dict(r)
-        ckpt = Path(r["path"]) / "checkpoint.pt"
-        if not r["error"] and r.get("has_checkpoint"):
-            try:
-                stat = ckpt.stat()
-                r["error"] = checkpoint_problem(str(ckpt), stat.st_mtime, stat.st_size)
-            except OSError:  # deleted or replaced meanwhile: the next rerun sees it
-                pass
-        out.append(r)
-    return out
 
 
 def curves_section(runs: list[dict]) -> None:
@@ -74,8 +47,10 @@ def curves_section(runs: list[dict]) -> None:
     for name in chosen:
         try:
             curves[name] = RunDir(Path(by_name[name]["path"])).read_metrics()
-        except (OSError, ValueError, KeyError) as exc:
-            st.warning(f"metrics.csv of run '{name}' is unreadable ({type(exc).__name__}); its curve is left out")
+        except UserError as exc:
+            st.warning(f"Run '{name}': {exc} — its curve is left out")
+        except OSError as exc:
+            st.warning(f"metrics.csv of run '{name}' is unreadable ({exc.strerror}); its curve is left out")
     if curves:
         st.plotly_chart(runs_loss_figure(curves, component=component, split=split, smoothing=smoothing,
                                          log_y=log_y), key="runs_chart")
@@ -90,7 +65,7 @@ def actions_section(runs: list[dict]) -> None:
         return
     row = by_name[name]
     run = RunDir(Path(row["path"]))
-    fname = re.sub(r"[^A-Za-z0-9._-]+", "-", name)  # "shipped · cnn-vae" -> "shipped-cnn-vae"
+    fname = sanitize_name(name)  # "shipped · cnn-vae" -> "shipped-cnn-vae"
     c1, c2 = st.columns(2)
     with c1:
         if run.metrics_path.is_file():
@@ -115,18 +90,11 @@ def actions_section(runs: list[dict]) -> None:
         st.markdown(f"**Delete run `{name}`** — removes its folder `{run.path}` for good.")
         typed = st.text_input("Type the run name to confirm deletion", key="runs_confirm")
         if st.button("Delete run", key="runs_delete", type="primary", disabled=typed.strip() != name):
-            if job_registry().is_training(name):
-                st.error(f"run '{name}' is training right now; stop it on the Train page first")
-                return
-            try:
+            try:  # the core takes the run's lock: a run being trained (here or by the CLI) is refused
                 delete_run(name)
-            except UserError:
-                # A hand-made folder whose name the core would not create: delete it if it is in the runs folder.
-                root = runs_root().resolve()
-                if run.path.resolve().parent != root:
-                    st.error(f"'{name}' is not inside {root}; not deleting it")
-                    return
-                shutil.rmtree(run.path)
+            except UserError as exc:
+                st.error(str(exc))
+                return
             st.session_state["runs_flash"] = f"Deleted run '{name}'."
             st.session_state.pop("runs_confirm", None)
             st.rerun()
@@ -138,7 +106,11 @@ def main() -> None:
     if "runs_flash" in st.session_state:
         st.success(st.session_state.pop("runs_flash"))
     root = runs_root().resolve()
-    runs = check_checkpoints(list_runs())  # never cached: new and deleted runs show up at once
+    try:
+        runs = list_runs(check=True)  # never cached (checkpoint checks are, per file version, in the core)
+    except UserError as exc:  # the runs folder itself is unusable
+        st.error(str(exc))
+        runs = []
     st.caption(f"Runs folder: `{root}` (set SR_RUNS_DIR to use another one)")
     if not runs:
         st.info("No runs yet.")
@@ -149,6 +121,8 @@ def main() -> None:
         for r in runs:
             if r["error"]:
                 st.error(f"Run '{r['name']}' is broken: {r['error']}")
+            elif r.get("note"):
+                st.warning(f"Run '{r['name']}' {r['note']}")
     shipped = [dict(r, name=shipped_label(r["name"])) for r in list_shipped()]  # never a run's name
     if shipped:
         st.subheader(f"{len(shipped)} shipped checkpoint(s)")

@@ -17,6 +17,16 @@ from .errors import CheckpointError, UserError
 from .models import SRModel, build_model
 
 FORMAT = "sr_core.checkpoint/1"
+FILE_MODE = 0o644  # every file written here (run files included): one mode, whatever mkstemp picks
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()  # read once at import: os.umask is process-wide and not thread-safe to probe later
 
 
 def _plain(value: Any) -> Any:
@@ -40,6 +50,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), FILE_MODE & ~_UMASK)  # mkstemp makes 0600; metrics.csv gets 0644
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
@@ -77,7 +88,8 @@ def save_checkpoint(path: str | os.PathLike, model: SRModel, *, train_config: di
 
 
 def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Load and check a checkpoint dict (``weights_only=True``); one-line error if it is not ours."""
+    """Load and check a checkpoint dict (``weights_only=True``); one-line error if it is not ours or
+    any field has the wrong type (see :func:`validate_checkpoint`)."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist; give a run name from `python -m sr_core list` "
@@ -90,13 +102,58 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not an sr_core checkpoint (no '{FORMAT}' marker); "
                               f"use a checkpoint written by sr_core")
+    validate_checkpoint(ckpt, path)
     return ckpt
+
+
+# field -> (accepted types, required): a hand-made checkpoint with a field of the wrong type is one
+# line at load time, not a TypeError deep inside a page.
+_FIELDS: dict[str, tuple[tuple[type, ...], bool]] = {
+    "model_name": ((str,), True), "model_config": ((dict, type(None)), False),
+    "train_config": ((dict, type(None)), False), "model_state": ((dict,), True),
+    "optimizer_state": ((dict, type(None)), False), "step": ((int,), False), "extra": ((dict, type(None)), False),
+}
+
+
+def validate_checkpoint(ckpt: dict[str, Any], path: str | os.PathLike = "checkpoint") -> None:
+    """Check every field's type, the tensors' finiteness and the training config's names (CheckpointError)."""
+    for key, (types, required) in _FIELDS.items():
+        if key not in ckpt:
+            if required:
+                raise CheckpointError(f"{path} has no '{key}'; it is damaged or hand-made — retrain it")
+            continue
+        v = ckpt[key]
+        if not isinstance(v, types) or isinstance(v, bool):
+            raise CheckpointError(f"{path}: '{key}' is a {type(v).__name__}; the file is damaged or hand-made "
+                                  f"— retrain it")
+    if ckpt.get("step", 0) < 0:
+        raise CheckpointError(f"{path}: step {ckpt['step']} is negative; the file is damaged — retrain it")
+    bad = [k for k, t in ckpt["model_state"].items() if not isinstance(k, str) or not isinstance(t, torch.Tensor)]
+    if bad:
+        raise CheckpointError(f"{path}: model_state entry '{bad[0]}' is not a tensor; the file is damaged — "
+                              f"retrain it")
+    nonfinite = [k for k, t in ckpt["model_state"].items() if t.is_floating_point() and not bool(t.isfinite().all())]
+    if nonfinite:
+        raise CheckpointError(f"{path}: the weights are not finite (NaN/inf in {len(nonfinite)} tensor(s), e.g. "
+                              f"'{nonfinite[0]}'); resume from an earlier checkpoint or retrain with a lower "
+                              f"learning rate")
+    best = (ckpt.get("extra") or {}).get("best_test_loss")
+    if best is not None and (not isinstance(best, (int, float)) or isinstance(best, bool)):
+        raise CheckpointError(f"{path}: extra.best_test_loss is a {type(best).__name__}; the file is damaged")
+    tcfg = ckpt.get("train_config") or {}
+    from .data import DATASETS, DEGRADATIONS  # local: data does not need checkpoints
+
+    for key, known in (("dataset", DATASETS), ("degradation", DEGRADATIONS)):
+        v = tcfg.get(key)
+        if v is not None and (not isinstance(v, str) or v not in known):
+            raise CheckpointError(f"{path}: its training config names {key} '{v}', which this version does not "
+                                  f"know ({', '.join(known)}); retrain it")
 
 
 def model_from_checkpoint(source: str | os.PathLike | dict[str, Any],
                           map_location: str | torch.device = "cpu") -> tuple[SRModel, dict[str, Any]]:
     """Rebuild the model from a checkpoint path (or loaded dict); returns (model in eval mode, ckpt)."""
-    ckpt = source if isinstance(source, dict) else load_checkpoint(source, map_location)
+    ckpt = source if isinstance(source, dict) else load_checkpoint(source, "cpu")
     try:
         model = build_model(ckpt["model_name"], ckpt.get("model_config"))
         model.load_state_dict(ckpt["model_state"])

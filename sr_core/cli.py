@@ -15,6 +15,7 @@ from typing import Any, Sequence
 from .errors import UserError
 from .metrics import json_safe
 from .rate import RateMeter
+from .signals import Interrupted
 
 EXIT_USAGE = 2
 
@@ -46,12 +47,22 @@ def _positive_float(text: str) -> float:
     return v
 
 
+def _finite_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"must be a finite number (got {text})")
+    return v
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m sr_core", description="VAE super-resolution studio: headless core.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     t = sub.add_parser("train", help="train a model (new run or --resume)")
-    t.add_argument("--preset", default="quick", help="preset name (see `models`); default: quick")
+    t.add_argument("--preset", help="preset name (see `models`); default: quick")
     t.add_argument("--model", help="model name from the registry (overrides the preset's)")
     t.add_argument("--steps", type=_positive_int, help="number of batches")
     t.add_argument("--batch-size", type=_positive_int)
@@ -59,10 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--lr-schedule", choices=("constant", "cosine"),
                    help="learning-rate schedule: constant, or cosine decay to 0 at the last batch")
     t.add_argument("--alpha", help="alpha schedule as step:alpha pairs, e.g. 0:0.75,2500:0.25")
-    t.add_argument("--kl-weight", type=float, help="weight of the KL term (eq. 7); 0 = the paper's loss")
+    t.add_argument("--kl-weight", type=_finite_float, help="weight of the KL term (eq. 7); 0 = the paper's loss")
     t.add_argument("--eval-every", type=_positive_int, help="test loss every N batches")
     t.add_argument("--eval-limit", type=int, help="test images used for the test loss (0 = all)")
-    t.add_argument("--seed", type=int)
+    t.add_argument("--checkpoint-every", type=_positive_int, help="checkpoint every N batches")
+    t.add_argument("--seed", type=int, help="seed of the run (0 to 2**32-1): initial weights, data order, noise")
     t.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
     t.add_argument("--dataset", help="fashion-mnist (default) or mnist")
     t.add_argument("--data-dir", help="data root (default: $SR_DATA_DIR or ./data)")
@@ -90,58 +102,76 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    from .config import parse_alpha_schedule, preset_config
+def _train_options(args: argparse.Namespace) -> dict[str, Any]:
+    from .config import parse_alpha_schedule
+
+    return dict(model=args.model, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+                lr_schedule=args.lr_schedule, alpha_schedule=parse_alpha_schedule(args.alpha) if args.alpha else None,
+                kl_weight=args.kl_weight, eval_every=args.eval_every, eval_limit=args.eval_limit, seed=args.seed,
+                checkpoint_every=args.checkpoint_every,
+                device=args.device, dataset=args.dataset)
+
+
+def _prepare(args: argparse.Namespace) -> tuple[Any, Any]:
+    from .config import preset_config
     from .jobs import prepare_run
 
+    options = _train_options(args)
     if args.resume:
-        cfg = None
-        if args.device:
-            cfg = preset_config(args.preset, device=args.device)
-        trainer, run = prepare_run(cfg, runs_dir=args.runs_dir, resume=args.resume, data_dir=args.data_dir,
-                                   command=sys.argv, steps=args.steps)
-    else:
-        alpha = parse_alpha_schedule(args.alpha) if args.alpha else None
-        cfg = preset_config(args.preset, model=args.model, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
-                            lr_schedule=args.lr_schedule, alpha_schedule=alpha, kl_weight=args.kl_weight,
-                            eval_every=args.eval_every, eval_limit=args.eval_limit, seed=args.seed,
-                            device=args.device, dataset=args.dataset)
-        trainer, run = prepare_run(cfg, runs_dir=args.runs_dir, name=args.name, data_dir=args.data_dir,
-                                   command=sys.argv)
+        if args.name:
+            raise UserError("--name cannot be used with --resume (the run keeps its name); drop --name")
+        overrides = dict(options, preset=args.preset)
+        return prepare_run(None, runs_dir=args.runs_dir, resume=args.resume, data_dir=args.data_dir,
+                           command=sys.argv, overrides=overrides)
+    cfg = preset_config(args.preset or "quick", **options)
+    return prepare_run(cfg, runs_dir=args.runs_dir, name=args.name, data_dir=args.data_dir, command=sys.argv)
+
+
+def _progress_bar(trainer: Any, run: Any, meter: RateMeter) -> Any:
+    from tqdm import tqdm
+
     cfg = trainer.config
-    meter = RateMeter()  # images/s smoothed over seconds, not the last batch's (which jumps 10x)
-    meter.update(trainer.step * cfg.batch_size)
-    trainer.add_callback("on_step", lambda t, row: meter.update(row["step"] * cfg.batch_size))
-    bar = None
-    if not args.no_progress:
-        from tqdm import tqdm
+    bar = tqdm(total=cfg.steps, initial=trainer.step, unit="batch", desc=f"{cfg.model} {run.name}",
+               dynamic_ncols=True, file=sys.stderr)
+    last = {"loss": "-"}  # the latest train loss, kept here rather than copied out of a snapshot
 
-        bar = tqdm(total=cfg.steps, initial=trainer.step, unit="batch", desc=f"{cfg.model} {run.name}",
-                   dynamic_ncols=True, file=sys.stderr)
+    def on_step(t: Any, row: dict[str, Any]) -> None:
+        bar.update(1)
+        last["loss"] = f"{row['total']:.4f}"
+        if row["step"] % 10 == 0:
+            bar.set_postfix(loss=last["loss"], alpha=row["alpha"], img_s=f"{meter.rate or 0:.0f}")
 
-        last = {"loss": "-"}  # the latest train loss, kept here rather than copied out of a snapshot
+    def on_eval(t: Any, row: dict[str, Any]) -> None:
+        bar.set_postfix(loss=last["loss"], test=f"{row['total']:.4f}")
 
-        def on_step(t: Any, row: dict[str, Any]) -> None:
-            bar.update(1)
-            last["loss"] = f"{row['total']:.4f}"
-            if row["step"] % 10 == 0:
-                bar.set_postfix(loss=last["loss"], alpha=row["alpha"], img_s=f"{meter.rate or 0:.0f}")
+    trainer.add_callback("on_step", on_step)
+    trainer.add_callback("on_eval", on_eval)
+    return bar
 
-        def on_eval(t: Any, row: dict[str, Any]) -> None:
-            bar.set_postfix(loss=last["loss"], test=f"{row['total']:.4f}")
 
-        trainer.add_callback("on_step", on_step)
-        trainer.add_callback("on_eval", on_eval)
-    try:
-        status = trainer.run()
-    except KeyboardInterrupt:
-        trainer.save()
-        run.write_status(status="stopped", step=trainer.step)
-        status = "stopped"
-    finally:
-        if bar is not None:
-            bar.close()
+def cmd_train(args: argparse.Namespace) -> int:
+    from .runs import resume_hint
+    from .signals import GracefulStop
+
+    with GracefulStop() as stopper:
+        trainer, run = _prepare(args)
+        stopper.trainer = trainer
+        cfg = trainer.config
+        meter = RateMeter()  # images/s smoothed over seconds, not the last batch's (which jumps 10x)
+        meter.update(trainer.step * cfg.batch_size)
+        trainer.add_callback("on_step", lambda t, row: meter.update(row["step"] * cfg.batch_size))
+        bar = None if args.no_progress else _progress_bar(trainer, run, meter)
+        try:
+            status = trainer.run()
+        finally:
+            if bar is not None:
+                bar.close()
     snap = trainer.snapshot()
+    if stopper.signum is not None and status == "stopped":
+        print(f"{snap['message']} at step {trainer.step}/{cfg.steps}; checkpoint saved — resume with "
+              f"`{resume_hint(run.name)}`", file=sys.stderr)
+        print(run.path)
+        return 128 + stopper.signum
     tests = snap["test"]
     last = f"test loss {tests[-1]['total']:.4f}" if tests else "no test loss"
     print(f"{status}: {trainer.step}/{cfg.steps} batches, {last}, {meter.average() or 0:.0f} img/s on average, "
@@ -171,6 +201,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     result = evaluate(model, split, degradation=degradation, limit=args.limit, device=device)
     result = {"protocol": result["protocol"], "checkpoint": str(path), "model_name": ckpt["model_name"],
               "step": ckpt.get("step"), **{k: v for k, v in result.items() if k != "protocol"}}
+    if model.has_latent:  # the paper's latent vs LR and the latent gap (sr_core.latent)
+        from .latent import latent_metrics
+        result["latent"] = latent_metrics(model, split, degradation=degradation, limit=args.limit, device=device)
     if path.name == "checkpoint.pt" and (path.parent / "config.json").is_file() and not args.limit \
             and dataset == tcfg.get("dataset", "fashion-mnist"):
         write_eval(path.parent, result)
@@ -212,7 +245,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         steps = f"{r.step}/{r.total_steps}"
         best = "-" if r.best_test_loss is None else f"{r.best_test_loss:.4f}"
         ps = "-" if r.psnr is None else f"{r.psnr:.2f}"
-        print(f"{r.name:<40}{r.model:<16}{r.preset:<16}{steps:>12}  {r.status:<10}{best:>10}{ps:>8}")
+        note = f"  {r.note}" if r.note else ""
+        print(f"{r.name:<40}{r.model:<16}{r.preset:<16}{steps:>12}  {r.status:<10}{best:>10}{ps:>8}{note}")
     if shipped:
         print(f"\nshipped checkpoints (read-only) in {SHIPPED_DIR}; evaluate one with "
               f"`python -m sr_core eval {SHIPPED_DIR}/<model>/checkpoint.pt`:")
@@ -247,3 +281,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except Interrupted as exc:
+        print(f"interrupted ({exc}); nothing more was written — the last checkpoint, if any, is kept",
+              file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:  # Ctrl-C (or TERM, see __main__) before the training's handlers were installed
+        print("interrupted during start-up; nothing was trained", file=sys.stderr)
+        return 130

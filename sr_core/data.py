@@ -36,9 +36,20 @@ RAW_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
 
 # ---------------------------------------------------------------- degradations
 
+def box_down(x: torch.Tensor, scale: int = 2) -> torch.Tensor:
+    """s x s block average (the one owner of box resampling). (B, C, H, W) -> (B, C, H/s, W/s)."""
+    return F.avg_pool2d(x, kernel_size=scale)
+
+
+def nearest_up(x: torch.Tensor, scale: int = 2) -> torch.Tensor:
+    """Replicate each pixel into an s x s block: box_down's adjoint up to 1/s^2, and its right
+    inverse (box_down(nearest_up(x)) == x). (B, C, h, w) -> (B, C, h*s, w*s)."""
+    return x.repeat_interleave(scale, dim=-2).repeat_interleave(scale, dim=-1)
+
+
 def box_downsample(hr: torch.Tensor) -> torch.Tensor:
     """2x2 box average. (B, 1, 28, 28) in [0, 1] -> (B, 1, 14, 14) in [0, 1]."""
-    return F.avg_pool2d(hr, kernel_size=2)
+    return box_down(hr, 2)
 
 
 def bicubic_downsample(hr: torch.Tensor) -> torch.Tensor:
@@ -49,6 +60,7 @@ def bicubic_downsample(hr: torch.Tensor) -> torch.Tensor:
 
 
 DEGRADATIONS: dict[str, Degradation] = {"box": box_downsample, "bicubic": bicubic_downsample}
+DEFAULT_DEGRADATION = "box"  # the paper's
 
 
 def get_degradation(name: str) -> Degradation:
@@ -154,9 +166,25 @@ def load_split(name: str = "fashion-mnist", train: bool = False,
                                f"{exc}); delete the damaged files there so they are downloaded again") from exc
     images = ds.data.to(torch.uint8).contiguous()           # (N, 28, 28)
     labels = torch.as_tensor(ds.targets, dtype=torch.int64)  # (N,)
+    check_split(name, root, train, images, labels, len(classes))
     split = Split(name=name, train=train, images=images, labels=labels, classes=classes)
     _CACHE[key] = split
     return split
+
+
+def check_split(name: str, root: Path, train: bool, images: torch.Tensor, labels: torch.Tensor,
+                n_classes: int) -> None:
+    """Valid IDX files of the wrong content are one line (DataMissingError), not an error deep in training:
+    images (N, 28, 28), one label per image, labels in [0, n_classes)."""
+    files = f"{'train' if train else 't10k'}-{{images,labels}}-idx*-ubyte in {root.resolve()}"
+    fix = "replace them with the original files (or delete them so they are downloaded again)"
+    if images.dim() != 3 or tuple(images.shape[1:]) != (28, 28) or images.shape[0] == 0:
+        raise DataMissingError(f"{name} {files}: images are {tuple(images.shape)}, not (N, 28, 28); {fix}")
+    if labels.shape != (images.shape[0],):
+        raise DataMissingError(f"{name} {files}: {labels.numel()} labels for {images.shape[0]} images; {fix}")
+    if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= n_classes):
+        raise DataMissingError(f"{name} {files}: labels outside 0..{n_classes - 1} "
+                               f"(found {int(labels.min())}..{int(labels.max())}); {fix}")
 
 
 def batch_indices(n: int, batch_size: int, step: int, seed: int) -> torch.Tensor:
@@ -174,6 +202,13 @@ def epoch_permutation(n: int, seed: int, epoch: int) -> torch.Tensor:
     return torch.randperm(n, generator=torch.Generator().manual_seed(epoch_order_seed(seed, epoch)))
 
 
+def check_batch_size(batch_size: int, n_images: int) -> None:
+    """One-line UserError when a batch of ``batch_size`` cannot be drawn from ``n_images`` images."""
+    if batch_size > n_images:
+        raise UserError(f"batch size {batch_size} is larger than the {n_images} training images; "
+                        f"use a batch size of at most {n_images}")
+
+
 class BatchStream:
     """Serves (hr, lr, labels) training batches for steps 0, 1, 2, ... from an in-memory split.
 
@@ -182,9 +217,7 @@ class BatchStream:
 
     def __init__(self, split: Split, batch_size: int, seed: int, device: torch.device,
                  degrade: Degradation) -> None:
-        if batch_size > len(split):
-            raise UserError(f"batch size {batch_size} is larger than the {len(split)} training images; "
-                            f"use a batch size of at most {len(split)}")
+        check_batch_size(batch_size, len(split))
         self.split, self.batch_size, self.seed = split, batch_size, seed
         self.device, self.degrade = device, degrade
         self._images = split.images.to(device)  # (N, 28, 28) uint8

@@ -11,7 +11,7 @@ Optional extras (keyword arguments with defaults, so older callers get the same 
 - ``projection=True``: a ``model+projection`` entry, the SR image back-projected onto the LR input
   (:func:`sr_core.projection.project`, bounded to [0, 1]); ``box`` degradation only (it is the exact
   back-projection of 2x2 averaging), other degradations get no such entry;
-- class-conditioned models (with ``classify``): the ``model`` entry uses the dataset's labels (oracle);
+- class-conditioned models (``has_classifier``): the ``model`` entry uses the dataset's labels (oracle);
   a ``model+predicted_labels`` entry uses the model's own LR classifier, with its ``accuracy``;
 - ``hf_share=True``: each entry gains ``hf_share`` (:func:`sr_core.spectra.hf_energy_share`), and an
   ``hr`` entry gives the HR images' own share.
@@ -45,8 +45,8 @@ def predict(model: SRModel | None, hr: torch.Tensor, degradation: str = "box", l
     and with a model ``sr`` (decoder-only SR from LR) and ``recon`` (full pass from HR, z = mode)
     when the model has one. Optional: ``samples`` (K,B,1,28,28), K more SR samples of a stochastic
     model (own noise seed, so ``sr`` is unchanged); ``sr_projected`` (``projection``);
-    ``sr_predicted`` and ``pred_labels`` (``predicted_labels``, models with ``classify``).
-    ``temperature`` is passed to ``super_resolve`` when given (models that take it, e.g. cvae-sr).
+    ``sr_predicted`` and ``pred_labels`` (``predicted_labels``, models with ``has_classifier``).
+    ``temperature`` goes to ``super_resolve`` (used by models with ``takes_temperature``, e.g. cvae-sr).
     """
     degrade = get_degradation(degradation)
     lr = degrade(hr)
@@ -56,20 +56,16 @@ def predict(model: SRModel | None, hr: torch.Tensor, degradation: str = "box", l
     if model is not None:
         model.eval()
         gen = torch.Generator(device=hr.device).manual_seed(seed)
-        kw = {} if temperature is None else {"temperature": temperature}
+        kw = {"temperature": temperature}  # models without one ignore it (SRModel.takes_temperature)
         out["sr"] = model.super_resolve(lr, labels=labels, generator=gen, **kw).clamp(0, 1)
         if model.has_reconstruction:
-            try:
-                rec = model(hr, lr=lr, labels=labels, generator=gen, sample=False)
-            except TypeError:  # models without a deterministic mode
-                rec = model(hr, lr=lr, labels=labels, generator=gen)
-            out["recon"] = rec.recon.clamp(0, 1)
+            out["recon"] = model(hr, lr=lr, labels=labels, generator=gen, sample=False).recon.clamp(0, 1)
         if samples and model.stochastic:
             sgen = torch.Generator(device=hr.device).manual_seed(samples_seed(seed))
             out["samples"] = _batched_samples(model, lr, labels, samples, sgen, kw)
         if projection and degradation == "box":  # the exact back-projection of 2x2 averaging only
             out["sr_projected"] = project(out["sr"], lr, clamp=True)
-        if predicted_labels and hasattr(model, "classify"):
+        if predicted_labels and model.has_classifier:
             out["pred_labels"] = model.classify(lr)
             pgen = torch.Generator(device=hr.device).manual_seed(seed)
             out["sr_predicted"] = model.super_resolve(lr, labels=None, generator=pgen, **kw).clamp(0, 1)

@@ -21,18 +21,11 @@ Conventions: images are float (B, C, H, W); ``lr`` is (B, C, H/s, W/s). Pure fun
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
+from .data import box_down, nearest_up  # the one owner of box/nearest resampling
 
-def box_down(x: Tensor, scale: int = 2) -> Tensor:
-    """s x s block average. (B, C, H, W) -> (B, C, H/s, W/s)."""
-    return F.avg_pool2d(x, kernel_size=scale)
-
-
-def nearest_up(x: Tensor, scale: int = 2) -> Tensor:
-    """Replicate each pixel into an s x s block. (B, C, h, w) -> (B, C, h*s, w*s)."""
-    return x.repeat_interleave(scale, dim=-2).repeat_interleave(scale, dim=-1)
+__all__ = ["box_down", "nearest_up", "project", "lr_error"]
 
 
 def _check(sr: Tensor, lr: Tensor, scale: int) -> None:

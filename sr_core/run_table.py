@@ -49,8 +49,9 @@ def rows_from(summaries: list[dict[str, Any]]) -> list[RunRow]:
     return [RunRow(**{k: v for k, v in s.items() if k in _FIELDS and v is not None}) for s in summaries]
 
 
-def run_rows(runs_dir: str | os.PathLike | None = None, *, shipped: bool = True) -> list[RunRow]:
+def run_rows(runs_dir: str | os.PathLike | None = None, *, shipped: bool = True, check: bool = False) -> list[RunRow]:
     """The run folders in ``runs_dir`` (default: :func:`sr_core.runs.runs_root`), newest first, then
-    (``shipped``) the shipped checkpoints in name order."""
-    rows = rows_from(list_runs(runs_dir))
+    (``shipped``) the shipped checkpoints in name order. ``check``: checkpoints that do not load make
+    their run broken (see :func:`sr_core.runs.list_runs`)."""
+    rows = rows_from(list_runs(runs_dir, check=check))
     return rows + rows_from(list_shipped()) if shipped else rows

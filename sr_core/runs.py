@@ -9,7 +9,6 @@ A run folder holds
 """
 from __future__ import annotations
 
-import csv
 import json
 import os
 import platform
@@ -17,15 +16,28 @@ import re
 import shutil
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .checkpoint import atomic_write_text
 from .errors import UserError
+from .runlock import RunLock, lock_holder
+from .runlog import METRIC_FIELDS, append_rows, read_rows, repair_metrics
 
-METRIC_FIELDS = ("step", "split", "total", "recon", "latent", "kl", "alpha", "lr", "elapsed_s", "img_s")
+__all__ = ["METRIC_FIELDS", "RunDir", "check_runs_dir", "checkpoint_problem", "create_run", "delete_run", "get_run",
+           "list_runs", "resolve_checkpoint", "resume_hint", "runs_root", "sanitize_name"]
 _NAME_RE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+RUN_FILE_MODE = 0o644  # every file of a run (see checkpoint.atomic_write_bytes); the umask may narrow it
+# Statuses written while a writer is alive; without the lock's holder they mean "interrupted".
+LIVE_STATUSES = ("created", "ready", "running")
+# status.json field -> accepted types (None always allowed): a hand-edited file of the wrong type is
+# one broken run, never a traceback in `list` or a page.
+_STATUS_TYPES: dict[str, tuple[type, ...]] = {"status": (str,), "step": (int,), "total_steps": (int,),
+                                              "best_test_loss": (int, float), "checkpoint_step": (int,),
+                                              "message": (str,), "updated": (int, float)}
 
 
 def runs_root(runs_dir: str | os.PathLike | None = None) -> Path:
@@ -34,6 +46,23 @@ def runs_root(runs_dir: str | os.PathLike | None = None) -> Path:
         return Path(runs_dir)
     env = os.environ.get("SR_RUNS_DIR")
     return Path(env) if env else Path("runs")
+
+
+def check_runs_dir(runs_dir: str | os.PathLike | None = None) -> Path:
+    """The runs folder, created if missing; a one-line error if it is a file or not writable."""
+    root = runs_root(runs_dir)
+    if root.exists() and not root.is_dir():
+        raise UserError(f"runs folder {root} is a file, not a folder; pass --runs-dir (or SR_RUNS_DIR) "
+                        f"naming a folder")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create runs folder {root} ({exc.strerror}); pass --runs-dir (or SR_RUNS_DIR) "
+                        f"naming a writable folder") from None
+    if not os.access(root, os.W_OK | os.X_OK):
+        raise UserError(f"runs folder {root} is not writable; pass --runs-dir (or SR_RUNS_DIR) naming a "
+                        f"writable folder")
+    return root
 
 
 def sanitize_name(name: str) -> str:
@@ -63,9 +92,10 @@ def package_versions() -> dict[str, str]:
 
 @dataclass
 class RunDir:
-    """Paths and small helpers of one run folder."""
+    """Paths and small helpers of one run folder. ``lock`` is set while this object writes the run."""
 
     path: Path
+    lock: RunLock | None = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -92,18 +122,32 @@ class RunDir:
         return self.path / "eval.json"
 
     def read_json(self, path: Path) -> dict[str, Any]:
+        """A JSON object from ``path`` ({} if missing); anything else is a one-line UserError."""
         try:
-            return json.loads(path.read_text())
+            data = json.loads(path.read_text())
         except FileNotFoundError:
             return {}
         except (OSError, ValueError) as exc:
             raise UserError(f"{path} is unreadable ({type(exc).__name__}); delete the run or fix the file") from exc
+        if not isinstance(data, dict):
+            raise UserError(f"{path} holds a JSON {type(data).__name__}, not an object; delete the run or fix "
+                            f"the file")
+        return data
 
     def config(self) -> dict[str, Any]:
-        return self.read_json(self.config_path)
+        cfg = self.read_json(self.config_path)
+        if not isinstance(cfg.get("train", {}), dict):
+            raise UserError(f"{self.config_path}: 'train' is not an object; delete the run or fix the file")
+        return cfg
 
     def status(self) -> dict[str, Any]:
-        return self.read_json(self.status_path)
+        st = self.read_json(self.status_path)
+        for key, types in _STATUS_TYPES.items():
+            v = st.get(key)
+            if v is not None and (not isinstance(v, types) or isinstance(v, bool)):
+                raise UserError(f"{self.status_path}: '{key}' is a {type(v).__name__}; delete the run or fix "
+                                f"the file")
+        return st
 
     def write_status(self, **values: Any) -> None:
         current = {}
@@ -114,48 +158,52 @@ class RunDir:
         current.update(values, updated=time.time())
         atomic_write_text(self.status_path, json.dumps(current, indent=2))
 
+    # -------------------------------------------------------------- one writer
+    def acquire_lock(self, action: str = "train") -> "RunDir":
+        """Take the run's lock (one-line :class:`~sr_core.runlock.RunLocked` if another writer has it)."""
+        if self.lock is None or not self.lock.held:
+            self.lock = RunLock(self.path, action=action)
+        return self
+
+    def release_lock(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
+
+    def writer_pid(self) -> int | None:
+        """The pid of the process training this run (0: unknown), None when nobody does."""
+        return lock_holder(self.path)
+
+    def remove_stale_temp_files(self) -> list[str]:
+        """Delete temp files left by a writer killed mid-write (call with the lock held)."""
+        gone = []
+        for p in self.path.glob(".*.tmp"):
+            p.unlink(missing_ok=True)
+            gone.append(p.name)
+        return gone
+
+    # -------------------------------------------------------------- metrics.csv
     def append_metrics(self, rows: list[dict[str, Any]]) -> None:
         """Append rows (dicts keyed by :data:`METRIC_FIELDS`) to metrics.csv, writing the header once."""
-        if not rows:
-            return
-        new = not self.metrics_path.exists()
-        with open(self.metrics_path, "a", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=METRIC_FIELDS, extrasaction="ignore")
-            if new:
-                w.writeheader()
-            w.writerows(rows)
+        append_rows(self.metrics_path, rows)
 
     def read_metrics(self) -> list[dict[str, Any]]:
-        """metrics.csv as a list of dicts with numbers parsed (empty cells -> None)."""
-        if not self.metrics_path.exists():
-            return []
-        out = []
-        with open(self.metrics_path, newline="") as f:
-            for row in csv.DictReader(f):
-                parsed: dict[str, Any] = {}
-                for k, v in row.items():
-                    if k == "split":
-                        parsed[k] = v
-                    elif v in (None, ""):
-                        parsed[k] = None
-                    else:
-                        parsed[k] = int(v) if k == "step" else float(v)
-                out.append(parsed)
-        return out
+        """metrics.csv as a list of dicts with numbers parsed (empty cells -> None); a torn last line is skipped."""
+        return read_rows(self.metrics_path)[0]
 
-    def truncate_metrics(self, step: int) -> None:
-        """Drop rows after ``step`` (a resumed run rewrites what the stopped run logged past its checkpoint)."""
-        rows = [r for r in self.read_metrics() if r["step"] <= step]
-        if self.metrics_path.exists():
-            self.metrics_path.unlink()
-        self.append_metrics(rows)
+    def truncate_metrics(self, step: int, *, redo_test: bool = False) -> dict[str, int]:
+        """Keep one row per (split, step) up to ``step`` (a resumed run rewrites what followed; with
+        ``redo_test`` also the test row at ``step``)."""
+        return repair_metrics(self.metrics_path, step, redo_test=redo_test)
 
 
 def create_run(config: dict[str, Any], *, runs_dir: str | os.PathLike | None = None, name: str | None = None,
-               command: list[str] | None = None) -> RunDir:
-    """Make a new run folder and write its config.json. An explicit name that exists is an error."""
-    root = runs_root(runs_dir)
-    root.mkdir(parents=True, exist_ok=True)
+               command: list[str] | None = None, lock: bool = False) -> RunDir:
+    """Make a new run folder and write its config.json. An explicit name that exists is an error.
+
+    ``lock``: take the run's lock before anything is written (the trainer's own runs), so no lister
+    ever sees the new run as interrupted.
+    """
+    root = check_runs_dir(runs_dir)
     if name:
         clean = sanitize_name(name)
         path = root / clean
@@ -174,6 +222,8 @@ def create_run(config: dict[str, Any], *, runs_dir: str | os.PathLike | None = N
             except FileExistsError:
                 continue
     run = RunDir(path)
+    if lock:
+        run.acquire_lock()
     meta = {"train": config, "seed": config.get("seed"), "command": command or sys.argv,
             "versions": package_versions(), "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
     atomic_write_text(run.config_path, json.dumps(meta, indent=2))
@@ -181,47 +231,53 @@ def create_run(config: dict[str, Any], *, runs_dir: str | os.PathLike | None = N
     return run
 
 
+def _find_run_path(name: str, root: Path) -> Path | None:
+    """The folder of run ``name`` in ``root``: the exact child (a hand-made folder too), else the
+    sanitized name the way :func:`create_run` stored it (``'a b'`` -> ``a-b``)."""
+    if name and "/" not in name and "\\" not in name and name not in (".", ".."):
+        exact = root / name
+        if exact.is_dir() or exact.is_symlink():
+            return exact
+    try:
+        clean = root / sanitize_name(name)
+    except UserError:
+        return None
+    return clean if clean.is_dir() else None
+
+
 def get_run(name: str, runs_dir: str | os.PathLike | None = None) -> RunDir:
-    """The existing run called ``name`` (sanitized first); a one-line error if there is none."""
+    """The existing run called ``name`` (as typed, or sanitized as stored); a one-line error if there is none."""
     root = runs_root(runs_dir)
-    clean = sanitize_name(name)
-    path = root / clean
-    if clean != name or not path.is_dir():
+    path = _find_run_path(name, root)
+    if path is None:
         raise UserError(f"no run named '{name}' in {root}; see `python -m sr_core list`")
     return RunDir(path)
 
 
-def list_runs(runs_dir: str | os.PathLike | None = None) -> list[dict[str, Any]]:
-    """One summary dict per run folder, newest first. A broken run gets an ``error`` entry, not an exception."""
-    root = runs_root(runs_dir)
-    if not root.is_dir():
-        return []
-    rows = []
-    for path in sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")),
-                       key=lambda p: p.stat().st_mtime, reverse=True):
-        run = RunDir(path)
-        row: dict[str, Any] = {"name": run.name, "path": str(path), "error": ""}
-        try:
-            cfg = run.config().get("train", {})
-            st = run.status()
-            ev = run.read_json(run.eval_path)
-            row.update(model=cfg.get("model", "?"), preset=cfg.get("preset", ""),
-                       step=st.get("step", 0), total_steps=cfg.get("steps"), status=st.get("status", "unknown"),
-                       best_test_loss=st.get("best_test_loss"),
-                       psnr=(ev.get("model") or {}).get("psnr"),
-                       has_checkpoint=run.checkpoint_path.is_file())
-            if not cfg:
-                row["error"] = "config.json is missing: not a run folder written by sr_core"
-        except UserError as exc:
-            row["error"] = str(exc)
-        rows.append(row)
-    return rows
-
-
 def delete_run(name: str, runs_dir: str | os.PathLike | None = None) -> None:
-    """Delete run ``name`` and everything in its folder."""
-    run = get_run(name, runs_dir)
-    shutil.rmtree(run.path)
+    """Delete run ``name`` (its folder; a symlinked run folder loses the link only, never its target).
+
+    Takes the run's lock first, so a run being trained (by this process or another) is refused in one line.
+    """
+    root = runs_root(runs_dir)
+    path = _find_run_path(name, root)
+    if path is None:
+        raise UserError(f"no run named '{name}' in {root}; see `python -m sr_core list`")
+    if path.is_symlink():  # never follow it: the target may be anything, anywhere
+        path.unlink()
+        return
+    run = RunDir(path).acquire_lock(action="delete")
+    try:
+        # Move it out of sight first (one rename): no lister or resume sees a half-deleted run.
+        trash = root / f".deleting-{path.name}-{os.getpid()}"
+        os.replace(path, trash)
+    except OSError:
+        run.release_lock()
+        raise
+    try:
+        shutil.rmtree(trash)
+    finally:
+        run.release_lock()
 
 
 def resolve_checkpoint(run_or_path: str, runs_dir: str | os.PathLike | None = None) -> Path:
@@ -239,3 +295,7 @@ def resolve_checkpoint(run_or_path: str, runs_dir: str | os.PathLike | None = No
     if not run.checkpoint_path.is_file():
         raise UserError(f"run '{run.name}' has no checkpoint yet; train it (or resume it) first")
     return run.checkpoint_path
+
+
+# The listing (with its health checks) lives in sr_core.run_list; imported last because it builds on RunDir.
+from .run_list import checkpoint_problem, list_runs, resume_hint  # noqa: E402

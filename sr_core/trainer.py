@@ -21,24 +21,53 @@ import torch
 from .checkpoint import save_checkpoint
 from .config import TrainConfig, lr_at
 from .data import BatchStream, Split, get_degradation, to_float
+from .errors import UserError
+from .latent import latent_lr_psnr
 from .losses import alpha_at
 from .models import SRModel
 from .seeds import eval_noise_seed, step_noise_seed
 
 Callback = Callable[["Trainer", dict[str, Any]], None]
-EVENTS = ("on_step", "on_eval", "on_checkpoint", "on_end")
+# before_checkpoint: the recorder writes the steps' metrics rows before the checkpoint file of that step
+# is renamed into place, so after a kill -9 metrics.csv always covers the checkpoint's step.
+EVENTS = ("on_step", "on_eval", "before_checkpoint", "on_checkpoint", "on_end")
 EVAL_BATCH = 1000
 
 
+def _mps_available() -> bool:
+    return getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+
+
+def available_devices() -> list[str]:
+    """Device names this machine can train on: ``auto``, ``cpu``, then ``cuda`` / ``cuda:N`` / ``mps`` if present."""
+    out = ["auto", "cpu"]
+    if torch.cuda.is_available():
+        n = torch.cuda.device_count()
+        out += ["cuda"] + ([f"cuda:{i}" for i in range(n)] if n > 1 else [])
+    if _mps_available():
+        out.append("mps")
+    return out
+
+
 def resolve_device(name: str = "auto") -> torch.device:
-    """``auto`` picks cuda, then mps, then cpu; anything else is passed to ``torch.device``."""
+    """``auto`` picks cuda, then mps, then cpu; a device this machine lacks is a one-line UserError."""
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        if _mps_available():
             return torch.device("mps")
         return torch.device("cpu")
-    return torch.device(name)
+    try:
+        dev = torch.device(name)
+    except (RuntimeError, TypeError):
+        raise UserError(f"unknown device '{name}'; choose one of: {', '.join(available_devices())}") from None
+    ok = (dev.type == "cpu" or (dev.type == "mps" and _mps_available())
+          or (dev.type == "cuda" and torch.cuda.is_available()
+              and (dev.index is None or dev.index < torch.cuda.device_count())))
+    if not ok:
+        raise UserError(f"device '{name}' is not available on this machine; choose one of: "
+                        f"{', '.join(available_devices())}")
+    return dev
 
 
 def preview_indices(split: Split, n: int = 8) -> list[int]:
@@ -115,8 +144,11 @@ class Trainer:
         with self._lock:
             self._state.update(values)
 
-    def request_stop(self) -> None:
-        """Ask the run to stop; honoured before the next batch starts."""
+    def request_stop(self, reason: str = "") -> None:
+        """Ask the run to stop; honoured before the next batch starts (safe from a signal handler:
+        it only sets an event, so the batch in flight finishes and weights and optimizer stay in step)."""
+        if reason:
+            self._update(message=reason)
         self._stop.set()
 
     # -------------------------------------------------------------- evaluation
@@ -135,27 +167,34 @@ class Trainer:
             terms = self.model.loss(out, hr, lr, alpha=alpha, kl_weight=self.config.kl_weight, labels=labels)
             for k, v in terms.items():
                 sums[k] += float(v) * hr.shape[0]
+            if self.model.has_latent:  # the paper's premise (z ~ LR), tracked at every evaluation
+                sums["latent_psnr"] += float(latent_lr_psnr(self.model, hr, lr).sum())
         self.model.train()
         return {k: v / n for k, v in sums.items()}
 
     @torch.no_grad()
     def preview(self) -> dict[str, Any]:
-        """LR -> decoder-only SR -> HR for the fixed preview images, as float32 numpy (P, H, W) in [0, 1]."""
+        """LR -> decoder-only SR -> HR for the fixed preview images, as float32 numpy (P, H, W) in [0, 1];
+        models with a latent add ``z``, the encoder's latent sample of each HR image (P, 14, 14)."""
         self.model.eval()
         hr = self._preview_hr
         lr = self.degrade(hr)
         gen = torch.Generator(device=self.device).manual_seed(self.config.seed)
         sr = self.model.super_resolve(lr, labels=self._preview_labels, generator=gen)
-        self.model.train()
         as_np = lambda t: t.squeeze(1).float().cpu().numpy()  # noqa: E731
-        return {"step": self.step, "indices": list(self._preview_idx), "lr": as_np(lr), "sr": as_np(sr),
-                "hr": as_np(hr)}
+        out = {"step": self.step, "indices": list(self._preview_idx), "lr": as_np(lr), "sr": as_np(sr),
+               "hr": as_np(hr)}
+        if self.model.has_latent:  # the latent strip (LR | z) beside the SR strip
+            out["z"] = as_np(self.model.encode(hr, generator=gen).z.clamp(0.0, 1.0))
+        self.model.train()
+        return out
 
     # -------------------------------------------------------------- checkpoints
     def save(self) -> None:
         """Write a checkpoint of the current step (atomic); no-op without a checkpoint path."""
         if not self.checkpoint_path:
             return
+        self._emit("before_checkpoint", {"step": self.step})
         save_checkpoint(self.checkpoint_path, self.model, train_config=self.config.to_dict(),
                         optimizer=self.optimizer, step=self.step,
                         extra={"best_test_loss": self.best_test_loss})
@@ -174,7 +213,7 @@ class Trainer:
         start_step = self.step
         t0 = time.perf_counter()
         rate_t, rate_step = t0, self.step
-        self._update(status="running", message="")
+        self._update(status="running")
         status = "finished"
         try:
             if self.step == 0 or self.best_test_loss is None:

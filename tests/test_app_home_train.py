@@ -22,9 +22,10 @@ def test_home_renders_models_runs_and_links(runs):
     assert "tiny-run" in set(at.table[1].value["Run"])
     links = {e.proto.page: e.proto.label for e in at.main.get("page_link")}
     assert links == {"Train": "Train a model", "Compare": "Compare SR with baselines",
-                     "Spectra": "Look at spectra", "Runs": "Manage runs", "Sweeps": "Sweeps with error bars"}
+                     "Latent": "See the latent", "Spectra": "Look at spectra", "Runs": "Manage runs",
+                     "Sweeps": "Sweeps with error bars"}
     nav = [e.proto.label for e in at.sidebar.get("page_link")]
-    assert nav == ["Home", "Train", "Compare", "Spectra", "Runs", "Sweeps"]
+    assert nav == ["Home", "Train", "Compare", "Latent", "Spectra", "Runs", "Sweeps"]
 
 
 def test_home_missing_dataset_shows_instructions_and_download(no_data, empty_runs):
@@ -94,8 +95,11 @@ def test_train_tiny_job_runs_to_finished_with_charts_and_preview(empty_runs):
     assert at.get("progress")[0].proto.text.startswith("Step 20 / 20")
     assert any("finished" in s for s in texts(at, "success"))
     assert "Loss per batch" in texts(at, "subheader")
-    train_spec, test_spec = plotly_specs(at)
+    train_spec, test_spec, latent_spec = plotly_specs(at)
     assert "Loss per batch — train" in train_spec["layout"]["title"]["text"]
+    # The latent-vs-LR curve: one PSNR(mu, LR) point per test evaluation, with the alpha markers.
+    assert latent_spec["layout"]["title"]["text"].startswith("Latent vs LR")
+    assert len(values(latent_spec["data"][0]["x"])) == 3 and [s["x0"] for s in latent_spec["layout"]["shapes"]] == [40]
     # KL is not minimized in the tiny preset (weight 0), so it is off by default and can be added.
     assert [t["name"] for t in train_spec["data"]] == ["total (raw)", "total", "recon (raw)", "recon",
                                                        "latent (raw)", "latent"]
@@ -105,7 +109,8 @@ def test_train_tiny_job_runs_to_finished_with_charts_and_preview(empty_runs):
     assert [values(t["x"]) for t in test_spec["data"] if t["name"] == "total"] == [[0, 10, 20]]
     at.toggle(key="train_log").set_value(True).run()
     assert plotly_specs(at)[0]["layout"]["yaxis"]["type"] == "log"
-    assert len(at.get("image")) == 1  # the LR -> SR -> HR strip
+    assert len(at.get("image")) == 2  # the LR -> SR -> HR strip and the latent strip (LR | z)
+    assert "Latent strip" in at.get("image")[1].proto.imgs[0].caption
     run = empty_runs / "ui-tiny"
     assert (run / "checkpoint.pt").is_file() and (run / "metrics.csv").is_file()
     saved = json.loads((run / "config.json").read_text())["train"]

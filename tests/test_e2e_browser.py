@@ -186,7 +186,7 @@ def test_studio_end_to_end_in_chromium(server: StreamlitServer, record_property)
                     walk.heading("VAE Super-Resolution Studio")
                     wait_idle(page)
                     sidebar = page.get_by_test_id("stSidebar")
-                    for label in ("Train", "Compare", "Spectra", "Runs"):
+                    for label in ("Train", "Compare", "Latent", "Spectra", "Runs"):
                         expect(sidebar.get_by_role("link", name=re.compile(rf"(^|\s){label}$")).first).to_be_visible()
                     walk.no_exception()
                     walk.shot("1-home")
@@ -207,6 +207,17 @@ def test_studio_end_to_end_in_chromium(server: StreamlitServer, record_property)
                     wait_idle(page, timeout=PAGE_TIMEOUT)
                     walk.no_exception()
                     walk.shot("2-compare-shipped")
+
+                with walk.step("latent-shipped"):
+                    # The paper's latent on the shipped cnn-vae: 3 samples x 8 panels, each with its number.
+                    walk.nav("Latent")
+                    walk.heading("Latent")
+                    wait_until(lambda: walk.no_exception() or walk.visible_count("stImage") >= 24, PAGE_TIMEOUT,
+                               reraise=AssertionError, what="24 latent panels on the Latent page")
+                    expect(page.get_by_text(re.compile(r"PSNR vs LR \d+\.\d+ dB")).first).to_be_visible()
+                    wait_idle(page, timeout=PAGE_TIMEOUT)
+                    walk.no_exception()
+                    walk.shot("2-latent-shipped")
 
                 with walk.step("train-start"):
                     walk.nav("Train")

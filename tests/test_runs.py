@@ -55,3 +55,16 @@ def test_metrics_csv_round_trip(runs_dir: Path) -> None:
     assert rows[0]["total"] == 0.5 and rows[1]["split"] == "test" and rows[0]["recon"] is None
     r.truncate_metrics(1)
     assert [x["step"] for x in r.read_metrics()] == [1]
+
+
+def test_appending_to_an_older_metrics_file_rewrites_it_under_todays_header(tmp_path):
+    """A run from a version with fewer columns: appended rows must not land in the wrong columns."""
+    from sr_core.runlog import METRIC_FIELDS, append_rows, read_rows
+    path = tmp_path / "metrics.csv"
+    path.write_text("step,split,total,recon,latent,kl,alpha,lr,elapsed_s,img_s\n"
+                    "1,train,0.5,0.4,0.1,0.0,1.0,0.001,0.1,100\n")
+    append_rows(path, [{"step": 2, "split": "test", "total": 0.3, "latent_psnr": 21.5, "alpha": 1.0}])
+    rows, torn = read_rows(path)
+    assert not torn and path.read_text().splitlines()[0] == ",".join(METRIC_FIELDS)
+    assert rows[0]["recon"] == 0.4 and rows[0]["latent_psnr"] is None
+    assert rows[1]["step"] == 2 and rows[1]["latent_psnr"] == 21.5 and rows[1]["alpha"] == 1.0

@@ -17,7 +17,7 @@ from sr_core.models import model_names
 
 ROOT = Path(__file__).resolve().parents[1]
 CKPT_ROOT = ROOT / "assets" / "checkpoints"
-SHIPPED = ("cnn-vae-paper", "cnn-vae", "cnn-vae-class", "resnet-sr", "cvae-sr")
+SHIPPED = ("cnn-vae-paper", "cnn-vae", "cnn-vae-class", "cnn-vae-deep", "resnet-sr", "cvae-sr")
 FILES = ("checkpoint.pt", "config.json", "metrics.csv", "eval.json", "eval_2000.json")
 MAX_TOTAL_BYTES = 10 * 1024 * 1024
 TOLERANCE_DB = 0.1
@@ -71,6 +71,10 @@ def test_folder_complete_and_loads_weights_only(name: str) -> None:
 def test_total_size_within_budget() -> None:
     total = sum((CKPT_ROOT / n / "checkpoint.pt").stat().st_size for n in SHIPPED)
     assert total <= MAX_TOTAL_BYTES, f"shipped checkpoints take {total / 1e6:.2f} MB > 10 MB"
+
+
+def test_deep_cnn_vae_ships_under_one_megabyte() -> None:
+    assert (CKPT_ROOT / "cnn-vae-deep" / "checkpoint.pt").stat().st_size <= 1_000_000
 
 
 def test_readme_names_every_model() -> None:

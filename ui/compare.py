@@ -9,7 +9,6 @@ The set-level table lives in :mod:`ui.set_level`.
 """
 from __future__ import annotations
 
-import re
 from typing import Any, Mapping
 
 import numpy as np
@@ -20,6 +19,8 @@ from sr_core.errors import UserError
 from sr_core.evaluate import predict
 from sr_core.metrics import lr_psnr, psnr, ssim
 
+from .indices import parse_indices  # noqa: F401 (re-exported: callers use compare.parse_indices)
+
 #: How the grid's test images are chosen: control value -> label shown.
 SELECTION_MODES = {"index": "By index", "class": "By class", "random": "Random", "worst": "Worst PSNR",
                    "best": "Best PSNR"}
@@ -28,7 +29,7 @@ RANKED_MODES = ("worst", "best")  # need the primary model's set-level PSNR
 
 def takes_temperature(model: Any) -> bool:
     """True for models whose ``super_resolve`` has a temperature (their config has a default one)."""
-    return model is not None and hasattr(getattr(model, "config", None), "temperature")
+    return model is not None and model.takes_temperature
 
 
 def temperature_for(model: Any, temperature: float | None) -> float | None:
@@ -113,26 +114,6 @@ def diversity_samples(model: Any, lr: torch.Tensor, n: int, *, labels: torch.Ten
 
 # ---------------------------------------------------------------- choosing samples
 
-def parse_indices(text: str, n: int) -> list[int]:
-    """``"0, 5, 10-12"`` -> [0, 5, 10, 11, 12]; every index must lie in [0, n)."""
-    out: list[int] = []
-    for part in [p for p in re.split(r"[,\s]+", text.strip()) if p]:
-        m = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
-        if not m:
-            raise UserError(f"cannot read test index '{part}'; write numbers and ranges such as 0, 5, 10-12")
-        a = int(m.group(1))
-        b = int(m.group(2)) if m.group(2) else a
-        if b < a:
-            raise UserError(f"range '{part}' runs backwards; write it as {b}-{a}")
-        out.extend(range(a, b + 1))
-    if not out:
-        raise UserError("no test images chosen; type at least one index such as 0")
-    bad = [i for i in out if i >= n]
-    if bad:
-        raise UserError(f"test index {bad[0]} is out of range; the test set has indices 0 to {n - 1}")
-    return list(dict.fromkeys(out))
-
-
 def select_indices(mode: str, split: Split, *, count: int = 6, indices: str = "0", class_index: int = 0,
                    seed: int = 0, psnr_values: np.ndarray | None = None) -> list[int]:
     """Test-image indices for a selection ``mode`` (a key of :data:`SELECTION_MODES`).
@@ -143,7 +124,7 @@ def select_indices(mode: str, split: Split, *, count: int = 6, indices: str = "0
     n = len(split)
     count = max(1, int(count))
     if mode == "index":
-        return parse_indices(indices, n)
+        return parse_indices(indices, n)  # ui.indices: bounds checked before any list is built
     if mode == "class":
         hits = torch.nonzero(split.labels == int(class_index)).flatten().tolist()
         return hits[:count]

@@ -12,13 +12,16 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-#: Loss components in display order, and their colours (same colour in train and test charts).
-LOSS_COMPONENTS: tuple[str, ...] = ("total", "recon", "latent", "kl")
-COMPONENT_COLORS = {"total": "#1f77b4", "recon": "#ff7f0e", "latent": "#2ca02c", "kl": "#9467bd"}
+from sr_core.models import registered_loss_names
+
+#: Loss components in display order (every registered model's, from the models themselves), and their
+#: colours (same colour in train and test charts).
+LOSS_COMPONENTS: tuple[str, ...] = registered_loss_names()
+COMPONENT_COLORS = {"total": "#1f77b4", "recon": "#ff7f0e", "latent": "#2ca02c", "kl": "#9467bd", "cls": "#8c564b"}
 COMPONENT_LABELS = {"total": "total (minimized)", "recon": "recon = BCE(HR, recon) (eq. 9)",
                     "latent": "latent = BCE(LR, z) (eq. 10)", "kl": "KL (eq. 7)"}
 #: Row keys of a metrics row that are not loss components.
-NON_LOSS_KEYS = frozenset({"step", "split", "alpha", "lr", "elapsed_s", "img_s"})
+NON_LOSS_KEYS = frozenset({"step", "split", "alpha", "lr", "elapsed_s", "img_s", "latent_psnr"})
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
            "#bcbd22", "#17becf")
 
@@ -118,15 +121,18 @@ def loss_figure(rows: Sequence[Mapping[str, Any]], *, components: Iterable[str] 
                 smoothing: float = 0.0, log_y: bool = False,
                 alpha_changes: Iterable[int | tuple[int, float]] = (),
                 title: str = "Loss per batch", markers: bool = False, show_raw: bool = True,
-                max_points: int = 2500, height: int = 360) -> go.Figure:
+                max_points: int = 2500, height: int = 360,
+                labels: Mapping[str, str] | None = None) -> go.Figure:
     """Loss components against the batch number (paper Figs. 3-4).
 
     rows: metric rows (dicts with ``step`` and one float per component, e.g. ``snapshot["train"]``).
     One trace per component, named after it (``"total"``, ``"recon"``, ...); with ``smoothing`` > 0
     the smoothed curve keeps that name and a faint ``"<name> (raw)"`` trace shows the data.
     ``alpha_changes``: steps (or (step, alpha) pairs) where alpha changes, drawn as dotted lines.
-    ``log_y``: log-scaled loss axis.
+    ``log_y``: log-scaled loss axis. ``labels``: component -> human label (the model's ``loss_labels``).
     """
+    labels = COMPONENT_LABELS if labels is None else labels
+    y_title = "loss (BCE, mean per pixel)" if labels is COMPONENT_LABELS else "loss"
     rows = [r for r in rows if r.get("step") is not None]
     comps = list(components) if components is not None else loss_components(rows)
     steps = np.fromiter((r["step"] for r in rows), dtype=np.int64, count=len(rows))
@@ -146,12 +152,12 @@ def loss_figure(rows: Sequence[Mapping[str, Any]], *, components: Iterable[str] 
         xs, ys_s = _decimate(steps, ys_s, max_points)
         traces.append(dict(type="scatter", x=xs, y=ys_s, name=comp, mode=mode, legendgroup=comp,
                            line=dict(color=color, width=2),
-                           hovertemplate=f"{COMPONENT_LABELS.get(comp, comp)}<br>batch %{{x}}: "
+                           hovertemplate=f"{labels.get(comp, comp)}<br>batch %{{x}}: "
                                          f"%{{y:.4g}}<extra></extra>"))
     layout = dict(title=dict(text=title), height=height, margin=dict(l=10, r=10, t=50, b=10),
                   legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
                   hovermode="x unified", xaxis=dict(title=dict(text="batch")),
-                  yaxis=dict(title=dict(text="loss (BCE, mean per pixel)"), type="log" if log_y else "linear"),
+                  yaxis=dict(title=dict(text=y_title), type="log" if log_y else "linear"),
                   **alpha_marker_layout(alpha_changes))
     return go.Figure(data=traces, layout=layout)
 

@@ -19,7 +19,7 @@ def _steps(r: RunRow) -> str:
 
 def home_runs_table(rows: list[RunRow]) -> list[dict[str, str]]:
     """Home's list of trained runs: name, model, status, steps, whether a checkpoint exists."""
-    return [{"Run": r.name, "Model": r.model, "Status": r.status, "Steps": _steps(r),
+    return [{"Run": r.name, "Model": r.model, "Status": r.note or r.status, "Steps": _steps(r),
              "Checkpoint": "yes" if r.has_checkpoint else "no"} for r in rows]
 
 
@@ -29,7 +29,7 @@ def runs_table(rows: list[RunRow]) -> list[dict[str, str]]:
              "Steps": _steps(r) if r.step is not None else "–",
              "Status": "broken" if r.error else r.status,
              "Best test loss": _num(r.best_test_loss, ".4f"), "PSNR (dB)": _num(r.psnr, ".2f"),
-             "Checkpoint": "yes" if r.has_checkpoint else "no", "Error": r.error} for r in rows]
+             "Checkpoint": "yes" if r.has_checkpoint else "no", "Error": r.error or r.note} for r in rows]
 
 
 def shipped_table(rows: list[RunRow]) -> list[dict[str, str]]:

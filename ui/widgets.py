@@ -29,6 +29,7 @@ PAGES = {
     "home": "app.py",
     "train": "pages/1_Train.py",
     "compare": "pages/2_Compare.py",
+    "latent": "pages/2_Latent.py",
     "spectra": "pages/3_Spectra.py",
     "runs": "pages/4_Runs.py",
     "sweeps": "pages/5_Sweeps.py",
@@ -37,7 +38,8 @@ PAGES = {
 # which would call the home page "app").
 # Icons: Material Symbols, a font bundled with Streamlit (works offline; emoji need a system emoji font).
 NAV = (("home", "Home", ":material/home:"), ("train", "Train", ":material/model_training:"),
-       ("compare", "Compare", ":material/compare:"), ("spectra", "Spectra", ":material/show_chart:"),
+       ("compare", "Compare", ":material/compare:"), ("latent", "Latent", ":material/grid_on:"),
+       ("spectra", "Spectra", ":material/show_chart:"),
        ("runs", "Runs", ":material/folder_open:"), ("sweeps", "Sweeps", ":material/stacked_line_chart:"))
 # Pixel-exact images: PNGs are zoomed with nearest neighbour already; if the browser has to scale an
 # image further it must not blur it either. A style-only st.html goes to the event container (no space).
@@ -124,7 +126,8 @@ def show_png(data: bytes, caption: str | None = None) -> None:
 # ---------------------------------------------------------------- picking and loading a model
 
 def _run_label(row: dict[str, Any]) -> str:
-    return f"{row['name']}  ·  {row.get('model', '?')}  ·  step {row.get('step', 0)}/{row.get('total_steps') or '?'}"
+    label = f"{row['name']}  ·  {row.get('model', '?')}  ·  step {row.get('step', 0)}/{row.get('total_steps') or '?'}"
+    return f"{label}  ·  {row['note']}" if row.get("note") else label
 
 
 def pick_checkpoint(key: str) -> Path:
@@ -133,7 +136,11 @@ def pick_checkpoint(key: str) -> Path:
     With no trained run yet the page opens on a shipped checkpoint, so a newcomer sees results before
     training. The chosen run is remembered across pages in ``st.session_state["selected_run"]``.
     """
-    runs = list_runs()  # never cached: a run that just finished must show up at once
+    try:
+        runs = list_runs(check=True)  # never cached (checkpoint checks are cached per file version in the core)
+    except UserError as exc:  # the runs folder itself is unusable: the other sources still work
+        st.error(str(exc))
+        runs = []
     usable = {r["name"]: r for r in runs if not r["error"] and r.get("has_checkpoint")}
     broken = [r for r in runs if r["error"]]
     shipped = shipped_checkpoints()
@@ -177,8 +184,11 @@ def pick_checkpoint(key: str) -> Path:
 def checkpoint_catalog() -> dict[str, Path]:
     """Every checkpoint a page can offer: {label: path}; trained runs by name, then the shipped ones
     as ``shipped · <model>`` (read-only)."""
-    out = {r["name"]: Path(r["path"]) / "checkpoint.pt" for r in list_runs()
-           if not r["error"] and r.get("has_checkpoint")}
+    try:
+        runs = list_runs(check=True)
+    except UserError:  # an unusable runs folder: pick_checkpoint already said so
+        runs = []
+    out = {r["name"]: Path(r["path"]) / "checkpoint.pt" for r in runs if not r["error"] and r.get("has_checkpoint")}
     out.update({shipped_label(name): path for name, path in shipped_checkpoints().items()})
     return out
 

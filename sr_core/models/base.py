@@ -1,10 +1,16 @@
 """What every model offers, and the registry that builds models by name.
 
-A model is an ``nn.Module`` subclass of :class:`SRModel` with
-- ``Config``: a dataclass of its hyperparameters (saved as JSON and inside checkpoints),
-- ``forward(x_hr, lr=None, labels=None, generator=None) -> SROutput``: the training-time pass,
-- ``super_resolve(x_lr, labels=None, generator=None)``: HR from LR alone, (B,1,14,14) -> (B,1,28,28),
-- ``loss(out, hr, lr, alpha=..., kl_weight=...) -> dict`` of named loss components with ``total``.
+A model is an ``nn.Module`` subclass of :class:`SRModel`. Callers rely only on what it declares:
+- ``Config``: a dataclass of its hyperparameters (saved as JSON and inside checkpoints);
+- capabilities, as class attributes (no ``hasattr`` guessing): ``stochastic``, ``takes_temperature``,
+  ``has_latent`` (``encode`` returns a 14x14 latent image), ``has_reconstruction``, ``has_classifier``
+  (``classify``), ``takes_labels``;
+- ``forward(x_hr, lr=None, labels=None, generator=None, sample=True) -> SROutput``: the training pass;
+- ``super_resolve(x_lr, labels=None, generator=None, *, temperature=None)``: HR from LR alone,
+  (B,1,14,14) -> (B,1,28,28); models ignore the arguments their capabilities do not list;
+- ``encode(x_hr, generator=None) -> Posterior`` (models with ``has_latent``);
+- ``loss(out, hr, lr, alpha=..., kl_weight=...) -> dict`` of the components in ``loss_names``
+  (human labels in ``loss_labels``), ``total`` last.
 The trainer, CLI and UI only use these, so any model in the registry plugs in.
 """
 from __future__ import annotations
@@ -16,7 +22,13 @@ from typing import Any, Callable, ClassVar
 import torch
 from torch import nn
 
+from ..data import DEFAULT_DEGRADATION, get_degradation
 from ..errors import UserError
+
+#: Loss component labels of the paper's objective, eqs. (7), (9)-(11): the CNN-VAEs' loss.
+VAE_SR_LOSS_LABELS: dict[str, str] = {"recon": "recon = BCE(HR, recon) (eq. 9)",
+                                      "latent": "latent = BCE(LR, z) (eq. 10)", "kl": "KL (eq. 7)",
+                                      "total": "total (minimized)"}
 
 
 @dataclass
@@ -35,6 +47,50 @@ class SROutput:
     extras: dict[str, torch.Tensor] = dataclasses.field(default_factory=dict)
 
 
+@dataclass
+class Posterior:
+    """q(z | HR) of a latent-image model, after diffusers' ``DiagonalGaussianDistribution``.
+
+    ``loc``/``scale``: (B,1,14,14) mean and standard deviation (>= 0) of the Gaussian, in the space
+    where the noise is added (logit space for ``cnn-vae``; image space for ``cnn-vae-paper``);
+    ``squash`` maps that space to the latent image (sigmoid, or identity); ``z``: the sample drawn
+    by ``encode`` (eq. 6), (B,1,14,14). ``mu`` is the latent image at zero noise, ``squash(loc)``.
+    """
+
+    loc: torch.Tensor
+    scale: torch.Tensor
+    z: torch.Tensor
+    squash: Callable[[torch.Tensor], torch.Tensor] | None = None
+
+    @property
+    def mu(self) -> torch.Tensor:
+        """(B,1,14,14) the posterior mode as a latent image (``squash(loc)``)."""
+        return self.mode()
+
+    @property
+    def sigma(self) -> torch.Tensor:
+        """(B,1,14,14) the posterior standard deviation (in the noise space, see ``loc``)."""
+        return self.scale
+
+    def _squash(self, x: torch.Tensor) -> torch.Tensor:
+        return x if self.squash is None else self.squash(x)
+
+    def mode(self) -> torch.Tensor:
+        """(B,1,14,14) the latent image at zero noise."""
+        return self._squash(self.loc)
+
+    def sample(self, generator: torch.Generator | None = None) -> torch.Tensor:
+        """(B,1,14,14) a fresh latent sample squash(loc + scale * noise)."""
+        noise = torch.randn(self.loc.shape, device=self.loc.device, dtype=self.loc.dtype, generator=generator)
+        return self._squash(self.loc + self.scale * noise)
+
+    def kl(self) -> torch.Tensor:
+        """(B,) KL(N(loc, scale^2) || N(0, 1)) per image, mean over the 196 latent units (eq. 7's
+        per-unit scale, the same number the loss's ``kl`` term averages over the batch)."""
+        var = self.scale.pow(2).clamp_min(1e-12)
+        return 0.5 * (self.loc.pow(2) + var - var.log() - 1.0).flatten(1).mean(dim=1)
+
+
 class SRModel(nn.Module):
     """Base class: the common interface of every registered model."""
 
@@ -42,23 +98,57 @@ class SRModel(nn.Module):
     Config: ClassVar[type] = object
     #: True when ``super_resolve`` draws random samples (diversity is meaningful).
     stochastic: ClassVar[bool] = False
+    #: True when ``super_resolve`` takes a ``temperature`` (see :meth:`default_temperature`).
+    takes_temperature: ClassVar[bool] = False
+    #: True when ``encode(hr)`` returns a :class:`Posterior` over a (B,1,14,14) latent *image*.
+    has_latent: ClassVar[bool] = False
     #: True when ``forward`` is a full-VAE reconstruction from HR (distinct from ``super_resolve``).
     has_reconstruction: ClassVar[bool] = True
-    #: Loss components this model reports, in display order; ``total`` is always last.
-    loss_names: ClassVar[tuple[str, ...]] = ("recon", "latent", "kl", "total")
+    #: True when ``classify(lr)`` predicts class labels from the LR image.
+    has_classifier: ClassVar[bool] = False
+    #: True when ``super_resolve``/``forward`` use class labels (others ignore them).
+    takes_labels: ClassVar[bool] = False
+    #: Loss components this model reports -> human label, in display order; ``total`` is last.
+    loss_labels: ClassVar[dict[str, str]] = VAE_SR_LOSS_LABELS
 
     def __init__(self, config: Any) -> None:
         super().__init__()
         self.config = config
 
+    #: The loss components in display order (``total`` last): derived from ``loss_labels``, one list.
+    loss_names: ClassVar[tuple[str, ...]] = tuple(VAE_SR_LOSS_LABELS)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.loss_names = tuple(cls.loss_labels)
+
+    def default_temperature(self) -> float | None:
+        """The temperature ``super_resolve`` uses when given none (None: takes no temperature)."""
+        return None
+
     def super_resolve(self, x_lr: torch.Tensor, labels: torch.Tensor | None = None,
-                      generator: torch.Generator | None = None) -> torch.Tensor:
+                      generator: torch.Generator | None = None, *,
+                      temperature: float | None = None) -> torch.Tensor:
         """(B,1,14,14) LR in [0,1] -> (B,1,28,28) SR in [0,1]."""
         raise NotImplementedError
 
+    def encode(self, x_hr: torch.Tensor, generator: torch.Generator | None = None) -> Posterior:
+        """(B,1,28,28) HR in [0,1] -> the posterior over the (B,1,14,14) latent image (``has_latent``)."""
+        raise NotImplementedError(f"{self.name} has no latent image (has_latent is False)")
+
+    def classify(self, x_lr: torch.Tensor) -> torch.Tensor:
+        """(B,1,14,14) LR -> (B,) predicted labels (``has_classifier``)."""
+        raise NotImplementedError(f"{self.name} has no classifier (has_classifier is False)")
+
+    @staticmethod
+    def lr_of(x_hr: torch.Tensor, lr: torch.Tensor | None) -> torch.Tensor:
+        """``lr`` if given, else the default degradation of ``x_hr`` (the trainer always passes the
+        run's own LR images; this only serves calls such as ``model(hr)``)."""
+        return lr if lr is not None else get_degradation(DEFAULT_DEGRADATION)(x_hr)
+
     def loss(self, out: SROutput, hr: torch.Tensor, lr: torch.Tensor, *, alpha: float,
              kl_weight: float = 0.0, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-        """Named scalar loss components; ``total`` is the one that is minimized."""
+        """Named scalar loss components (``loss_names``); ``total`` is the one that is minimized."""
         raise NotImplementedError
 
     def num_parameters(self) -> int:
@@ -89,6 +179,13 @@ def model_class(name: str) -> type[SRModel]:
     return _REGISTRY[name]
 
 
+def registered_loss_names() -> tuple[str, ...]:
+    """Every registered model's loss components, ``total`` first, then in registry order (charts that
+    mix models, e.g. the Runs page, offer these; metrics.csv has a column for each)."""
+    names = dict.fromkeys(n for cls in _REGISTRY.values() for n in cls.loss_names if n != "total")
+    return ("total", *names)
+
+
 def config_from_dict(cls: type, values: dict[str, Any] | None) -> Any:
     """Build config dataclass ``cls`` from a plain dict, refusing unknown keys by name."""
     values = dict(values or {})
@@ -116,13 +213,14 @@ def build_model(name: str, config: dict[str, Any] | None = None, *, seed: int | 
 
 
 def describe_models() -> list[dict[str, Any]]:
-    """One dict per registered model: name, summary line, parameter count, stochastic flag."""
+    """One dict per registered model: name, summary line, parameter count, capability flags."""
     rows = []
     for name, cls in _REGISTRY.items():
         m = cls(cls.Config())
         doc = (cls.__doc__ or "").strip().splitlines()
         rows.append({"name": name, "summary": doc[0] if doc else "", "parameters": m.num_parameters(),
-                     "stochastic": cls.stochastic, "has_reconstruction": cls.has_reconstruction})
+                     "stochastic": cls.stochastic, "has_reconstruction": cls.has_reconstruction,
+                     "has_latent": cls.has_latent})
     return rows
 
 

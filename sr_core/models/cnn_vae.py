@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from ..losses import vae_sr_loss
-from .base import SROutput, SRModel, register
+from .base import Posterior, SROutput, SRModel, register
 
 LATENT = 14  # latent image side: 14 x 14 = 196 distributions (paper Sec. IV-B.2)
 
@@ -67,14 +67,17 @@ class CNNVAEPaper(SRModel):
         self.dec_conv = nn.ConvTranspose2d(1, config.dec_channels, kernel_size=3, stride=1, padding=1)
         self.dec_fc = nn.Linear(config.dec_channels * LATENT * LATENT, 28 * 28)
 
-    def encode(self, x_hr: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(B,1,28,28) -> mu, sigma, each (B,1,14,14); mu in (0,1), sigma in [0,1)."""
+    has_latent = True
+
+    def encode(self, x_hr: torch.Tensor, generator: torch.Generator | None = None) -> Posterior:
+        """(B,1,28,28) -> Posterior over the (B,1,14,14) latent image: mu in (0,1), sigma in [0,1),
+        z = sigma * zeta + mu (eq. 6, unbounded), all in image space (no squash)."""
         h = self.encoder(x_hr)
-        mu = torch.sigmoid(self.fc_mu(h))
-        var = torch.tanh(self.fc_var(h))
-        sigma = var.clamp_min(1e-12).sqrt()  # tanh < 0 would be a negative variance: read as 0
         shape = (-1, 1, LATENT, LATENT)
-        return mu.view(shape), sigma.view(shape)
+        mu = torch.sigmoid(self.fc_mu(h)).view(shape)
+        var = torch.tanh(self.fc_var(h)).view(shape)
+        sigma = var.clamp_min(1e-12).sqrt()  # tanh < 0 would be a negative variance: read as 0
+        return Posterior(loc=mu, scale=sigma, z=sigma * _noise(mu, generator) + mu)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """(B,1,14,14) latent -> (B,1,28,28) in [0.5, 1)."""
@@ -83,12 +86,13 @@ class CNNVAEPaper(SRModel):
 
     def forward(self, x_hr: torch.Tensor, lr: torch.Tensor | None = None, labels: torch.Tensor | None = None,
                 generator: torch.Generator | None = None, sample: bool = True) -> SROutput:
-        mu, sigma = self.encode(x_hr)
-        z = sigma * _noise(mu, generator) + mu if sample else mu  # eq. (6)
-        return SROutput(recon=self.decode(z), z=z, mu=mu, sigma=sigma)
+        post = self.encode(x_hr, generator)
+        z = post.z if sample else post.loc  # eq. (6)
+        return SROutput(recon=self.decode(z), z=z, mu=post.loc, sigma=post.scale)
 
     def super_resolve(self, x_lr: torch.Tensor, labels: torch.Tensor | None = None,
-                      generator: torch.Generator | None = None) -> torch.Tensor:
+                      generator: torch.Generator | None = None, *,
+                      temperature: float | None = None) -> torch.Tensor:
         return self.decode(x_lr)
 
     def loss(self, out: SROutput, hr: torch.Tensor, lr: torch.Tensor, *, alpha: float,
@@ -122,26 +126,33 @@ class CNNVAE(SRModel):
 
     name = "cnn-vae"
     Config = CNNVAEConfig
+    has_latent = True
 
     def __init__(self, config: CNNVAEConfig) -> None:
         super().__init__(config)
+        self._init_encoder(config)
+        # Same decoder shape as the paper's: transposed conv at 14x14, flatten, one linear layer to 784.
+        self.dec_conv = nn.ConvTranspose2d(1, config.dec_channels, kernel_size=3, stride=1, padding=1)
+        self.dec_fc = nn.Linear(config.dec_channels * LATENT * LATENT, 28 * 28)
+
+    def _init_encoder(self, config: CNNVAEConfig) -> None:
+        """The paper's encoder with a log-variance head (fix 2), shared by the subclasses."""
         c2 = config.enc_channels[1]
         self.encoder = _encoder(tuple(config.enc_channels))
         self.fc_mu = nn.Linear(c2 * 49, LATENT * LATENT)
         self.fc_logvar = nn.Linear(c2 * 49, LATENT * LATENT)
         nn.init.zeros_(self.fc_logvar.weight)
         nn.init.constant_(self.fc_logvar.bias, config.init_log_var)
-        # Same decoder shape as the paper's: transposed conv at 14x14, flatten, one linear layer to 784.
-        self.dec_conv = nn.ConvTranspose2d(1, config.dec_channels, kernel_size=3, stride=1, padding=1)
-        self.dec_fc = nn.Linear(config.dec_channels * LATENT * LATENT, 28 * 28)
 
-    def encode(self, x_hr: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(B,1,28,28) -> m, sigma in logit space, each (B,1,14,14); sigma > 0."""
+    def encode(self, x_hr: torch.Tensor, generator: torch.Generator | None = None) -> Posterior:
+        """(B,1,28,28) -> Posterior: loc m and sigma > 0 in logit space, each (B,1,14,14);
+        mu = sigmoid(m) and z = sigmoid(m + sigma * zeta) (fix 4) are latent images in (0,1)."""
         h = self.encoder(x_hr)
-        m = self.fc_mu(h)
-        logvar = self.fc_logvar(h).clamp(-12.0, 6.0)  # keeps exp() finite
         shape = (-1, 1, LATENT, LATENT)
-        return m.view(shape), (0.5 * logvar).exp().view(shape)
+        m = self.fc_mu(h).view(shape)
+        logvar = self.fc_logvar(h).clamp(-12.0, 6.0).view(shape)  # clamp keeps exp() finite
+        sigma = (0.5 * logvar).exp()
+        return Posterior(loc=m, scale=sigma, z=torch.sigmoid(m + sigma * _noise(m, generator)), squash=torch.sigmoid)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """(B,1,14,14) latent in [0,1] -> (B,1,28,28) in (0,1)."""
@@ -150,13 +161,13 @@ class CNNVAE(SRModel):
 
     def forward(self, x_hr: torch.Tensor, lr: torch.Tensor | None = None, labels: torch.Tensor | None = None,
                 generator: torch.Generator | None = None, sample: bool = True) -> SROutput:
-        m, sigma = self.encode(x_hr)
-        pre = m + sigma * _noise(m, generator) if sample else m  # eq. (6) in logit space
-        z = torch.sigmoid(pre)
-        return SROutput(recon=self.decode(z), z=z, mu=m, sigma=sigma)
+        post = self.encode(x_hr, generator)
+        z = post.z if sample else post.mode()  # eq. (6) in logit space
+        return SROutput(recon=self.decode(z), z=z, mu=post.loc, sigma=post.scale)
 
     def super_resolve(self, x_lr: torch.Tensor, labels: torch.Tensor | None = None,
-                      generator: torch.Generator | None = None) -> torch.Tensor:
+                      generator: torch.Generator | None = None, *,
+                      temperature: float | None = None) -> torch.Tensor:
         return self.decode(x_lr)
 
     def loss(self, out: SROutput, hr: torch.Tensor, lr: torch.Tensor, *, alpha: float,

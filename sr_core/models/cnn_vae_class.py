@@ -22,8 +22,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..losses import vae_sr_loss
-from .base import SROutput, register
-from .cnn_vae import LATENT, CNNVAE, _noise
+from .base import VAE_SR_LOSS_LABELS, SROutput, register
+from .cnn_vae import LATENT, CNNVAE
 
 
 @dataclass
@@ -61,11 +61,14 @@ class CNNVAEClass(CNNVAE):
 
     Loss components: ``recon``, ``latent``, ``kl`` as in ``cnn-vae``; ``cls`` = cross-entropy of the
     LR classifier; ``total`` = alpha*recon + (1-alpha)*latent + kl_weight*kl + cls_weight*cls.
-    (metrics.csv keeps its fixed columns; ``cls`` is in the trainer's rows and snapshot.)
     """
 
     name = "cnn-vae-class"
     Config = CNNVAEClassConfig
+    has_classifier = True
+    takes_labels = True
+    loss_labels = {**{k: v for k, v in VAE_SR_LOSS_LABELS.items() if k != "total"},
+                   "cls": "cls = cross-entropy of the LR classifier", "total": "total (minimized)"}
 
     def __init__(self, config: CNNVAEClassConfig) -> None:
         super().__init__(config)
@@ -109,21 +112,21 @@ class CNNVAEClass(CNNVAE):
 
     def forward(self, x_hr: torch.Tensor, lr: torch.Tensor | None = None, labels: torch.Tensor | None = None,
                 generator: torch.Generator | None = None, sample: bool = True) -> SROutput:
-        if lr is None:
-            lr = F.avg_pool2d(x_hr, 2)
-        m, sigma = self.encode(x_hr)
-        pre = m + sigma * _noise(m, generator) if sample else m
-        z = torch.sigmoid(pre)
+        lr = self.lr_of(x_hr, lr)
+        post = self.encode(x_hr, generator)
+        z = post.z if sample else post.mode()
         logits = self.classifier(lr)
         if labels is not None:
             weights = F.one_hot(labels.long(), self.config.n_classes).to(z.dtype)
         else:
             probs = logits.softmax(dim=1)
             weights = probs if self.config.soft_labels else F.one_hot(probs.argmax(1), self.config.n_classes).to(z.dtype)
-        return SROutput(recon=self.decode(z, weights), z=z, mu=m, sigma=sigma, extras={"logits": logits})
+        return SROutput(recon=self.decode(z, weights), z=z, mu=post.loc, sigma=post.scale,
+                        extras={"logits": logits})
 
     def super_resolve(self, x_lr: torch.Tensor, labels: torch.Tensor | None = None,
-                      generator: torch.Generator | None = None) -> torch.Tensor:
+                      generator: torch.Generator | None = None, *,
+                      temperature: float | None = None) -> torch.Tensor:
         """(B,1,14,14) -> (B,1,28,28); oracle labels if given, else the LR classifier's prediction."""
         return self.decode(x_lr, self._weights(labels, x_lr))
 

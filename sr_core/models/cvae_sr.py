@@ -96,8 +96,15 @@ class CVAESR(SRModel):
     name = "cvae-sr"
     Config = CVAESRConfig
     stochastic = True
+    takes_temperature = True
     has_reconstruction = True
-    loss_names = ("recon", "latent", "kl", "total")
+    # Its latent is a (B, z_channels, 14, 14) code of what LR leaves open, not an image: has_latent False.
+    loss_labels = {"recon": "recon = pixel loss of the posterior-sample reconstruction (sees HR)",
+                   "latent": "latent = pixel loss of the temperature-0 SR (LR only)",
+                   "kl": "KL(q(z|HR,LR) || p(z|LR)), nats per HR pixel", "total": "total (minimized)"}
+
+    def default_temperature(self) -> float | None:
+        return float(self.config.temperature)
 
     def __init__(self, config: CVAESRConfig) -> None:
         super().__init__(config)
@@ -131,8 +138,7 @@ class CVAESR(SRModel):
         """Posterior reconstruction (``recon``) and, in ``extras['sr0']``, the temperature-0 SR.
 
         In training mode the batch is split between the two (see the comment below)."""
-        if lr is None:
-            lr = F.avg_pool2d(x_hr, SCALE)
+        lr = self.lr_of(x_hr, lr)
         mu_q, logvar_q = self.posterior_params(x_hr, lr)
         mu_p, logvar_p = self.prior_params(lr)
         sigma_q = (0.5 * logvar_q).exp()
@@ -157,7 +163,8 @@ class CVAESR(SRModel):
 
     @torch.no_grad()
     def super_resolve(self, x_lr: torch.Tensor, labels: torch.Tensor | None = None,
-                      generator: torch.Generator | None = None, temperature: float | None = None) -> torch.Tensor:
+                      generator: torch.Generator | None = None, *,
+                      temperature: float | None = None) -> torch.Tensor:
         """(B,1,h,w) LR in [0,1] -> one sample (B,1,2h,2w) in [0,1]; z = mu_p + T sigma_p noise."""
         t = self.config.temperature if temperature is None else float(temperature)
         mu_p, logvar_p = self.prior_params(x_lr)

@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..data import nearest_up
 from ..errors import UserError
 from ..projection import project
 from .base import SROutput, SRModel, register
@@ -80,7 +81,7 @@ class SubPixelUp(nn.Module):
 def base_upsample(lr: torch.Tensor, base: str) -> torch.Tensor:
     """The fixed interpolation the network's residual is added to. (B,1,h,w) -> (B,1,2h,2w)."""
     if base == "nearest":
-        return lr.repeat_interleave(SCALE, dim=-2).repeat_interleave(SCALE, dim=-1)
+        return nearest_up(lr, SCALE)
     if base == "bicubic":
         return F.interpolate(lr, scale_factor=SCALE, mode="bicubic", align_corners=False)
     return lr.new_zeros(lr.shape[0], lr.shape[1], lr.shape[2] * SCALE, lr.shape[3] * SCALE)
@@ -131,15 +132,16 @@ class ResNetSR(SRModel):
     """Residual CNN + sub-pixel upsampling (EDSR/ESPCN style), deterministic; per-image log-MSE, L1 or MSE loss.
 
     ``forward`` is the same LR -> SR pass as ``super_resolve`` (no encoder: ``has_reconstruction``
-    is False). Loss components: ``recon`` = the pixel loss vs HR; ``latent`` and ``kl``
-    are 0 (there is no latent); ``total`` = ``recon``. ``alpha`` and ``kl_weight`` are ignored.
+    is False). Loss components: ``recon`` = the pixel loss vs HR; ``total`` = ``recon`` (no latent,
+    no KL). ``alpha`` and ``kl_weight`` are ignored.
     """
 
     name = "resnet-sr"
     Config = ResNetSRConfig
     stochastic = False
     has_reconstruction = False
-    loss_names = ("recon", "total")
+    loss_labels = {"recon": "recon = pixel loss vs HR (psnr: per-image log-MSE, or L1/MSE; see config)",
+                   "total": "total (minimized) = recon"}
 
     def __init__(self, config: ResNetSRConfig) -> None:
         super().__init__(config)
@@ -149,7 +151,8 @@ class ResNetSR(SRModel):
         self.up = SubPixelUp(config.channels, 1)
 
     def super_resolve(self, x_lr: torch.Tensor, labels: torch.Tensor | None = None,
-                      generator: torch.Generator | None = None) -> torch.Tensor:
+                      generator: torch.Generator | None = None, *,
+                      temperature: float | None = None) -> torch.Tensor:
         """(B,1,h,w) LR in [0,1] -> (B,1,2h,2w) SR in [0,1]."""
         return finish(self._sr(x_lr), x_lr, self.config.consistent)
 
@@ -160,12 +163,9 @@ class ResNetSR(SRModel):
 
     def forward(self, x_hr: torch.Tensor, lr: torch.Tensor | None = None, labels: torch.Tensor | None = None,
                 generator: torch.Generator | None = None, sample: bool = True) -> SROutput:
-        if lr is None:
-            lr = F.avg_pool2d(x_hr, SCALE)
-        return SROutput(recon=self._sr(lr))
+        return SROutput(recon=self._sr(self.lr_of(x_hr, lr)))
 
     def loss(self, out: SROutput, hr: torch.Tensor, lr: torch.Tensor, *, alpha: float,
              kl_weight: float = 0.0, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         recon = pixel_loss(out.recon, hr, self.config.loss)
-        zero = recon.new_zeros(())
-        return {"recon": recon, "latent": zero, "kl": zero, "total": recon}
+        return {"recon": recon, "total": recon}

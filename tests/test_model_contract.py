@@ -1,0 +1,125 @@
+"""The model interface contract (sr_core/models/base.py), checked over every registered model:
+declared capabilities match behaviour, so callers never need hasattr/getattr/except TypeError."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from sr_core.models import Posterior, SRModel, build_model, model_class, model_names
+from sr_core.runs import METRIC_FIELDS
+
+torch.set_num_threads(1)
+SMALL = {"resnet-sr": {"channels": 8, "blocks": 1}, "cvae-sr": {"channels": 8, "blocks": 1, "enc_channels": 8},
+         "cnn-vae-deep": {"channels": 8, "blocks": 1}}
+
+
+def _model(name: str) -> SRModel:
+    return build_model(name, SMALL.get(name), seed=0).eval()
+
+
+def _batch(b: int = 3) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    hr = torch.rand(b, 1, 28, 28, generator=g)
+    return hr, torch.nn.functional.avg_pool2d(hr, 2), torch.arange(b) % 10
+
+
+@pytest.mark.parametrize("name", model_names())
+def test_latent_capability_matches_encode(name: str) -> None:
+    model = _model(name)
+    hr, _, _ = _batch()
+    if not model.has_latent:
+        with pytest.raises(NotImplementedError):
+            model.encode(hr)
+        return
+    post = model.encode(hr, generator=torch.Generator().manual_seed(1))
+    assert isinstance(post, Posterior)
+    for t in (post.mu, post.sigma, post.z, post.sample(torch.Generator().manual_seed(2))):
+        assert t.shape == (3, 1, 14, 14) and torch.isfinite(t).all()
+    assert post.mu.min() >= 0 and post.mu.max() <= 1
+    assert (post.sigma >= 0).all()
+    assert post.kl().shape == (3,) and (post.kl() >= 0).all()
+    # mode() is the zero-noise latent; a sample with the same seed as encode's is encode's z.
+    again = model.encode(hr, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(again.z, post.z)
+    assert torch.allclose(post.mode(), post.mu)
+
+
+@pytest.mark.parametrize("name", model_names())
+def test_temperature_changes_only_a_stochastic_models_output(name: str) -> None:
+    model = _model(name)
+    _, lr, labels = _batch()
+
+    def sr(t: float | None) -> torch.Tensor:
+        return model.super_resolve(lr, labels=labels, generator=torch.Generator().manual_seed(3), temperature=t)
+
+    assert model.takes_temperature == (model.default_temperature() is not None)
+    if model.takes_temperature:
+        assert model.stochastic
+        assert not torch.allclose(sr(0.0), sr(1.0))
+        assert torch.equal(sr(None), sr(model.default_temperature()))
+    else:
+        assert torch.equal(sr(0.0), sr(1.0)) and torch.equal(sr(None), sr(1.0))
+
+
+@pytest.mark.parametrize("name", model_names())
+def test_stochastic_flag_matches_sampling(name: str) -> None:
+    model = _model(name)
+    _, lr, labels = _batch()
+    a = model.super_resolve(lr, labels=labels, generator=torch.Generator().manual_seed(1))
+    b = model.super_resolve(lr, labels=labels, generator=torch.Generator().manual_seed(2))
+    assert torch.equal(a, b) != model.stochastic
+
+
+@pytest.mark.parametrize("name", model_names())
+def test_labels_and_classifier_capabilities(name: str) -> None:
+    model = _model(name)
+    with torch.no_grad():  # move the zero-initialized class embeddings so labels can matter
+        for p in model.parameters():
+            p.add_(0.01 * torch.randn(p.shape, generator=torch.Generator().manual_seed(4)))
+    _, lr, _ = _batch()
+    gen = lambda: torch.Generator().manual_seed(5)  # noqa: E731
+    y0, y3 = torch.zeros(3, dtype=torch.long), torch.full((3,), 3)
+    differs = not torch.allclose(model.super_resolve(lr, labels=y0, generator=gen()),
+                                 model.super_resolve(lr, labels=y3, generator=gen()))
+    assert differs == model.takes_labels
+    if model.has_classifier:
+        assert model.classify(lr).shape == (3,)
+    else:
+        with pytest.raises(NotImplementedError):
+            model.classify(lr)
+
+
+@pytest.mark.parametrize("name", model_names())
+def test_loss_reports_exactly_its_declared_names_and_they_reach_metrics_csv(name: str) -> None:
+    model = _model(name).train()
+    hr, lr, labels = _batch(4)
+    terms = model.loss(model(hr, lr=lr, labels=labels, generator=torch.Generator().manual_seed(1)), hr, lr,
+                       alpha=0.5, labels=labels)
+    assert tuple(terms) == model.loss_names == tuple(model.loss_labels)
+    assert model.loss_names[-1] == "total"
+    assert all(model.loss_labels[k] for k in model.loss_names)
+    assert set(model.loss_names) <= set(METRIC_FIELDS)
+
+
+def test_resnet_loss_is_not_labelled_bce() -> None:
+    assert "BCE" not in " ".join(model_class("resnet-sr").loss_labels.values())
+    assert "BCE" in model_class("cnn-vae").loss_labels["recon"]
+
+
+@pytest.mark.parametrize("name", model_names())
+def test_forward_without_lr_uses_the_default_degradation(name: str) -> None:
+    from sr_core.data import DEFAULT_DEGRADATION, get_degradation
+    model = _model(name)
+    hr, _, labels = _batch()
+    lr = get_degradation(DEFAULT_DEGRADATION)(hr)
+    a = model(hr, labels=labels, generator=torch.Generator().manual_seed(1)).recon
+    b = model(hr, lr=lr, labels=labels, generator=torch.Generator().manual_seed(1)).recon
+    assert torch.equal(a, b)
+
+
+def test_registered_loss_names_cover_every_model_and_metrics_csv() -> None:
+    from sr_core.models import registered_loss_names
+    names = registered_loss_names()
+    assert names[0] == "total" and "cls" in names
+    assert all(set(model_class(m).loss_names) <= set(names) for m in model_names())
+    assert set(names) <= set(METRIC_FIELDS)
