@@ -147,7 +147,7 @@ def ui_upscale(image: Any, sketch: Any, source: str, model_name: str, mode: str,
     gallery = [(to_uint8(display_zoom(s, 112)), f"sample {i} (seed {int(seed) + i})") for i, s in enumerate(r.samples)]
     if r.std is not None:
         vmax = max(float(r.std.max()), 1e-6)
-        gallery.append((display_zoom(colorize(r.std, vmax), 112), f"per-pixel std (black 0, white {vmax:.3f})"))
+        gallery.append((display_zoom(colorize(r.std, vmax), 112), f"per-pixel std of the samples (black 0 … bright {vmax:.3f})"))
     fig = radial_profile_figure(r.spectra, nyquist=r.nyquist, title="Radial power spectrum (luminance)", height=340)
     fig.update_yaxes(title_text="mean power |F|²/(H·W)²")
     slider = (to_uint8(display_zoom(r.bicubic)), to_uint8(display_zoom(r.sr)))
@@ -177,7 +177,7 @@ def build_demo() -> gr.Blocks:
             with gr.Column(scale=1):
                 with gr.Tabs():
                     with gr.Tab("Upload or paste", id="upload") as tab_up:
-                        image = ImageFile(label="Your image", type="filepath", sources=["upload", "clipboard"],
+                        image = ImageFile(label="Your image", type="filepath", sources=["upload", "clipboard"], height=240,
                                           format="png", elem_id="input-image")
                         gr.Examples(example_images(OUT_DIR / "examples"), inputs=[image],
                                     label="Examples: one Fashion-MNIST test image per class")
@@ -202,7 +202,7 @@ def build_demo() -> gr.Blocks:
                 summary = gr.Markdown(elem_id="summary")
                 gallery = gr.Gallery(label="Samples and their per-pixel std", format="png", columns=5,
                                      visible=False)
-                spectrum = gr.Plot(label="Radial power spectrum")
+                spectrum = gr.Plot(label="Radial power spectrum", elem_id="spectrum")
                 download = gr.File(label="Download the SR image (PNG)")
         tab_up.select(lambda: "upload", outputs=source, api_visibility="private")
         tab_draw.select(lambda: "draw", outputs=source, api_visibility="private")
