@@ -19,6 +19,7 @@ import hashlib
 import logging
 import math
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -133,9 +134,12 @@ def _summary(info: dict[str, Any]) -> str:
 @guarded
 def api_upscale(image: str | bytes | None, model_name: str, mode: str = "lr", degradation: str = "box",
                 temperature: float = 0.5, samples: int = 1, seed: int = 0) -> tuple[str, dict[str, Any]]:
-    """The HTTP API: an image file -> (path of the SR image as PNG, info with sizes, metrics, notes)."""
+    """The HTTP API: an image file -> (path of the SR image as PNG, info: sizes, metrics, notes, server_s =
+    seconds spent decoding, super-resolving and writing the PNG)."""
+    t0 = time.perf_counter()
     _, r = _run(image, None, "upload", model_name, mode, degradation, temperature, samples, seed)
-    return _save_png(r.sr, model_name), _info(model_name, r)
+    png = _save_png(r.sr, model_name)
+    return png, {**_info(model_name, r), "server_s": round(time.perf_counter() - t0, 4)}
 
 
 @guarded
