@@ -213,12 +213,14 @@ def build_demo() -> gr.Blocks:
         model.change(on_model, inputs=model, outputs=[temperature, samples], api_visibility="private")
         demo.load(on_model, inputs=model, outputs=[temperature, samples], api_visibility="private")
         ui_inputs = [image, sketch, source, model, mode, degradation, temperature, samples, seed]
+        # The page and the API share one queue slot ("sr"): at most CONCURRENCY super-resolutions at once.
         run.click(ui_upscale, inputs=ui_inputs, outputs=[slider, summary, gallery, spectrum, download],
-                  api_visibility="private")
+                  api_visibility="private", concurrency_id="sr", concurrency_limit=CONCURRENCY)
         api_out = [gr.Image(visible=False, type="filepath", format="png"), gr.JSON(visible=False)]
         api_button = gr.Button(visible=False)
         api_button.click(api_upscale, inputs=[image, model, mode, degradation, temperature, samples, seed],
-                         outputs=api_out, api_name="upscale")
+                         outputs=api_out, api_name="upscale", concurrency_id="sr",
+                         concurrency_limit=CONCURRENCY)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=32)
     return demo
 

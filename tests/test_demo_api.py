@@ -92,3 +92,14 @@ def test_colour_photo_round_trip(client, tmp_path: Path) -> None:
     png, info = client.predict(handle_file(str(path)), "cvae-sr", "lr", "box", 0.3, 2, 1, api_name="/upscale")
     assert Image.open(png).size == (88, 60) and Image.open(png).mode == "RGB"
     assert info["samples"] == 2 and any("luminance" in n for n in info["notes"])
+
+
+def test_page_and_api_share_one_bounded_queue_slot() -> None:
+    """Two users (or the page and an API client) cannot super-resolve at once: one slot, a bounded queue."""
+    import demo
+
+    app = demo.build_demo()
+    sr = [f for f in app.fns.values() if f.name in ("ui_upscale", "api_upscale")]
+    assert sorted(f.name for f in sr) == ["api_upscale", "ui_upscale"]
+    assert {f.concurrency_id for f in sr} == {"sr"} and {f.concurrency_limit for f in sr} == {1}
+    assert app._queue.max_size == 32
