@@ -29,7 +29,8 @@ import numpy as np
 from sr_core.checkpoint import atomic_write_bytes
 from sr_core.data import DEGRADATIONS
 from sr_core.errors import UserError
-from sr_core.imageio import LIMITS_TEXT, decode_image, display_zoom, encode_png, image_from_array, to_uint8
+from sr_core.imageio import (LIMITS_TEXT, MAX_FILE_BYTES, decode_image, display_zoom, encode_png, image_from_array,
+                             to_uint8)
 from sr_core.examples import example_images
 from sr_core.model_catalog import load_model, model_choices
 from sr_core.upscale import MAX_SAMPLES, PROTOCOL, Y_NOTE, default_temperature, fit_square, upscale
@@ -43,6 +44,7 @@ MODE_CHOICES = [("this is the low-resolution input — make it 2× larger", "lr"
                 ("this is the truth — shrink it 2×, super-resolve, score", "truth")]
 OUT_DIR = Path(tempfile.gettempdir()) / "sr_demo"
 SKETCH_SIDE = 28  # drawings are resized to the dataset's size
+PIXELATED_CSS = ".gradio-container img {image-rendering: pixelated;}"  # small images: no browser smoothing
 
 
 class ImageFile(gr.Image):
@@ -119,7 +121,8 @@ def _info(model_name: str, r: Any) -> dict[str, Any]:
 
 def _summary(info: dict[str, Any]) -> str:
     lines = [f"**{info['model']}**: {info['input_size'][0]}×{info['input_size'][1]} → "
-             f"{info['output_size'][0]}×{info['output_size'][1]}" + (" (in overlapping tiles)" if info["tiled"] else "")]
+             f"{info['output_size'][0]}×{info['output_size'][1]}"
+             + (" (in overlapping tiles)" if info["tiled"] else "")]
     lines += [f"- {n}" for n in info["notes"]]
     if info["metrics"]:
         lines += ["", "| | PSNR (dB) | SSIM | LR-PSNR (dB) |", "|---|---|---|---|"]
@@ -151,7 +154,8 @@ def ui_upscale(image: Any, sketch: Any, source: str, model_name: str, mode: str,
     gallery = [(to_uint8(display_zoom(s, 112)), f"sample {i} (seed {int(seed) + i})") for i, s in enumerate(r.samples)]
     if r.std is not None:
         vmax = max(float(r.std.max()), 1e-6)
-        gallery.append((display_zoom(colorize(r.std, vmax), 112), f"per-pixel std of the samples (black 0 … bright {vmax:.3f})"))
+        gallery.append((display_zoom(colorize(r.std, vmax), 112),
+                        f"per-pixel std of the samples (black 0 … bright {vmax:.3f})"))
     fig = radial_profile_figure(r.spectra, nyquist=r.nyquist, title="Radial power spectrum (luminance)", height=340)
     fig.update_yaxes(title_text="mean power |F|²/(H·W)²")
     slider = (to_uint8(display_zoom(r.bicubic)), to_uint8(display_zoom(r.sr)))
@@ -181,7 +185,8 @@ def build_demo() -> gr.Blocks:
             with gr.Column(scale=1):
                 with gr.Tabs():
                     with gr.Tab("Upload or paste", id="upload") as tab_up:
-                        image = ImageFile(label="Your image", type="filepath", sources=["upload", "clipboard"], height=240,
+                        image = ImageFile(label="Your image", type="filepath", sources=["upload", "clipboard"],
+                                          height=240,
                                           format="png", elem_id="input-image")
                         gr.Examples(example_images(OUT_DIR / "examples"), inputs=[image],
                                     label="Examples: one Fashion-MNIST test image per class")
@@ -227,9 +232,10 @@ def build_demo() -> gr.Blocks:
 
 def launch(demo: gr.Blocks, host: str = HOST, port: int = PORT, *, block: bool = True) -> Any:
     """Start the server (local by default, no telemetry, errors shown as one line)."""
+    # Default theme: its fonts are bundled (LocalFont), so the page requests nothing from the internet.
     return demo.launch(server_name=host, server_port=port, prevent_thread_lock=not block, show_error=True,
-                       max_file_size=f"{20}mb", quiet=not block, allowed_paths=[str(OUT_DIR)],
-                       footer_links=[], theme=gr.themes.Default(), css=".gradio-container img {image-rendering: pixelated;}")
+                       max_file_size=f"{MAX_FILE_BYTES // 2**20}mb", quiet=not block, allowed_paths=[str(OUT_DIR)],
+                       footer_links=[], theme=gr.themes.Default(), css=PIXELATED_CSS)
 
 
 def main(argv: list[str] | None = None) -> int:

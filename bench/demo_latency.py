@@ -11,6 +11,8 @@ works at 14×14 -> 28×28) it reports the median over a few requests of
   pixel count: convolutions are linear in it) divided by the matmul rate measured in this script at the
   same thread count just before the case (the machine is shared: its rate drifts) — the time the arithmetic
   alone needs; ``ratio`` = ``server_s / bound_s``.
+The reference for the end-to-end figure is ``gradio_floor_s``: the same client call on a Gradio app whose
+endpoint returns the uploaded file unchanged (upload, queue, download, no work), measured in this script.
 Plus the issue's two targets: 28×28 end to end <= 0.1 s, resnet-sr 512×512 -> 1024×1024 <= 2 s.
 The last line printed is one JSON object.
 """
@@ -73,6 +75,32 @@ def measure(client, path: Path, model: str, samples: int, repeats: int) -> dict[
             "output": info["output_size"], "tiled": info["tiled"]}
 
 
+def gradio_floor(path: Path, repeats: int = 7) -> float:
+    """Median round trip of a do-nothing file -> file endpoint: what Gradio itself costs per request."""
+    import gradio as gr
+    from gradio_client import Client, handle_file
+
+    from tests.e2e_helpers import free_port
+
+    with gr.Blocks() as echo:
+        inp, out = gr.File(), gr.File()
+        gr.Button().click(lambda f: f, inp, out, api_name="echo")
+    echo.queue()
+    port = free_port()
+    echo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        client.predict(handle_file(str(path)), api_name="/echo")
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            client.predict(handle_file(str(path)), api_name="/echo")
+            times.append(time.perf_counter() - t0)
+    finally:
+        echo.close()
+    return statistics.median(times)
+
+
 def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -115,8 +143,9 @@ def main(argv: list[str] | None = None) -> int:
                      matmul_gflop_s=case_rate / 1e9)
             results[f"{side}/{model}"] = r
             out = f"{r['output'][0]}×{r['output'][1]}"
+            tiled = "  (tiled)" if r["tiled"] else ""
             print(f"{side:>5}×{side:<4} {model:>10} {n:>2} {out:>10} {r['end_to_end_s']:>13.3f} "
-                  f"{r['server_s']:>9.3f} {bound:>13.4f} {r['ratio']:>6.1f} {case_rate / 1e9:>7.1f}" + ("  (tiled)" if r["tiled"] else ""))
+                  f"{r['server_s']:>9.3f} {bound:>13.4f} {r['ratio']:>6.1f} {case_rate / 1e9:>7.1f}{tiled}")
     finally:
         app.close()
     small = max(v["end_to_end_s"] for k, v in results.items() if k.startswith("28/"))
@@ -125,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         t = results["512/resnet-sr"]["server_s"]
         targets.update(resnet_512_server_s=t, resnet_512_target_met=t <= TARGET_512_S,
                        resnet_512_ratio_to_flop_bound=results["512/resnet-sr"]["ratio"])
+    floor = gradio_floor(_image(28, Path(tempfile.mkdtemp(prefix="demo_floor_")) / "in.png"))
+    targets["gradio_floor_s"] = floor
     for k, v in targets.items():
         print(f"target: {k} = {v if isinstance(v, bool) else round(v, 3)}")
     print(json_line({"results": results, "targets": targets,
