@@ -4,7 +4,8 @@
 
 A user uploads a colour photo, sees bicubic vs SR in the slider and the spectrum, moves the slider; draws a
 stroke on the sketchpad and upscales the drawing; picks cvae-sr, moves the temperature slider and sees the
-samples; uploads a text file renamed .png and gets one line (no traceback), and the page keeps working.
+samples; uploads a text file renamed .png and gets one line (no traceback); then picks an example in "truth"
+mode and sees the scores with their protocol.
 Every request to a host other than localhost fails the test. Screenshots go to ``artifacts/screenshots/``
 (or ``$SR_SCREENSHOT_DIR``) as ``demo-*.png``. Needs /usr/bin/chromium: skipped locally without it, FAILS
 under CI.
@@ -126,10 +127,15 @@ def test_demo_in_the_browser(demo_url: str, tmp_path: Path) -> None:  # noqa: F8
             body = page.inner_text("body")
             assert "Traceback" not in body and 'File "' not in body
             page.screenshot(path=str(shots / "demo-5-bad-file.png"), full_page=True)
-            page.locator("#input-image input[type=file]").set_input_files(str(tmp_path / "photo.png"))
+
+            # 6. an example image in "truth" mode: scored against itself, with the protocol line
+            page.locator("button.gallery-item").first.click()
+            page.get_by_label("this is the truth", exact=False).check()
             page.locator("#run").click()
-            expect(page.locator("#summary")).to_contain_text("cvae-sr")
-            expect(page.locator("#summary")).to_contain_text("48×40 → 96×80")
+            expect(page.locator("#summary")).to_contain_text("14×14 → 28×28")
+            expect(page.locator("#summary")).to_contain_text("Protocol")
+            expect(page.locator("#summary table")).to_contain_text("bicubic")
+            page.screenshot(path=str(shots / "demo-6-example-truth.png"), full_page=True)
         finally:
             browser.close()
     print(f"[e2e-demo] screenshots in {shots}; requests allowed {guard.allowed}, blocked {len(guard.blocked)}")
