@@ -98,9 +98,10 @@ def _run(image: Any, sketch: Any, source: str, model_name: str, mode: str, degra
          temperature: float, samples: int, seed: int) -> tuple[Any, Any]:
     decoded = _decode(image, sketch, source)
     model = load_model(model_name)
-    t = float(temperature) if default_temperature(model) is not None else None
+    # API callers can send anything: the temperature into [0, 5], the seed into torch's range.
+    t = min(max(float(temperature), 0.0), 5.0) if default_temperature(model) is not None else None
     return model, upscale(model, decoded, mode=mode, degradation=degradation, temperature=t,
-                          samples=int(samples), seed=int(seed))
+                          samples=int(samples), seed=int(seed) % 2**32)
 
 
 def _save_png(img: np.ndarray, model_name: str) -> str:

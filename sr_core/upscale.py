@@ -42,13 +42,19 @@ _FULLY_CONV: dict[type, bool] = {}
 
 
 def takes_temperature(model: Any) -> bool:
-    """True for models whose SR has a temperature (cvae-sr: its config holds the default one)."""
+    """True for models whose SR has a temperature: the class's ``takes_temperature`` capability when the
+    model interface declares one, else a config with a default ``temperature`` (cvae-sr today)."""
+    declared = getattr(type(model), "takes_temperature", None)
+    if isinstance(declared, bool):
+        return declared
     return hasattr(getattr(model, "config", None), "temperature")
 
 
 def default_temperature(model: Any) -> float | None:
     """The model's default SR temperature, or None for models without one."""
-    return float(model.config.temperature) if takes_temperature(model) else None
+    if not takes_temperature(model):
+        return None
+    return float(getattr(getattr(model, "config", None), "temperature", 0.5))
 
 
 def sr_call(model: Any, lr: torch.Tensor, *, temperature: float | None = None,
