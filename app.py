@@ -11,12 +11,12 @@ import streamlit as st
 from sr_core.data import DATASETS, check_dataset
 from sr_core.errors import UserError
 from sr_core.models import describe_models
-from sr_core.runs import list_runs, runs_root
-from sr_core.shipped import list_shipped
+from sr_core.run_table import run_rows
+from sr_core.runs import runs_root
 from ui.dataset import download_dataset
 from ui.demo_server import ensure_demo, running_url
-from ui.widgets import (PAGES, data_dir, dataset_missing_notice, job_registry, page_setup, shipped_caption,
-                        shipped_table)
+from ui.run_tables import home_runs_table, shipped_caption, shipped_table
+from ui.widgets import PAGES, data_dir, dataset_missing_notice, job_registry, page_setup
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
@@ -91,8 +91,9 @@ def main() -> None:
     st.subheader("Models")
     st.markdown("**Available architectures** (the model registry):")
     st.table(model_table())
-    runs = list_runs()
-    ok = [r for r in runs if not r["error"]]
+    rows = run_rows()
+    runs = [r for r in rows if not r.shipped]
+    ok = [r for r in runs if r.usable]
     registry = job_registry()
     snap = registry.snapshot()
     if snap is not None and snap.get("running"):
@@ -100,14 +101,12 @@ def main() -> None:
     if runs:
         st.markdown(f"**Trained runs** in `{runs_root().resolve()}`: {len(ok)} usable"
                     + (f", {len(runs) - len(ok)} broken" if len(runs) > len(ok) else ""))
-        st.table([{"Run": r["name"], "Model": r.get("model", "?"), "Status": r.get("status", "?"),
-                   "Steps": f"{r.get('step', 0)} / {r.get('total_steps') or '?'}",
-                   "Checkpoint": "yes" if r.get("has_checkpoint") else "no"} for r in ok[:5]])
+        st.table(home_runs_table(ok[:5]))
         if len(ok) > 5:
             st.caption(f"…and {len(ok) - 5} more on the Runs page.")
     else:
         st.markdown(f"**Trained runs:** none yet in `{runs_root().resolve()}`.")
-    shipped = list_shipped()
+    shipped = [r for r in rows if r.shipped]
     if shipped:
         st.markdown("**Shipped checkpoints** — Compare and Spectra open on these before you train anything:")
         st.table(shipped_table(shipped))

@@ -15,9 +15,10 @@ from sr_core.config import LR_SCHEDULES, PRESET_HELP, PRESETS, TrainConfig, pars
 from sr_core.data import DATASETS, DEGRADATIONS, check_dataset
 from sr_core.errors import UserError
 from sr_core.models import model_class, model_names
+from sr_core.runs import list_runs
 from ui.figures import LOSS_COMPONENTS, loss_figure
 from ui.images import mosaic, png_bytes
-from ui.widgets import PAGES, dataset_missing_notice, job_registry, page_setup, show_png
+from ui.widgets import PAGES, dataset_missing_notice, fmt_duration, job_registry, page_setup, show_png
 
 REFRESH_S = 1.0        # status line and progress bar
 CHART_REFRESH_S = 3.0  # loss charts and preview strip (see charts_panel)
@@ -124,17 +125,43 @@ def settings_form() -> None:
     st.toast(f"Started run {job.run.name}")
 
 
-def fmt_duration(seconds: float | None) -> str:
-    if seconds is None or not math.isfinite(seconds):
-        return "–"
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    m, s = divmod(seconds, 60)
-    if m < 60:
-        return f"{m} min {s:02d} s"
-    h, m = divmod(m, 60)
-    return f"{h} h {m:02d} min"
+def progress_text(snap: dict[str, Any]) -> str:
+    """The progress line: smoothed images/s and time left while running; the run's average and total
+    time once it has ended (see :meth:`ui.jobs.JobRegistry.snapshot`)."""
+    step, total = snap["step"], snap["total_steps"]
+    rate = f"{snap['img_s']:.0f} images/s" if snap.get("img_s") else "– images/s"
+    if snap["running"]:
+        return (f"Step {step} / {total} · {rate} · {fmt_duration(snap.get('eta_s'))} left · "
+                f"elapsed {fmt_duration(snap.get('elapsed_s'))}")
+    avg = f"{snap['avg_img_s']:.0f} images/s on average" if snap.get("avg_img_s") else "– images/s on average"
+    return f"Step {step} / {total} · {avg} · total time {fmt_duration(snap.get('total_s', snap.get('elapsed_s')))}"
+
+
+def continue_form() -> None:
+    """Continue a stopped or finished run to more batches (as ``train --resume RUN --steps N``)."""
+    rows = [r for r in list_runs() if not r["error"] and r.get("has_checkpoint")
+            and r.get("status") in ("stopped", "finished")]
+    with st.expander("Continue a stopped or finished run", expanded=False):
+        if not rows:
+            st.caption("No stopped or finished run with a checkpoint yet.")
+            return
+        by_name = {r["name"]: r for r in rows}
+        name = st.selectbox("Run", list(by_name), key="train_resume_run",
+                            format_func=lambda n: f"{n} · {by_name[n].get('model', '?')} · step "
+                                                  f"{by_name[n].get('step', 0)}/{by_name[n].get('total_steps') or '?'}")
+        at = int(by_name[name].get("step") or 0)
+        steps = int(st.number_input("New total batches", min_value=at + 1, value=max(at + 1, 2 * at), step=100,
+                                    key=f"train_resume_steps_{name}",
+                                    help="The run goes on from its checkpoint (same settings, optimizer state "
+                                         "and curve) up to this many batches in total."))
+        if st.button("Continue training", key="train_resume"):
+            try:
+                job = job_registry().resume(name, steps)
+            except UserError as exc:
+                st.error(str(exc))
+                return
+            st.toast(f"Continuing run {job.run.name} to {steps} batches")
+            st.rerun()  # the live view turns on
 
 
 def status_panel(live: bool) -> None:
@@ -148,10 +175,7 @@ def status_panel(live: bool) -> None:
     status = snap["status"]
     step, total = snap["step"], snap["total_steps"]
     st.markdown(f"Run `{snap['run_name']}` · Status: **{status}** · Step {step} / {total}")
-    rate = f"{snap['img_s']:.0f} images/s" if snap.get("img_s") else "– images/s"
-    eta = fmt_duration(snap.get("eta_s")) if running else fmt_duration(0)
-    st.progress(min(step / total, 1.0) if total else 0.0,
-                text=f"Step {step} / {total} · {rate} · {eta} left · elapsed {fmt_duration(snap.get('elapsed_s'))}")
+    st.progress(min(step / total, 1.0) if total else 0.0, text=progress_text(snap))
     if running:
         if st.button("Stop training", key="train_stop", help="Stops before the next batch and saves a checkpoint."):
             registry.stop()
@@ -228,6 +252,7 @@ def main() -> None:
     with settings:
         st.subheader("Settings")
         settings_form()
+        continue_form()
     live = job_registry().running  # decided after a Start in the form above, so a new job is live at once
     with panel:
         st.subheader("Progress")

@@ -4,30 +4,26 @@ For one chosen test image and averaged over the test set: 2-D log-magnitude spec
 reconstruction, SR and bicubic; radially averaged power spectra with the LR Nyquist radius marked;
 the share of energy above it; and the spectra of the errors SR − HR and bicubic − HR. Below, the
 radial spectra of several models (trained runs, shipped checkpoints) overlaid on one chart.
+The chosen sample is computed at once (a fragment: changing it reruns only that part); the set
+averages are computed in the background (:mod:`ui.background`) and polled with their progress.
 """
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import streamlit as st
 
-from sr_core.data import load_split
 from sr_core.spectra import LR_NYQUIST
-from ui.analysis import hf_share_table, spectra_outputs, spectra_summary
-from ui.comparison import overlay_spectra
+from ui.background import worker
 from ui.figures import radial_profile_figure, spectrum_panels_figure
-from ui.widgets import data_dir, load_model_cached, load_model_or_none, model_page_header, pick_more_models
+from ui.set_level import LoadedModel
+from ui.spectra import hf_share_table, overlay_spectra, set_spectra_task, spectra_outputs, spectra_summary
+from ui.widgets import PageModel, chosen_models, fmt_duration, model_page_header
 
 P = "session"
-
-
-@st.cache_data(max_entries=16, show_spinner="Computing spectra over the test set…")
-def cached_set_spectra(path: str, mtime: float, size: int, limit: int, root: str, dataset: str,
-                       degradation: str) -> dict[str, Any]:
-    """Spectra summary of the first ``limit`` test images; keyed by checkpoint path + mtime."""
-    model, _ = load_model_cached(path, mtime, size)
-    split = load_split(dataset, train=False, data_dir=root, download=False)
-    return spectra_summary(spectra_outputs(model, split, slice(0, limit), degradation=degradation))
+DEFAULT_LIMIT = 1000
+POLL_S = 1.0
 
 
 def draw(summary: dict[str, Any], key: str, what: str) -> None:
@@ -49,17 +45,52 @@ def draw(summary: dict[str, Any], key: str, what: str) -> None:
                     key=f"{key}_errors")
 
 
-def overlay_section(path, ckey, limit: int, dataset: str, degradation: str) -> None:
+def sample_view(head: PageModel) -> None:
+    """Fragment: the spectra of one chosen test image."""
+    st.session_state.setdefault("spec_index", 0)
+    index = int(st.number_input("Test image index", min_value=0, max_value=len(head.split) - 1, step=1,
+                                key="spec_index", persist_state=P))
+    one = spectra_summary(spectra_outputs(head.model, head.split, [index], degradation=head.degradation))
+    st.markdown(f"**Sample #{index}** · {head.split.classes[int(head.split.labels[index])]}")
+    draw(one, "spec_one", f"sample #{index}")
+
+
+def set_view(head: PageModel, models: list[LoadedModel]) -> None:
+    """Fragment (polls every second): the set averages of every model, computed in the background."""
+    st.session_state.setdefault("spec_limit", DEFAULT_LIMIT)
+    limit = int(st.number_input("Test images to average", min_value=10, max_value=len(head.split), step=500,
+                                key="spec_limit", persist_state=P,
+                                help="The first N test images; computed in the background, cached per model."))
+    tasks = [set_spectra_task(m.model, m.ckpt, m.label, head.split, dataset=head.dataset,
+                              degradation=head.degradation, limit=limit) for m in models]
+    w = worker()
+    w.request(tasks, st.session_state.setdefault("spec_client", f"spectra:{uuid.uuid4()}"))
+    status = w.status([t.key for t in tasks])
+    if not status.complete:
+        st.progress(status.fraction, text=f"Averaging spectra of {status.current or 'queued work'}: "
+                                          f"{status.done:,} / {status.total:,} images · "
+                                          f"{fmt_duration(status.eta_s)} left")
+    for t in tasks:
+        if w.error(t.key):
+            st.error(f"'{t.label}': set-average spectra failed: {w.error(t.key)}")
+    summaries = {t.label: w.lookup(t.key) for t in tasks}
+    summaries = {k: v for k, v in summaries.items() if v is not None}
+    primary = models[0].label
+    if primary in summaries:
+        n = summaries[primary]["n"]
+        st.markdown(f"**Average over the first {n} test images**")
+        draw(summaries[primary], "spec_set", f"mean of {n} test images")
+    overlay_section(summaries, head)
+
+
+def overlay_section(summaries: dict[str, Any], head: PageModel) -> None:
     """Radial spectra of the page's model and up to 4 more, test-set average, on one chart."""
     st.subheader("Several models overlaid")
-    primary, more = pick_more_models("spec", path, newcomer_models=("resnet-sr", "cvae-sr"), max_models=4)
-    summaries = {primary: cached_set_spectra(*ckey, limit, str(data_dir()), dataset, degradation)}
-    for label, p in more.items():
-        loaded = load_model_or_none(p, label)
-        if loaded is not None:
-            summaries[label] = cached_set_spectra(*loaded[1], limit, str(data_dir()), dataset, degradation)
+    if not summaries:
+        st.caption("Appears when the first model's set average is ready.")
+        return
     profiles, hf = overlay_spectra(summaries)
-    n = summaries[primary]["n"]
+    n = next(iter(summaries.values()))["n"]
     left, right = st.columns([3, 2])
     with left:
         title = f"Radially averaged power spectrum — models, mean of {n} test images"
@@ -67,35 +98,22 @@ def overlay_section(path, ckey, limit: int, dataset: str, degradation: str) -> N
     with right:
         st.markdown("**High-frequency energy share**")
         st.table(hf_share_table(hf))
-        st.caption(f"Every model on the same {n} {dataset} test images ({degradation} degradation). Above the "
-                   f"LR Nyquist radius an SR curve below HR means lost detail; above HR, invented energy "
-                   f"(noise, ringing).")
+        st.caption(f"Every model on the same {n} {head.dataset} test images ({head.degradation} degradation). "
+                   f"Above the LR Nyquist radius an SR curve below HR means lost detail; above HR, invented "
+                   f"energy (noise, ringing).")
 
 
 def main() -> None:
-    path, model, info, ckey, dataset, degradation, split = model_page_header("Spectra", "📈", "spec")
-
-    c1, c2 = st.columns(2)
-    st.session_state.setdefault("spec_index", 0)
-    st.session_state.setdefault("spec_limit", 1000)
-    index = int(c1.number_input("Test image index", min_value=0, max_value=len(split) - 1, step=1,
-                                key="spec_index", persist_state=P))
-    limit = int(c2.number_input("Test images to average", min_value=10, max_value=len(split), step=500,
-                                key="spec_limit", persist_state=P))
+    head = model_page_header("Spectra", "📈", "spec")
+    models = chosen_models("spec", head, newcomer_models=("resnet-sr", "cvae-sr"), max_models=4)
     st.caption("Spectra are centred (DC in the middle), in cycles per image, and on the scale of a 28×28 "
                "image: a 14×14 LR image is multiplied by 4 before its DFT so its low frequencies line up "
                "with the HR ones. Set averages are RMS magnitudes and mean powers.")
-
-    tab_one, tab_set = st.tabs([f"Chosen sample #{index}", f"Test-set average ({limit} images)"])
+    tab_one, tab_set = st.tabs(["Chosen sample", "Test-set average and models overlaid"])
     with tab_one:
-        one = spectra_summary(spectra_outputs(model, split, [index], degradation=degradation))
-        st.markdown(f"**Sample #{index}** · {split.classes[int(split.labels[index])]}")
-        draw(one, "spec_one", f"sample #{index}")
+        st.fragment(sample_view)(head)
     with tab_set:
-        summary = cached_set_spectra(*ckey, limit, str(data_dir()), dataset, degradation)
-        st.markdown(f"**Average over the first {summary['n']} test images**")
-        draw(summary, "spec_set", f"mean of {summary['n']} test images")
-    overlay_section(path, ckey, limit, dataset, degradation)
+        st.fragment(run_every=POLL_S)(set_view)(head, models)
 
 
 if __name__ == "__main__":

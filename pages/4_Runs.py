@@ -14,16 +14,15 @@ import streamlit as st
 
 from sr_core.checkpoint import load_checkpoint
 from sr_core.errors import UserError
+from sr_core.run_table import rows_from
 from sr_core.runs import RunDir, delete_run, list_runs, runs_root
 from sr_core.shipped import list_shipped
 from ui.figures import LOSS_COMPONENTS, runs_loss_figure
-from ui.widgets import PAGES, job_registry, page_setup, shipped_caption, shipped_table
+from ui.labels import shipped_label
+from ui.run_tables import runs_table, shipped_caption, shipped_table
+from ui.widgets import PAGES, job_registry, page_setup
 
 P = "session"
-
-
-def fmt(v, digits: int = 4) -> str:
-    return "–" if v is None else f"{v:.{digits}f}"
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -50,15 +49,6 @@ def check_checkpoints(runs: list[dict]) -> list[dict]:
                 pass
         out.append(r)
     return out
-
-
-def runs_table(runs: list[dict]) -> list[dict]:
-    return [{"Run": r["name"], "Model": r.get("model", "?"), "Preset": r.get("preset") or "–",
-             "Steps": f"{r.get('step', 0)} / {r.get('total_steps') or '?'}" if "step" in r else "–",
-             "Status": "broken" if r["error"] else r.get("status", "?"),
-             "Best test loss": fmt(r.get("best_test_loss")), "PSNR (dB)": fmt(r.get("psnr"), 2),
-             "Checkpoint": "yes" if r.get("has_checkpoint") else "no",
-             "Error": r["error"] or ""} for r in runs]
 
 
 def curves_section(runs: list[dict]) -> None:
@@ -155,15 +145,15 @@ def main() -> None:
         st.page_link(PAGES["train"], label="Train a model", icon=":material/model_training:")
     else:
         st.subheader(f"{len(runs)} run(s)")
-        st.dataframe(runs_table(runs), hide_index=True, key="runs_table")
+        st.dataframe(runs_table(rows_from(runs)), hide_index=True, key="runs_table")
         for r in runs:
             if r["error"]:
                 st.error(f"Run '{r['name']}' is broken: {r['error']}")
-    shipped = [dict(r, name=r["label"]) for r in list_shipped()]  # "shipped · <model>": never a run's name
+    shipped = [dict(r, name=shipped_label(r["name"])) for r in list_shipped()]  # never a run's name
     if shipped:
         st.subheader(f"{len(shipped)} shipped checkpoint(s)")
-        st.dataframe(shipped_table(shipped), hide_index=True, key="runs_shipped_table")
-        st.caption(shipped_caption(shipped))
+        st.dataframe(shipped_table(rows_from(shipped)), hide_index=True, key="runs_shipped_table")
+        st.caption(shipped_caption(rows_from(shipped)))
     if runs or shipped:
         curves_section(runs + shipped)
         actions_section(runs + shipped)

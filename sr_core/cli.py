@@ -13,7 +13,8 @@ import sys
 from typing import Any, Sequence
 
 from .errors import UserError
-from .evaluate import json_safe
+from .metrics import json_safe
+from .rate import RateMeter
 
 EXIT_USAGE = 2
 
@@ -106,6 +107,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         trainer, run = prepare_run(cfg, runs_dir=args.runs_dir, name=args.name, data_dir=args.data_dir,
                                    command=sys.argv)
     cfg = trainer.config
+    meter = RateMeter()  # images/s smoothed over seconds, not the last batch's (which jumps 10x)
+    meter.update(trainer.step * cfg.batch_size)
+    trainer.add_callback("on_step", lambda t, row: meter.update(row["step"] * cfg.batch_size))
     bar = None
     if not args.no_progress:
         from tqdm import tqdm
@@ -119,7 +123,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             bar.update(1)
             last["loss"] = f"{row['total']:.4f}"
             if row["step"] % 10 == 0:
-                bar.set_postfix(loss=last["loss"], alpha=row["alpha"], img_s=f"{row['img_s']:.0f}")
+                bar.set_postfix(loss=last["loss"], alpha=row["alpha"], img_s=f"{meter.rate or 0:.0f}")
 
         def on_eval(t: Any, row: dict[str, Any]) -> None:
             bar.set_postfix(loss=last["loss"], test=f"{row['total']:.4f}")
@@ -138,7 +142,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     snap = trainer.snapshot()
     tests = snap["test"]
     last = f"test loss {tests[-1]['total']:.4f}" if tests else "no test loss"
-    print(f"{status}: {trainer.step}/{cfg.steps} batches, {last}, {snap['img_s']:.0f} img/s, "
+    print(f"{status}: {trainer.step}/{cfg.steps} batches, {last}, {meter.average() or 0:.0f} img/s on average, "
           f"{snap['elapsed_s']:.1f} s", file=sys.stderr)
     if snap["message"]:
         print(snap["message"], file=sys.stderr)
@@ -149,10 +153,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from .checkpoint import model_from_checkpoint
     from .data import load_split
-    from .evaluate import evaluate
-    from .runs import RunDir, resolve_checkpoint
+    from .evaluate import evaluate, write_eval
+    from .runs import resolve_checkpoint
     from .trainer import resolve_device
-    from .checkpoint import atomic_write_text
 
     if args.limit < 0:
         raise UserError(f"--limit must be 0 (all) or positive (got {args.limit})")
@@ -168,7 +171,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
               "step": ckpt.get("step"), **{k: v for k, v in result.items() if k != "protocol"}}
     if path.name == "checkpoint.pt" and (path.parent / "config.json").is_file() and not args.limit \
             and dataset == tcfg.get("dataset", "fashion-mnist"):
-        atomic_write_text(RunDir(path.parent).eval_path, json.dumps(json_safe(result), indent=2))
+        write_eval(path.parent, result)
     if args.json:
         print(json.dumps(json_safe(result)))
         return 0
@@ -187,34 +190,34 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from .run_table import run_rows
     from .runs import list_runs, runs_root
+    from .shipped import SHIPPED_DIR
 
-    rows = list_runs(args.runs_dir)
     if args.json:
-        print(json.dumps(json_safe(rows)))
+        print(json.dumps(json_safe(list_runs(args.runs_dir))))
         return 0
+    table = run_rows(args.runs_dir)
+    rows, shipped = [r for r in table if not r.shipped], [r for r in table if r.shipped]
     if not rows:
         print(f"no runs in {runs_root(args.runs_dir)}; start one with `python -m sr_core train --preset quick`")
     else:
         print(f"{'name':<40}{'model':<16}{'preset':<16}{'steps':>12}  {'status':<10}{'best test':>10}{'PSNR':>8}")
     for r in rows:
-        if r["error"]:
-            print(f"{r['name']:<40}ERROR: {r['error']}")
+        if r.error:
+            print(f"{r.name:<40}ERROR: {r.error}")
             continue
-        steps = f"{r['step']}/{r['total_steps']}"
-        best = "-" if r["best_test_loss"] is None else f"{r['best_test_loss']:.4f}"
-        ps = "-" if r["psnr"] is None else f"{r['psnr']:.2f}"
-        print(f"{r['name']:<40}{r['model']:<16}{r['preset']:<16}{steps:>12}  {r['status']:<10}{best:>10}{ps:>8}")
-    from .shipped import SHIPPED_DIR, list_shipped
-
-    shipped = list_shipped()
+        steps = f"{r.step}/{r.total_steps}"
+        best = "-" if r.best_test_loss is None else f"{r.best_test_loss:.4f}"
+        ps = "-" if r.psnr is None else f"{r.psnr:.2f}"
+        print(f"{r.name:<40}{r.model:<16}{r.preset:<16}{steps:>12}  {r.status:<10}{best:>10}{ps:>8}")
     if shipped:
         print(f"\nshipped checkpoints (read-only) in {SHIPPED_DIR}; evaluate one with "
               f"`python -m sr_core eval {SHIPPED_DIR}/<model>/checkpoint.pt`:")
         for r in shipped:
-            ps = "-" if r["psnr"] is None else f"{r['psnr']:.2f}"
-            steps = r["step"] or "-"
-            print(f"{r['name']:<40}{r['model']:<16}{r['preset']:<16}{steps:>12}  {'shipped':<10}{'-':>10}{ps:>8}")
+            ps = "-" if r.psnr is None else f"{r.psnr:.2f}"
+            steps = r.step or "-"
+            print(f"{r.name:<40}{r.model:<16}{r.preset:<16}{steps:>12}  {'shipped':<10}{'-':>10}{ps:>8}")
     return 0
 
 

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from .errors import DataMissingError, UserError
+from .seeds import epoch_order_seed
 
 Degradation = Callable[[torch.Tensor], torch.Tensor]
 
@@ -132,7 +133,7 @@ def load_split(name: str = "fashion-mnist", train: bool = False,
     key = (name, str(root.resolve()), train)
     if key in _CACHE:
         return _CACHE[key]
-    import torchvision.datasets as tvd  # deferred: importing torchvision costs ~1 s
+    import torchvision.datasets as tvd  # deferred: a heavy import that only a download needs
 
     cls = getattr(tvd, cls_name)
     missing = check_dataset(name, root)
@@ -170,7 +171,7 @@ def batch_indices(n: int, batch_size: int, step: int, seed: int) -> torch.Tensor
 
 def epoch_permutation(n: int, seed: int, epoch: int) -> torch.Tensor:
     """The seeded order of the ``n`` training images in ``epoch``: (n,) int64 on the CPU."""
-    return torch.randperm(n, generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
+    return torch.randperm(n, generator=torch.Generator().manual_seed(epoch_order_seed(seed, epoch)))
 
 
 class BatchStream:

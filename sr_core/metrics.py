@@ -21,7 +21,7 @@ Pure functions only; nothing runs at import time.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import Any, Callable
 
 import torch
 from torch import Tensor
@@ -101,8 +101,9 @@ def ssim(pred: Tensor, target: Tensor, data_range: float = 1.0) -> Tensor:
         )
     # data_range is passed as a float (not a tuple) so torchmetrics does not clamp the inputs;
     # reduction='none' keeps one value per image, which we average ourselves.
-    # SSIM runs in float32: torch's float64 conv2d on CPU is ~25x slower and the per-image values
-    # differ by < 1e-6 (measured on 1,000 Fashion-MNIST test images); the result is returned as float64.
+    # SSIM runs in float32: torch's float64 conv2d on CPU is many times slower, and SSIM's windowed
+    # means of [0, 1] images lose nothing a reported digit shows in float32 (tests/test_metrics.py pins
+    # known values); the result is returned as float64 like every other metric.
     out = structural_similarity_index_measure(
         p.float(),
         t.float(),
@@ -150,6 +151,21 @@ def summarize(values: dict[str, Tensor], finite_only: bool = False) -> dict[str,
     """
     out: dict[str, float] = {}
     for name, v in values.items():
-        v = v.detach().to(torch.float64).reshape(-1)
+        v = torch.as_tensor(v).detach().to(torch.float64).reshape(-1)  # numpy arrays too
         out[name] = mean_finite(v) if finite_only else float(v.mean())
     return out
+
+
+def json_safe(value: Any) -> Any:
+    """inf/NaN -> None, recursively through dicts, lists and tuples, so results are strict JSON.
+
+    The one place that decides how a metric that is not a finite number is written down: an infinite
+    PSNR (an exact match, e.g. nearest's LR-PSNR) becomes ``null``. Everything else is returned as is.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value

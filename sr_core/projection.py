@@ -16,8 +16,8 @@ instead: the Euclidean projection onto {x in [0, 1]^(2x2) : mean(x) = y} per blo
 ``clip(sr + t, 0, 1)`` for the per-block shift ``t`` that makes the block mean equal ``y``. For ``y`` in
 [0, 1] that shift exists, and it is found exactly: the block mean is a non-decreasing piecewise-linear function
 of t whose kinks are where a pixel reaches 0 or 1 (t = -x_i, 1 - x_i), so it is evaluated at those 2 s^2
-kinks and interpolated linearly on the segment that contains ``y`` (about 5x cheaper than the 40-step
-bisection it replaces, and exact instead of within ~1e-11).
+kinks and interpolated linearly on the segment that contains ``y`` (3-5x faster than a 40-step
+bisection over the blocks on a 1024² image, and exact instead of within ~1e-11).
 
 Conventions: images are float (B, C, H, W); ``lr`` is (B, C, H/s, W/s). Pure functions.
 """

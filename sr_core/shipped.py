@@ -2,19 +2,18 @@
 
 Each folder holds ``checkpoint.pt`` (loads with ``weights_only=True``), ``config.json`` (the training
 run's config), ``metrics.csv`` (its loss curve), ``eval.json`` (full-test-set evaluation) and
-``train_time.json``; ``bench/make_checkpoints.py`` writes them. The UI lists them beside the user's
+``train_time.json``; ``scripts/make_checkpoints.py`` writes them. The UI lists them beside the user's
 runs, marked as shipped, and never deletes or overwrites them.
 """
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
+from .metrics import json_safe
+
 SHIPPED_DIR = Path(__file__).resolve().parents[1] / "assets" / "checkpoints"
-#: Label prefix that marks a shipped checkpoint wherever runs and shipped checkpoints share a list.
-SHIPPED_PREFIX = "shipped · "
 
 
 def shipped_checkpoints(root: Path | None = None) -> dict[str, Path]:
@@ -33,8 +32,10 @@ def _read_json(path: Path) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _finite(v: Any) -> float | None:
-    return float(v) if isinstance(v, (int, float)) and math.isfinite(v) else None
+def _number(v: Any) -> float | None:
+    """A finite number from a side file as float; anything else (missing, inf/NaN, text) None."""
+    v = json_safe(v)
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
 def list_shipped(root: Path | None = None) -> list[dict[str, Any]]:
@@ -52,12 +53,12 @@ def list_shipped(root: Path | None = None) -> list[dict[str, Any]]:
         timing = _read_json(folder / "train_time.json")
         model_eval = ev.get("model", {}) if isinstance(ev.get("model"), dict) else {}
         rows.append({
-            "name": name, "label": SHIPPED_PREFIX + name, "path": str(folder), "shipped": True,
+            "name": name, "path": str(folder), "shipped": True,
             "model": train.get("model", name), "preset": train.get("preset", ""),
             "status": "shipped", "step": timing.get("steps", train.get("steps")),
             "total_steps": train.get("steps"), "best_test_loss": None,
-            "psnr": _finite(model_eval.get("psnr")), "ssim": _finite(model_eval.get("ssim")),
-            "n_eval_images": ev.get("n_images"), "train_s": _finite(timing.get("train_s")),
-            "train_img_s": _finite(timing.get("train_img_s")), "has_checkpoint": True, "error": "",
+            "psnr": _number(model_eval.get("psnr")), "ssim": _number(model_eval.get("ssim")),
+            "n_eval_images": ev.get("n_images"), "train_s": _number(timing.get("train_s")),
+            "train_img_s": _number(timing.get("train_img_s")), "has_checkpoint": True, "error": "",
         })
     return rows

@@ -130,3 +130,53 @@ def error_spectrum(sr: Tensor, hr: Tensor) -> Tensor:
         raise ValueError(f"sr and hr shapes differ: sr {tuple(sr.shape)} vs hr {tuple(hr.shape)}")
     # Subtract in float64 so small errors are not rounded away before the FFT.
     return log_magnitude(_check_image(sr, "sr") - _check_image(hr, "hr"))  # (..., H, W)
+
+
+# ---------------------------------------------------------------- set summaries (what the Spectra page shows)
+
+#: Spectra of images of different sizes are compared on the scale of a 28x28 image: an H x W image is
+#: multiplied by 784 / (H*W) before its DFT, so a 14x14 LR image (the mean of 2x2 blocks) has the same
+#: low frequencies as its HR image.
+REF_PIXELS = 28 * 28
+#: Image kinds a summary covers, in display order; ``error`` spectra are of these minus HR.
+SUMMARY_KEYS = ("hr", "lr", "recon", "sr", "bicubic")
+ERROR_KEYS = ("sr", "bicubic", "recon")
+
+
+def ref_scale(x: Tensor) -> Tensor:
+    """``x`` (..., H, W) in float64, multiplied by REF_PIXELS / (H*W) (see :data:`REF_PIXELS`)."""
+    h, w = x.shape[-2:]
+    return x.to(torch.float64) * (REF_PIXELS / (h * w))
+
+
+def rms_log_spectrum(batch: Tensor) -> Tensor:
+    """log(1 + RMS over the batch of |F|), centred, on the 28x28 scale. (B,1,H,W) -> (H, W) float64.
+
+    For one image this is :func:`log_magnitude` of the rescaled image.
+    """
+    power = power_spectrum(ref_scale(batch)).reshape(-1, *batch.shape[-2:]).mean(dim=0)  # (H, W)
+    return torch.log1p(power.sqrt())
+
+
+def spectrum_summary(images: dict[str, Tensor], *, cutoff: float = float(LR_NYQUIST)) -> dict:
+    """Every spectral view of a batch of images (B = 1 for one sample, N for a set average).
+
+    images: key -> (B, 1, H, W) in [0, 1], keys among :data:`SUMMARY_KEYS` (``hr`` required).
+    Returns numpy values keyed like the input: ``panels`` {key: (H, W)} RMS log-magnitude spectra;
+    ``radial`` {key: (radii (R,), mean power (R,))}; ``hf_share`` {key: mean share of power above
+    ``cutoff``}; ``error_panels`` {key: (28, 28)} RMS log-magnitude spectrum of key - HR for
+    :data:`ERROR_KEYS`; ``n`` the batch size.
+    """
+    panels, radial, hf = {}, {}, {}
+    for key in SUMMARY_KEYS:
+        if key not in images:
+            continue
+        x = images[key]
+        panels[key] = rms_log_spectrum(x).numpy()
+        radii, power = mean_radial_profile(ref_scale(x))
+        radial[key] = (radii.numpy(), power.numpy())
+        hf[key] = float(hf_energy_share(x.to(torch.float64), cutoff).mean())
+    hr = images["hr"].to(torch.float64)
+    errors = {key: rms_log_spectrum(images[key].to(torch.float64) - hr).numpy() for key in ERROR_KEYS
+              if key in images}
+    return {"panels": panels, "radial": radial, "hf_share": hf, "error_panels": errors, "n": int(hr.shape[0])}

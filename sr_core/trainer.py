@@ -23,6 +23,7 @@ from .config import TrainConfig, lr_at
 from .data import BatchStream, Split, get_degradation, to_float
 from .losses import alpha_at
 from .models import SRModel
+from .seeds import eval_noise_seed, step_noise_seed
 
 Callback = Callable[["Trainer", dict[str, Any]], None]
 EVENTS = ("on_step", "on_eval", "on_checkpoint", "on_end")
@@ -123,7 +124,7 @@ class Trainer:
     def evaluate(self, alpha: float) -> dict[str, float]:
         """Test loss components at ``alpha`` over the test images (fixed noise seed, so curves are smooth)."""
         self.model.eval()
-        gen = torch.Generator(device=self.device).manual_seed(self.config.seed + 7_777_777)
+        gen = torch.Generator(device=self.device).manual_seed(eval_noise_seed(self.config.seed))
         sums: dict[str, float] = defaultdict(float)
         n = self._test_images.shape[0]
         for i in range(0, n, EVAL_BATCH):
@@ -185,7 +186,7 @@ class Trainer:
                 step = self.step
                 alpha = alpha_at(step, cfg.alpha_schedule)
                 hr, lr, labels = self.stream.batch(step)
-                self._gen.manual_seed(cfg.seed * 1_000_003 + step)
+                self._gen.manual_seed(step_noise_seed(cfg.seed, step))
                 out = self.model(hr, lr=lr, labels=labels, generator=self._gen)
                 terms = self.model.loss(out, hr, lr, alpha=alpha, kl_weight=cfg.kl_weight, labels=labels)
                 names = list(terms)

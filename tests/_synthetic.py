@@ -6,6 +6,14 @@ import torch
 from sr_core.data import Split
 
 
+def uniform_split(n: int = 12, seed: int = 3) -> Split:
+    """``n`` uniform-noise 28x28 uint8 test images with labels 0..9 (no structure: worst case for SR)."""
+    g = torch.Generator().manual_seed(seed)
+    images = (torch.rand(n, 28, 28, generator=g) * 255).to(torch.uint8)
+    return Split(name="synthetic", train=False, images=images, labels=torch.arange(n) % 10,
+                 classes=tuple(str(i) for i in range(10)))
+
+
 def synthetic_split(n: int = 64, seed: int = 0, train: bool = True) -> Split:
     """``n`` blurry random 28x28 uint8 images with labels 0..9."""
     g = torch.Generator().manual_seed(seed)

@@ -24,9 +24,9 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from sr_core.config import preset_config  # noqa: E402
 from sr_core.data import RAW_FILES, check_dataset, resolve_data_dir  # noqa: E402
-from sr_core.evaluate import SHORT_PROTOCOL  # noqa: E402
 from sr_core.jobs import TrainJob, prepare_run  # noqa: E402
 from sr_core.models import model_class, model_names  # noqa: E402
+from ui.labels import SHORT_PROTOCOL  # noqa: E402
 from ui.widgets import job_registry  # noqa: E402
 
 TRAIN, COMPARE, SPECTRA, RUNS = "pages/1_Train.py", "pages/2_Compare.py", "pages/3_Spectra.py", "pages/4_Runs.py"
@@ -149,3 +149,50 @@ def no_data(tmp_path, monkeypatch) -> Path:
     d.mkdir()
     monkeypatch.setenv("SR_DATA_DIR", str(d))
     return d
+
+
+def settle(at: AppTest, timeout: float = 300.0) -> AppTest:
+    """Rerun the page (as its polling fragment does) until no background progress bar is left."""
+    end = time.monotonic() + timeout
+    while at.get("progress") and time.monotonic() < end:
+        time.sleep(0.3)
+        at.run()
+    assert not at.get("progress"), "the background computation did not finish"
+    return at
+
+
+def titles(at: AppTest) -> list[str]:
+    """The Compare grid's cell titles as plain text (they are drawn as HTML that wraps between words only)."""
+    import html
+    import re
+
+    return [html.unescape(re.sub(r"<[^>]+>", "", m)) for m in texts(at, "markdown") if 'class="cmp-title"' in m]
+
+
+@pytest.fixture(autouse=False)
+def fresh_worker(monkeypatch):
+    """A new background worker (empty cache) for one test."""
+    from ui import background
+
+    monkeypatch.setattr(background, "_WORKER", background.BackgroundWorker(torch_threads=1))
+    yield background._WORKER
+    background._WORKER.shutdown()
+
+
+@pytest.fixture()
+def gate(monkeypatch):
+    """Holds set-level scoring (ui.set_level's per_image_metrics) until ``gate.set()``; opened at the end."""
+    import threading
+
+    from ui import set_level
+
+    event = threading.Event()
+    real = set_level.per_image_metrics
+
+    def held(*args, **kwargs):
+        assert event.wait(120), "test never opened the gate"
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(set_level, "per_image_metrics", held)
+    yield event
+    event.set()

@@ -243,3 +243,42 @@ def full_page_screenshot(page: Any, path: Path, max_height: int = 12_000) -> Pat
     finally:
         page.set_viewport_size(size)
     return path
+
+
+# JS: boxes of the Compare grid (images, cell titles, captions) for the layout checks below.
+GRID_BOXES_JS = """() => {
+  const box = el => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+  const imgs = [...document.querySelectorAll('[data-testid="stMainBlockContainer"] [data-testid="stImage"] img')]
+      .filter(i => i.offsetParent !== null).map(box);
+  const titles = [...document.querySelectorAll('.cmp-title')].filter(t => t.offsetParent !== null).map(t => {
+      const col = t.closest('[data-testid="stColumn"]') || t.parentElement;
+      const words = [...t.querySelectorAll('span')].map(s => ({text: s.textContent, rects: s.getClientRects().length,
+                                                               box: box(s)}));
+      return {text: t.textContent, box: box(t), col: box(col), scroll: t.scrollWidth, client: t.clientWidth, words};
+  });
+  return {imgs, titles, width: window.innerWidth};
+}"""
+
+
+def overlaps(a: list[float], b: list[float], tol: float = 0.5) -> bool:
+    """True when two boxes [left, top, right, bottom] share more than ``tol`` px in both directions."""
+    return min(a[2], b[2]) - max(a[0], b[0]) > tol and min(a[3], b[3]) - max(a[1], b[1]) > tol
+
+
+def grid_layout_problems(boxes: dict) -> list[str]:
+    """What is wrong with a Compare grid's layout: overlapping images, clipped or mid-word-broken titles."""
+    problems = []
+    imgs = boxes["imgs"]
+    for i in range(len(imgs)):
+        for j in range(i + 1, len(imgs)):
+            if overlaps(imgs[i], imgs[j]):
+                problems.append(f"images {i} and {j} overlap: {imgs[i]} {imgs[j]}")
+    for t in boxes["titles"]:
+        if t["scroll"] > t["client"] + 1:
+            problems.append(f"title '{t['text']}' is clipped ({t['scroll']} > {t['client']} px)")
+        for w in t["words"]:
+            if w["rects"] != 1:
+                problems.append(f"title '{t['text']}': the word '{w['text']}' breaks over {w['rects']} lines")
+            if w["box"][0] < t["col"][0] - 1 or w["box"][2] > t["col"][2] + 1:
+                problems.append(f"title '{t['text']}': the word '{w['text']}' leaves its column")
+    return problems

@@ -5,14 +5,14 @@ import shutil
 
 from tests.app_support import (  # noqa: F401  (fixtures are found by name; fresh_registry is autouse)
     SHORT_PROTOCOL, model_names, SPECTRA, RUNS, require_data, page, texts, plotly_specs, fresh_registry,
-    trained_runs, runs, empty_runs,
+    trained_runs, runs, empty_runs, settle, fresh_worker, gate,
 )
 
 
 # ---------------------------------------------------------------- Spectra
 
-def test_spectra_shows_panels_profiles_and_tables(runs):
-    at = page(SPECTRA, spec_limit=200, spec_index=5)
+def test_spectra_shows_panels_profiles_and_tables(runs, fresh_worker):
+    at = settle(page(SPECTRA, spec_limit=200, spec_index=5))
     assert not at.exception, at.exception
     specs = plotly_specs(at)
     titles = [s["layout"]["title"]["text"] for s in specs]
@@ -32,9 +32,9 @@ def test_spectra_shows_panels_profiles_and_tables(runs):
     assert [t["name"] for t in specs[6]["data"]] == ["HR", "LR", "Bicubic", "SR · tiny-run"]  # nothing added yet
 
 
-def test_spectra_overlays_the_shipped_models(empty_runs):
+def test_spectra_overlays_the_shipped_models(empty_runs, fresh_worker):
     require_data()
-    at = page(SPECTRA, spec_limit=100)
+    at = settle(page(SPECTRA, spec_limit=100))
     assert not at.exception and not texts(at, "error"), (at.exception, texts(at, "error"))
     overlay = plotly_specs(at)[-1]
     names = [t["name"] for t in overlay["data"]]
@@ -45,6 +45,35 @@ def test_spectra_overlays_the_shipped_models(empty_runs):
     assert hf["SR · shipped · resnet-sr"] > 2 * hf["Bicubic"] and hf["HR"] > hf["Bicubic"]
     at.multiselect(key="spec_more").unselect("shipped · cvae-sr").run()
     assert len(plotly_specs(at)[-1]["data"]) == 5
+
+
+def test_spectra_sample_answers_while_the_set_average_computes(runs, fresh_worker, monkeypatch):
+    """The set average is held in the background: the chosen sample's spectra still draw and change at
+    once, with a progress bar for the set; released, the set-average charts appear."""
+    import threading
+
+    from ui import spectra
+
+    hold = threading.Event()
+    real = spectra.spectra_outputs
+
+    def held(model, split, indices, **kw):
+        if isinstance(indices, slice):  # the set average only; the one-sample view is not held
+            assert hold.wait(120)
+        return real(model, split, indices, **kw)
+
+    monkeypatch.setattr(spectra, "spectra_outputs", held)
+    at = page(SPECTRA, spec_limit=200, spec_index=5)
+    assert not at.exception and at.get("progress")
+    assert "Averaging spectra" in at.get("progress")[0].proto.text
+    titles = [s["layout"]["title"]["text"] for s in plotly_specs(at)]
+    assert titles == ["2-D log-magnitude spectra — sample #5", "Radially averaged power spectrum — sample #5",
+                      "Error spectra — sample #5"]
+    at.number_input(key="spec_index").set_value(9).run()
+    assert plotly_specs(at)[0]["layout"]["title"]["text"] == "2-D log-magnitude spectra — sample #9"
+    hold.set()
+    settle(at)
+    assert len(plotly_specs(at)) == 7 and not at.get("progress")
 
 
 # ---------------------------------------------------------------- Runs

@@ -1,4 +1,4 @@
-"""Several models side by side (ui.comparison) and shipped-checkpoint listing, on synthetic data."""
+"""Several models side by side (ui.compare, ui.set_level) and shipped-checkpoint listing, on synthetic data."""
 from __future__ import annotations
 
 import json
@@ -14,8 +14,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sr_core.data import Split  # noqa: E402
 from sr_core.models import build_model  # noqa: E402
 from sr_core.projection import box_down  # noqa: E402
-from sr_core.shipped import SHIPPED_PREFIX, list_shipped  # noqa: E402
-from ui import comparison  # noqa: E402
+from sr_core.shipped import list_shipped  # noqa: E402
+from ui.labels import SHIPPED_PREFIX  # noqa: E402
+from ui import compare as comparison  # noqa: E402
+from ui import set_level, spectra  # noqa: E402
 
 
 def fake_split(n: int = 12) -> Split:
@@ -84,7 +86,7 @@ def test_compare_table_rows_and_stochastic_columns():
                           "best_of_8_psnr": a([25.5])},
                 "model+projection": {"psnr": a([24.1]), "ssim": a([0.9]), "lr_psnr": a([161.0])},
                 "bicubic": {"psnr": a([99.0]), "ssim": a([0.1]), "lr_psnr": a([1.0])}}
-    rows = comparison.compare_table({"vae": per_vae, "cvae": per_cvae})
+    rows = set_level.compare_table({"vae": per_vae, "cvae": per_cvae})
     assert [r["Method"] for r in rows] == ["vae: SR from LR", "vae: full reconstruction (sees HR)",
                                            "cvae: SR from LR", "cvae: SR + LR projection", "nearest", "bicubic"]
     by = {r["Method"]: r for r in rows}
@@ -93,7 +95,7 @@ def test_compare_table_rows_and_stochastic_columns():
     assert by["cvae: SR from LR"]["Diversity (mean std)"] == "0.0100"
     assert by["cvae: SR from LR"]["Best-of-8 PSNR (dB)"] == "25.50"
     assert by["vae: SR from LR"]["Diversity (mean std)"] == "–"
-    assert "Diversity (mean std)" not in comparison.compare_table({"vae": per_vae})[0]
+    assert "Diversity (mean std)" not in set_level.compare_table({"vae": per_vae})[0]
 
 
 def test_list_shipped_reads_side_files(tmp_path):
@@ -112,7 +114,7 @@ def test_list_shipped_reads_side_files(tmp_path):
     rows = {r["name"]: r for r in list_shipped(tmp_path)}
     assert set(rows) == {"resnet-sr", "cnn-vae"}
     r = rows["resnet-sr"]
-    assert r["shipped"] and r["label"] == SHIPPED_PREFIX + "resnet-sr" and r["preset"] == "resnet-sr-long"
+    assert r["shipped"] and r["name"] == "resnet-sr" and r["preset"] == "resnet-sr-long"
     assert (r["psnr"], r["ssim"], r["step"], r["train_s"]) == (26.1, 0.93, 16000, 900.0)
     assert rows["cnn-vae"]["psnr"] is None and rows["cnn-vae"]["model"] == "cnn-vae" and not rows["cnn-vae"]["error"]
 
@@ -126,14 +128,14 @@ def test_the_project_ships_a_checkpoint_per_model():
 
 
 def test_overlay_spectra_puts_every_model_on_one_chart():
-    from ui.analysis import spectra_outputs, spectra_summary
+    from ui.spectra import spectra_outputs, spectra_summary
 
     split = fake_split()
     summaries = {label: spectra_summary(spectra_outputs(m, split, slice(0, 6))) for label, m in models().items()}
-    profiles, hf = comparison.overlay_spectra(summaries)
+    profiles, hf = spectra.overlay_spectra(summaries)
     assert list(profiles) == ["HR", "LR", "Bicubic", "SR · vae", "SR · cvae", "SR · res"]
     assert list(hf) == list(profiles)
     radii, power = profiles["SR · res"]
     assert np.array_equal(power, summaries["res"]["radial"]["Decoder-only SR"][1]) and len(radii) == len(power)
     assert hf["HR"] == summaries["vae"]["hf_share"]["HR"] == summaries["res"]["hf_share"]["HR"]
-    assert comparison.overlay_spectra({}) == ({}, {})
+    assert spectra.overlay_spectra({}) == ({}, {})

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from sr_core import metrics
-from sr_core.metrics import lr_psnr, mean_finite, psnr, ssim, summarize
+from sr_core.metrics import json_safe, lr_psnr, mean_finite, psnr, ssim, summarize
 
 
 def _images(b: int = 4, h: int = 28, w: int = 28, seed: int = 0) -> torch.Tensor:
@@ -132,3 +132,14 @@ def test_summarize_and_mean_finite() -> None:
 def test_protocol_mentions_the_essentials() -> None:
     for word in ("per image", "data range 1", "no border crop", "11×11", "σ=1.5", "LR-PSNR"):
         assert word in metrics.PROTOCOL
+
+
+def test_json_safe_turns_non_finite_numbers_into_null() -> None:
+    value = {"psnr": math.inf, "nested": {"lr_psnr": -math.inf, "ssim": 0.5}, "rows": (1.0, math.nan), "n": 3,
+             "name": "x", "none": None}
+    out = json_safe(value)
+    assert out == {"psnr": None, "nested": {"lr_psnr": None, "ssim": 0.5}, "rows": [1.0, None], "n": 3,
+                   "name": "x", "none": None}
+    import json
+
+    json.dumps(out, allow_nan=False)  # strict JSON now

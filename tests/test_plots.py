@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sr_core.data import Split  # noqa: E402
 from sr_core.errors import UserError  # noqa: E402
 from sr_core.spectra import error_spectrum, hf_energy_share, log_magnitude  # noqa: E402
-from ui import analysis, figures, images  # noqa: E402
+from ui import compare, figures, images, spectra  # noqa: E402
 
 
 def rows(n: int = 50, split: str = "train", every: int = 1) -> list[dict]:
@@ -161,25 +161,25 @@ def fake_split(n: int = 40) -> Split:
 
 
 def test_parse_indices():
-    assert analysis.parse_indices("0, 5 10-12, 5", 20) == [0, 5, 10, 11, 12]
+    assert compare.parse_indices("0, 5 10-12, 5", 20) == [0, 5, 10, 11, 12]
     for bad in ("x", "3-1", "", "25"):
         with pytest.raises(UserError):
-            analysis.parse_indices(bad, 20)
+            compare.parse_indices(bad, 20)
 
 
 def test_select_indices_modes():
     split = fake_split()
-    assert analysis.select_indices("By index", split, indices="1,2") == [1, 2]
-    assert analysis.select_indices("By class", split, class_index=3, count=3) == [3, 13, 23]
-    r1 = analysis.select_indices("Random", split, count=5, seed=7)
-    assert r1 == analysis.select_indices("Random", split, count=5, seed=7) and len(set(r1)) == 5
+    assert compare.select_indices("index", split, indices="1,2") == [1, 2]
+    assert compare.select_indices("class", split, class_index=3, count=3) == [3, 13, 23]
+    r1 = compare.select_indices("random", split, count=5, seed=7)
+    assert r1 == compare.select_indices("random", split, count=5, seed=7) and len(set(r1)) == 5
     psnr = np.array([20.0, 10.0, np.inf, 15.0, np.nan])
-    assert analysis.select_indices("Worst PSNR", split, count=2, psnr_values=psnr) == [4, 1]
-    assert analysis.select_indices("Best PSNR", split, count=2, psnr_values=psnr) == [2, 0]
+    assert compare.select_indices("worst", split, count=2, psnr_values=psnr) == [4, 1]
+    assert compare.select_indices("best", split, count=2, psnr_values=psnr) == [2, 0]
     with pytest.raises(UserError):
-        analysis.select_indices("Worst PSNR", split, psnr_values=None)
+        compare.select_indices("worst", split, psnr_values=None)
     with pytest.raises(UserError):
-        analysis.select_indices("Sideways", split)
+        compare.select_indices("Sideways", split)
 
 
 # ---------------------------------------------------------------- model outputs (untrained tiny models)
@@ -189,7 +189,7 @@ def test_spectra_summary_single_image_matches_core():
     hr = torch.rand(1, 1, 28, 28, generator=g)
     lr = torch.nn.functional.avg_pool2d(hr, 2)
     sr = torch.rand(1, 1, 28, 28, generator=g)
-    s = analysis.spectra_summary({"hr": hr, "lr": lr, "sr": sr, "bicubic": hr * 0.5})
+    s = spectra.spectra_summary({"hr": hr, "lr": lr, "sr": sr, "bicubic": hr * 0.5})
     assert list(s["panels"]) == ["HR", "LR", "Decoder-only SR", "Bicubic"]
     assert np.allclose(s["panels"]["HR"], log_magnitude(hr[0, 0]).numpy())
     assert np.allclose(s["panels"]["LR"], log_magnitude(lr[0, 0] * 4).numpy())  # on the 28x28 scale
@@ -200,13 +200,13 @@ def test_spectra_summary_single_image_matches_core():
     # A box-downsampled LR keeps the HR's DC on the 28x28 scale.
     assert s["radial"]["LR"][1][0] == pytest.approx(power[0])
     assert s["n"] == 1
-    rows_ = analysis.hf_share_table(s["hf_share"])
+    rows_ = spectra.hf_share_table(s["hf_share"])
     assert rows_[0]["Image"] == "HR" and rows_[0]["Energy above 7 cycles/image"].endswith("%")
 
 
 def test_spectra_summary_set_average_is_rms():
     hr = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(2))
-    s = analysis.spectra_summary({"hr": hr})
+    s = spectra.spectra_summary({"hr": hr})
     power = torch.fft.fftshift(torch.fft.fft2(hr.double()), dim=(-2, -1)).abs().pow(2).mean(dim=(0, 1))
     assert np.allclose(s["panels"]["HR"], torch.log1p(power.sqrt()).numpy())
     assert s["n"] == 4 and not s["error_panels"]

@@ -67,8 +67,8 @@ def _markers(alpha_changes: Iterable[int | tuple[int, float] | Sequence[float]])
 def vline(x: float, *, name: str, text: str, color: str = "#888", dash: str = "dot") -> tuple[dict, dict]:
     """A full-height vertical line (layout shape named ``name``) and its label (layout annotation).
 
-    Plain dicts: ``fig.add_vline`` does the same but costs ~15 ms per line, which adds up in charts
-    that are rebuilt every few seconds while a job trains.
+    Plain dicts: ``fig.add_vline`` does the same through plotly's validators, which is slow per line
+    and adds up in charts that are rebuilt every few seconds while a job trains.
     """
     shape = dict(type="line", name=name, xref="x", yref="y domain", x0=x, x1=x, y0=0, y1=1,
                  line=dict(color=color, width=1.5, dash=dash))
@@ -187,7 +187,7 @@ def spectrum_panels_figure(panels: Mapping[str, np.ndarray], *, title: str = "2-
                            height: int = 300) -> go.Figure:
     """One heatmap per centred 2-D spectrum (DC in the centre), axes in cycles per image.
 
-    panels: name -> (H, W) array (e.g. :func:`ui.analysis.spectra_summary` ``["panels"]``). Panels of
+    panels: name -> (H, W) array (e.g. :func:`ui.spectra.spectra_summary` ``["panels"]``). Panels of
     different sizes (28x28 HR, 14x14 LR) keep their own frequency axes. With ``shared_range`` all
     panels use one colour scale so brightness is comparable across them.
     """
@@ -216,7 +216,7 @@ def radial_profile_figure(profiles: Mapping[str, tuple[np.ndarray, np.ndarray]],
                           title: str = "Radially averaged power spectrum", height: int = 380) -> go.Figure:
     """Radial power profiles on one log-scale chart, with the LR Nyquist radius marked.
 
-    profiles: name -> (radii, power), e.g. :func:`ui.analysis.spectra_summary` ``["radial"]``.
+    profiles: name -> (radii, power), e.g. :func:`ui.spectra.spectra_summary` ``["radial"]``.
     The marker is a dashed vertical line at ``nyquist`` (``name='LR Nyquist'``).
     """
     fig = go.Figure()

@@ -5,10 +5,10 @@ refresh of the same server sees the same job: a reload reattaches to it instead 
 and two tabs pressing Start at once get one job and one "already running" message.
 
 Threads: the job trains with :func:`default_torch_threads` intra-op threads: half the cores, at
-most 4, at least 1 (``$SR_TORCH_THREADS`` overrides), i.e. 1 on a 2-core machine. Measured there
-(quick preset, 200 batches of 100, other processes busy): 1 thread 2,800 img/s, 2 threads 1,150 img/s;
-scoring 2,000 test images took 7.4 s with 1 thread and 17.5 s with 2. Two threads fight the
-Streamlit server and each other, and one leaves a core for the UI. ``torch.set_num_threads`` (with
+most 4, at least 1 (``$SR_TORCH_THREADS`` overrides), i.e. 1 on a 2-core machine. There, two
+threads fight the Streamlit server and each other (a thread stalls whenever its core is taken, so
+training and scoring both get slower, not faster), and one leaves a core for the UI;
+``bench/ui_overhead.py`` measures what the page costs the training thread. ``torch.set_num_threads`` (with
 OpenMP) sets the calling thread and every thread started later, Streamlit's script threads included,
 so the pages set the same count (:func:`ui.widgets.page_setup`) rather than depend on who ran first.
 """
@@ -21,6 +21,7 @@ from typing import Any
 from sr_core.config import TrainConfig
 from sr_core.errors import UserError
 from sr_core.jobs import TrainJob, prepare_run
+from sr_core.rate import RateMeter
 
 
 
@@ -44,6 +45,9 @@ class JobRegistry:
         self._lock = threading.Lock()
         self._job: TrainJob | None = None
         self._config: TrainConfig | None = None
+        self._meter: RateMeter | None = None    # smoothed images/s of the current job
+        self._start_step = 0                     # the job's first step (> 0 when continuing a run)
+        self._history: tuple[list, list] = ([], [])  # a continued run's earlier train / test rows
 
     @property
     def job(self) -> TrainJob | None:
@@ -75,12 +79,36 @@ class JobRegistry:
             config.validate()
             trainer, run = prepare_run(config, runs_dir=runs_dir, name=name or None, data_dir=data_dir,
                                        command=["streamlit", "run", "app.py"])
-            job = TrainJob(trainer, run, torch_threads=self.torch_threads)
-            job.start()
-            self._job, self._config = job, config
-            return job
+            return self._launch(trainer, run, config)
         finally:
             self._lock.release()
+
+    def resume(self, run_name: str, steps: int, *, runs_dir: str | os.PathLike | None = None,
+               data_dir: str | os.PathLike | None = None) -> TrainJob:
+        """Continue run ``run_name`` from its checkpoint up to ``steps`` batches in total (as
+        ``train --resume RUN --steps N``). Errors as :meth:`start` (e.g. ``steps`` not above the run's step)."""
+        if not self._lock.acquire(blocking=False):
+            raise JobAlreadyRunning("a job is already being started from another tab; watch it below instead")
+        try:
+            if self.running:
+                raise JobAlreadyRunning("a job is already running; stop it first or wait until it finishes")
+            trainer, run = prepare_run(runs_dir=runs_dir, resume=run_name, data_dir=data_dir, steps=int(steps),
+                                       command=["streamlit", "run", "app.py", "(continue)"])
+            return self._launch(trainer, run, trainer.config)
+        finally:
+            self._lock.release()
+
+    def _launch(self, trainer: Any, run: Any, config: TrainConfig) -> TrainJob:
+        job = TrainJob(trainer, run, torch_threads=self.torch_threads)
+        start = int(getattr(trainer, "step", 0))
+        self._meter, self._start_step = RateMeter(), start
+        # A continued run's curve goes on from its history (metrics.csv, already cut at the checkpoint).
+        history = run.read_metrics() if start > 0 else []
+        self._history = ([r for r in history if r.get("split") == "train"],
+                         [r for r in history if r.get("split") == "test"])
+        job.start()
+        self._job, self._config = job, config
+        return job
 
     def stop(self) -> bool:
         """Ask the running job to stop (it saves a checkpoint); False if nothing runs."""
@@ -101,7 +129,33 @@ class JobRegistry:
         # The trainer reports its final status a moment before its thread ends (it still flushes files):
         # a final status means the run is over, so no page shows "finished" next to a Stop button.
         snap["running"] = job.running and snap["status"] not in ("finished", "stopped", "nan", "failed")
+        self._smooth(snap)
+        if self._history[0] or self._history[1]:
+            snap["train"] = self._history[0] + snap["train"]
+            snap["test"] = self._history[1] + snap["test"]
         return snap
+
+    def _smooth(self, snap: dict[str, Any]) -> None:
+        """Replace the trainer's last-window images/s and time left by steadier figures.
+
+        While running: :class:`sr_core.rate.RateMeter` (EMA over seconds) of the images trained, and the
+        time left at that rate. Afterwards: ``avg_img_s``, the run's mean (images / wall time) and
+        ``total_s``; ``img_s`` then holds that mean too and ``eta_s`` is 0.
+        """
+        meter = self._meter
+        cfg = self._config
+        if meter is None or cfg is None:
+            return
+        done = (snap["step"] - self._start_step) * cfg.batch_size
+        elapsed = float(snap.get("elapsed_s") or 0.0)
+        if snap["running"]:
+            meter.update(done)
+            snap["img_s"] = meter.rate
+            snap["eta_s"] = meter.eta((snap["total_steps"] - snap["step"]) * cfg.batch_size)
+        else:
+            snap["avg_img_s"] = snap["img_s"] = done / elapsed if elapsed > 0 else None
+            snap["total_s"] = elapsed
+            snap["eta_s"] = 0.0
 
     def is_training(self, run_name: str) -> bool:
         """True while the running job writes into run ``run_name`` (the Runs page must not delete it)."""

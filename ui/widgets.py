@@ -1,10 +1,12 @@
 """Streamlit pieces the pages share: page setup, the job registry, dataset status, model picking.
 
-Only this module (and the pages) import Streamlit; the compute lives in :mod:`ui.analysis` and the
+Only this module (and the pages) import Streamlit; the compute lives in :mod:`ui.compare`, :mod:`ui.set_level`, :mod:`ui.spectra` and the
 figures in :mod:`ui.figures`.
 """
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +16,13 @@ import torch
 from sr_core.checkpoint import model_from_checkpoint
 from sr_core.data import RAW_FILES, DATASETS, check_dataset, load_split, missing_message, resolve_data_dir
 from sr_core.errors import UserError
-from sr_core.evaluate import SHORT_PROTOCOL
 from sr_core.runs import list_runs, runs_root
-from sr_core.shipped import SHIPPED_DIR, SHIPPED_PREFIX, shipped_checkpoints
+from sr_core.shipped import SHIPPED_DIR, shipped_checkpoints
 
 from .images import png_size
 from .jobs import JobRegistry, default_torch_threads
+from .labels import SHIPPED_PREFIX, shipped_label
+from .set_level import LoadedModel
 
 APP_NAME = "VAE SR Studio"
 PAGES = {
@@ -39,6 +42,7 @@ NAV = (("home", "Home", ":material/home:"), ("train", "Train", ":material/model_
 # image further it must not blur it either. A style-only st.html goes to the event container (no space).
 _CSS = """<style>
 [data-testid="stImage"] img, [data-testid="stImageContainer"] img { image-rendering: pixelated; }
+.cmp-title { min-height: 3.9em; line-height: 1.3; }  /* Compare grid: images in a row line up */
 </style>"""
 
 
@@ -97,6 +101,20 @@ def load_test_split(name: str):
         st.stop()
 
 
+def fmt_duration(seconds: float | None) -> str:
+    """``42 s``, ``3 min 05 s``, ``1 h 02 min``; ``–`` for None or a non-finite value."""
+    if seconds is None or not math.isfinite(seconds):
+        return "–"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    m, s = divmod(seconds, 60)
+    if m < 60:
+        return f"{m} min {s:02d} s"
+    h, m = divmod(m, 60)
+    return f"{h} h {m:02d} min"
+
+
 def show_png(data: bytes, caption: str | None = None) -> None:
     """Show PNG bytes at their own width (so Streamlit neither resizes nor re-encodes them)."""
     st.image(data, caption=caption, width=png_size(data)[0], output_format="PNG")
@@ -126,7 +144,7 @@ def pick_checkpoint(key: str) -> Path:
             st.info(f"No shipped checkpoints in `{SHIPPED_DIR}`.")
             st.stop()
         names = list(shipped)
-        name = st.selectbox("Shipped checkpoint (read-only, trained by bench/make_checkpoints.py)", names,
+        name = st.selectbox("Shipped checkpoint (read-only, trained by scripts/make_checkpoints.py)", names,
                             index=names.index("cnn-vae") if "cnn-vae" in names else 0, key=f"{key}_shipped")
         path = shipped[name]
     elif source == "Trained run":
@@ -155,29 +173,12 @@ def pick_checkpoint(key: str) -> Path:
     return path
 
 
-def shipped_table(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """Table rows for :func:`sr_core.shipped.list_shipped` rows (Home and Runs)."""
-    def num(v: Any, fmt: str) -> str:
-        return "–" if v is None else format(v, fmt)
-
-    return [{"Shipped checkpoint": r["name"], "Model": r["model"], "Preset": r["preset"] or "–",
-             "Steps": num(r["step"], "d"), "PSNR (dB)": num(r["psnr"], ".2f"), "SSIM": num(r["ssim"], ".3f"),
-             "Train time": "–" if r["train_s"] is None else f"{r['train_s'] / 60:.1f} min"} for r in rows]
-
-
-def shipped_caption(rows: list[dict[str, Any]]) -> str:
-    n = {r["n_eval_images"] for r in rows if r.get("n_eval_images")}
-    images = f"{n.pop():,} Fashion-MNIST test images" if len(n) == 1 else "the Fashion-MNIST test set"
-    return (f"Read-only, trained by this project's CLI (bench/make_checkpoints.py; train time on 1 CPU thread). "
-            f"PSNR/SSIM of SR from LR (2×2 box) on {images}: {SHORT_PROTOCOL}.")
-
-
 def checkpoint_catalog() -> dict[str, Path]:
     """Every checkpoint a page can offer: {label: path}; trained runs by name, then the shipped ones
     as ``shipped · <model>`` (read-only)."""
     out = {r["name"]: Path(r["path"]) / "checkpoint.pt" for r in list_runs()
            if not r["error"] and r.get("has_checkpoint")}
-    out.update({SHIPPED_PREFIX + name: path for name, path in shipped_checkpoints().items()})
+    out.update({shipped_label(name): path for name, path in shipped_checkpoints().items()})
     return out
 
 
@@ -206,7 +207,7 @@ def pick_more_models(key: str, primary: Path, *, newcomer_models: tuple[str, ...
         st.session_state[wkey] = [x for x in st.session_state[wkey] if x in options]
     else:
         newcomer = primary_label.startswith(SHIPPED_PREFIX)
-        default = [SHIPPED_PREFIX + m for m in newcomer_models] if newcomer else []
+        default = [shipped_label(m) for m in newcomer_models] if newcomer else []
         st.session_state[wkey] = [x for x in default if x in options]
     chosen = st.multiselect(f"Compare with (up to {max_models} more models)", options, key=wkey,
                             max_selections=max_models, persist_state="session",
@@ -264,12 +265,23 @@ def model_caption(info: dict[str, Any]) -> str:
             f"preset {tc.get('preset') or '–'}")
 
 
-def model_page_header(title: str, icon: str, key: str) -> tuple[Path, Any, dict[str, Any], tuple[str, float, int],
-                                                              str, str, Any]:
+@dataclass
+class PageModel:
+    """The model a Compare/Spectra page opened on, and the data it is shown with."""
+
+    path: Path                       # checkpoint file
+    model: Any                       # the loaded model, eval mode
+    info: dict[str, Any]             # model_name, train_config, step, ... of the checkpoint
+    ckpt: tuple[str, float, int]     # cache key: resolved path, mtime, size
+    dataset: str                     # the run's dataset (test split shown)
+    degradation: str                 # the run's LR degradation
+    split: Any                       # sr_core.data.Split, the test split of ``dataset``
+
+
+def model_page_header(title: str, icon: str, key: str) -> PageModel:
     """The common top of Compare and Spectra: title, checkpoint picker, model, dataset check.
 
-    Returns (checkpoint path, model, checkpoint info, cache key, dataset, degradation, test split); stops the page with a
-    message when the checkpoint or the dataset is unusable.
+    Stops the page with a message when the checkpoint or the dataset is unusable.
     """
     page_setup(title, icon)
     st.title(title)
@@ -279,4 +291,17 @@ def model_page_header(title: str, icon: str, key: str) -> tuple[Path, Any, dict[
     tc = info.get("train_config") or {}
     dataset, degradation = tc.get("dataset", "fashion-mnist"), tc.get("degradation", "box")
     require_dataset(dataset)
-    return path, model, info, ckey, dataset, degradation, load_test_split(dataset)
+    return PageModel(path, model, info, ckey, dataset, degradation, load_test_split(dataset))
+
+
+def chosen_models(key: str, head: PageModel, *, newcomer_models: tuple[str, ...] = (),
+                  max_models: int = 3) -> list[LoadedModel]:
+    """The page's model first, then the ones picked in :func:`pick_more_models` that load
+    (a broken one is a one-line error and is left out)."""
+    primary, more = pick_more_models(key, head.path, newcomer_models=newcomer_models, max_models=max_models)
+    out = [LoadedModel(primary, head.model, head.ckpt)]
+    for label, p in more.items():
+        loaded = load_model_or_none(p, label)
+        if loaded is not None:
+            out.append(LoadedModel(label, *loaded))
+    return out

@@ -1,8 +1,8 @@
-"""Contract tests for resnet-sr, cvae-sr, cnn-vae-class and the LR-consistent projection.
+"""The models beyond the paper: resnet-sr, cvae-sr and cnn-vae-class.
 
-Small, CPU-only, synthetic data: shapes, gradients reach every parameter, no NaN, projection
-exactness, cvae diversity vs temperature, class conditioning, config round trip through a
-checkpoint, and the evaluate() extras (diversity, best-of-8, projection, predicted labels).
+Small, CPU-only, synthetic data: shapes, gradients reach every parameter, no NaN, cvae diversity vs
+temperature, class conditioning, config round trip through a checkpoint, presets, a few trainer steps.
+(The LR-consistent projection: tests/test_projection.py; evaluate()'s extras: tests/test_evaluate.py.)
 """
 from __future__ import annotations
 
@@ -11,15 +11,13 @@ import math
 
 import pytest
 import torch
-import torch.nn.functional as F
 
 from sr_core.checkpoint import model_config_dict, model_from_checkpoint, save_checkpoint
 from sr_core.config import PRESETS, PRESET_HELP, preset_config
 from sr_core.data import Split, box_downsample
 from sr_core.errors import UserError
-from sr_core.evaluate import evaluate
 from sr_core.models import build_model, describe_models, model_class, model_names
-from sr_core.projection import lr_error, project
+from tests._synthetic import uniform_split
 
 NEW_MODELS = ("resnet-sr", "cvae-sr", "cnn-vae-class")
 # Small configs keep every test fast; the defaults are exercised by the registry test.
@@ -43,10 +41,7 @@ def _model(name: str, **overrides) -> torch.nn.Module:
 
 
 def _split(n: int = 12) -> Split:
-    g = torch.Generator().manual_seed(3)
-    images = (torch.rand(n, 28, 28, generator=g) * 255).to(torch.uint8)
-    return Split(name="synthetic", train=False, images=images, labels=torch.arange(n) % 10,
-                 classes=tuple(str(i) for i in range(10)))
+    return uniform_split(n)
 
 
 # ---------------------------------------------------------------- registry and interface
@@ -122,45 +117,6 @@ def test_resnet_losses_and_training_lowers_loss() -> None:
         assert float(total.detach()) < first, kind
 
 
-# ---------------------------------------------------------------- projection
-
-@pytest.mark.parametrize("clamp", [False, True])
-def test_projection_is_exact(clamp: bool) -> None:
-    g = torch.Generator().manual_seed(5)
-    sr = torch.rand(6, 1, 28, 28, generator=g) * 1.4 - 0.2  # also outside [0, 1]
-    lr = torch.rand(6, 1, 14, 14, generator=g)
-    lr[0] = 0.0
-    lr[1] = 1.0  # extreme blocks: the bounded projection must give all-0 / all-1 blocks
-    p = project(sr, lr, clamp=clamp)
-    assert p.shape == sr.shape and p.dtype == sr.dtype
-    assert (box_downsample(p) - lr).abs().max() <= 1e-6
-    assert lr_error(p, lr).max() <= 1e-6
-    if clamp:
-        assert p.min() >= 0 and p.max() <= 1
-        assert p[0].abs().max() <= 1e-6 and (p[1] - 1).abs().max() <= 1e-6
-
-
-def test_projection_identity_idempotent_and_keeps_detail() -> None:
-    g = torch.Generator().manual_seed(6)
-    hr = torch.rand(3, 1, 28, 28, generator=g)
-    lr = box_downsample(hr)
-    assert torch.allclose(project(hr, lr), hr, atol=1e-6)             # consistent image: unchanged
-    assert torch.allclose(project(hr, lr, clamp=True), hr, atol=1e-6)
-    sr = torch.rand(3, 1, 28, 28, generator=g)
-    once = project(sr, lr, clamp=True)
-    assert torch.allclose(project(once, lr, clamp=True), once, atol=1e-6)
-    # Unbounded: each 2x2 block moves by a constant, so the within-block detail is kept.
-    d = project(sr, lr) - sr
-    assert torch.allclose(d, F.interpolate(box_downsample(d), scale_factor=2, mode="nearest"), atol=1e-6)
-    # And it is the closest consistent image: never farther from HR than the input is.
-    assert ((project(sr, lr) - hr).pow(2).sum() <= (sr - hr).pow(2).sum())
-
-
-def test_projection_shape_errors() -> None:
-    with pytest.raises(ValueError, match="2x the size"):
-        project(torch.rand(1, 1, 28, 28), torch.rand(1, 1, 13, 14))
-
-
 # ---------------------------------------------------------------- cvae-sr
 
 def test_cvae_diversity_depends_on_temperature() -> None:
@@ -230,7 +186,7 @@ def test_class_model_trains_its_classifier() -> None:
     assert float(terms["cls"].detach()) > 0
 
 
-# ---------------------------------------------------------------- checkpoints and evaluation
+# ---------------------------------------------------------------- checkpoints, presets, trainer
 
 @pytest.mark.parametrize("name", NEW_MODELS)
 def test_config_round_trip_through_checkpoint(name: str, tmp_path) -> None:
@@ -260,25 +216,6 @@ def test_fp16_weights_load_back_as_float32(tmp_path) -> None:
     torch.save(ckpt, path)
     loaded, _ = model_from_checkpoint(path)
     assert all(p.dtype == torch.float32 for p in loaded.parameters())
-
-
-def test_evaluate_extras() -> None:
-    split = _split()
-    cvae = _model("cvae-sr").eval()
-    res = evaluate(cvae, split, projection=True, hf_share=True)
-    m = res["model"]
-    assert {"psnr", "ssim", "lr_psnr", "diversity", "best_of_8_psnr", "hf_share"} <= set(m)
-    assert m["diversity"] > 0 and m["best_of_8_psnr"] >= m["psnr"] - 3.0
-    assert res["model+projection"]["lr_psnr"] >= 45
-    assert 0 <= res["hr"]["hf_share"] <= 1
-    cold = evaluate(cvae, split, temperature=0.0)
-    assert cold["model"]["diversity"] == 0 and cold["temperature"] == 0.0
-    # Deterministic models: no diversity keys, and the old call gives the old keys.
-    plain = evaluate(_model("resnet-sr"), split)
-    assert set(plain["model"]) == {"psnr", "ssim", "lr_psnr"} and "model+projection" not in plain
-    assert "model+projection" not in evaluate(cvae, split, degradation="bicubic", projection=True, samples=0)
-    cls = evaluate(_model("cnn-vae-class"), split)
-    assert 0 <= cls["model+predicted_labels"]["accuracy"] <= 1
 
 
 def test_presets_exist_and_validate() -> None:

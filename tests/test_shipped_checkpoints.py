@@ -55,7 +55,7 @@ def test_missing_data_fails_under_ci(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_folder_complete_and_loads_weights_only(name: str) -> None:
     d = CKPT_ROOT / name
     for f in FILES:
-        assert (d / f).is_file(), f"{d / f} is missing; run bench/make_checkpoints.py"
+        assert (d / f).is_file(), f"{d / f} is missing; run scripts/make_checkpoints.py"
     raw = torch.load(d / "checkpoint.pt", map_location="cpu", weights_only=True)  # must not need pickle
     assert raw["model_name"] == name and name in model_names()
     assert raw.get("optimizer_state") is None

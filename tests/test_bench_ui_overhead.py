@@ -43,6 +43,6 @@ def test_ui_overhead_quick_prints_json_report(data_dir: Path, capsys) -> None:
         assert math.isfinite(value) and value > 0, (key, value)
     meta = report["meta"]
     assert meta["device"] == "cpu" and meta["slice_pairs"] >= 1
-    assert meta["poll_mode"] == "page", f"the Train page's fragment could not be polled: {meta['poll_error']}"
+    assert meta["poll_mode"] == "page", f"the Train page could not be rerun: {meta['poll_error']}"
     assert meta["poll_ms_median"] is not None and meta["poll_ms_median"] > 0
     assert torch.get_num_threads() == threads_before, "the benchmark must restore torch's thread count"

@@ -1,4 +1,6 @@
-"""Train, evaluate and ship one checkpoint per model into ``assets/checkpoints/<model>/``.
+"""Release tooling: train, evaluate and ship one checkpoint per model into assets/checkpoints/<model>/.
+
+The folder is :data:`sr_core.shipped.SHIPPED_DIR`, where the studio and ``bench/quality.py`` read them.
 
 Each model is trained by the project's own code (``sr_core.jobs.prepare_run`` + ``Trainer.run``, the
 same path as ``python -m sr_core train --preset NAME``) into a run folder, then copied:
@@ -8,12 +10,12 @@ same path as ``python -m sr_core train --preset NAME``) into a run folder, then 
                           config.json           the run's config.json (settings, command, versions)
                           metrics.csv           the run's training/test loss curve
                           eval.json             sr_core.evaluate.evaluate() of the shipped file, full test set
-                          eval_2000.json        the same on the first 2,000 test images (tests/test_quality.py)
+                          eval_2000.json        the same on the first 2,000 test images (tests/test_shipped_checkpoints.py)
                           train_time.json       wall-clock training time, images/s, torch threads
 
-    python bench/make_checkpoints.py                       # all models, one after another
-    python bench/make_checkpoints.py --models resnet-sr    # just one
-    python bench/make_checkpoints.py --reuse               # re-ship finished runs without retraining
+    python scripts/make_checkpoints.py                       # all models, one after another
+    python scripts/make_checkpoints.py --models resnet-sr    # just one
+    python scripts/make_checkpoints.py --reuse               # re-ship finished runs without retraining
 
 Run it from the project root with ``SR_DATA_DIR`` pointing at the data. It trains one model at a
 time with ``--threads`` torch threads (default 2).
@@ -30,7 +32,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "assets" / "checkpoints"
+sys.path.insert(0, str(ROOT))  # run as a script: the project's packages
+from sr_core.metrics import json_safe  # noqa: E402
+from sr_core.shipped import SHIPPED_DIR as OUT  # noqa: E402
+
 # model -> preset that trains its shipped checkpoint
 SHIP = {"cnn-vae-paper": "paper", "cnn-vae": "quick", "cnn-vae-class": "cnn-vae-class",
         "resnet-sr": "resnet-sr-long", "cvae-sr": "cvae-sr-long"}
@@ -104,7 +109,6 @@ def train(model_name: str, runs_dir: Path, data_dir: str | None, reuse: bool, lo
 
 def ship(model_name: str, run_path: Path, timing: dict[str, Any], test: Any, fp16: str, log) -> dict[str, Any]:
     from sr_core.checkpoint import load_checkpoint
-    from sr_core.evaluate import json_safe
 
     dest = OUT / model_name
     dest.mkdir(parents=True, exist_ok=True)
@@ -144,13 +148,13 @@ and evaluated on the 10,000-image test set (per-image PSNR/SSIM, data range 1; s
 Every folder holds `checkpoint.pt` (loads with `torch.load(..., weights_only=True)`; float16 weights
 where that moves PSNR by less than 0.05 dB — `model_from_checkpoint` loads them back as float32; no
 optimizer state), `config.json`, `metrics.csv`, `eval.json` (full test set), `eval_2000.json` (first
-2,000 test images, checked by `tests/test_quality.py`) and `train_time.json`.
+2,000 test images, checked by `tests/test_shipped_checkpoints.py`) and `train_time.json`.
 
 Reproduce all of them (one training at a time, CPU):
 
-    SR_DATA_DIR=../shared/data python bench/make_checkpoints.py --threads 1
+    SR_DATA_DIR=../shared/data python scripts/make_checkpoints.py --threads 1
 
-or one model, e.g. `python bench/make_checkpoints.py --models resnet-sr --threads 1` (the same training code
+or one model, e.g. `python scripts/make_checkpoints.py --models resnet-sr --threads 1` (the same training code
 path as `python -m sr_core train --preset resnet-sr-long`; the preset of each model is in the table);
 `--reuse` re-ships runs it trained before, without retraining.
 
@@ -175,7 +179,6 @@ def write_readme(rows: list[dict[str, Any]]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    sys.path.insert(0, str(ROOT))
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--models", default=",".join(SHIP), help="comma-separated; default: all five")
     p.add_argument("--runs-dir", default=str(ROOT / "runs" / "ship"), help="where the training runs go")

@@ -1,24 +1,29 @@
-"""Several models side by side: what the Compare page computes when it shows more than one model.
+"""Several models side by side on a few test images: what the Compare page's grid shows.
 
 Plain functions of ``{label: model}`` and a split, no Streamlit. The first model is the *primary*:
 ranking by PSNR, the full-VAE reconstruction column and the error map refer to it. Options apply to
 every model: ``projection`` adds each model's LR-consistent projection (:mod:`sr_core.projection`,
 box degradation only), ``temperature`` goes to the models that take one (e.g. ``cvae-sr``).
 Metrics follow :data:`sr_core.metrics.PROTOCOL` (per image, data range 1, no crop, mean over the set).
+The set-level table lives in :mod:`ui.set_level`.
 """
 from __future__ import annotations
 
-import math
+import re
 from typing import Any, Mapping
 
 import numpy as np
 import torch
 
 from sr_core.data import Split, get_degradation
+from sr_core.errors import UserError
 from sr_core.evaluate import predict
 from sr_core.metrics import lr_psnr, psnr, ssim
 
-BASELINE_ROWS = (("nearest", "nearest"), ("bilinear", "bilinear"), ("bicubic", "bicubic"))
+#: How the grid's test images are chosen: control value -> label shown.
+SELECTION_MODES = {"index": "By index", "class": "By class", "random": "Random", "worst": "Worst PSNR",
+                   "best": "Best PSNR"}
+RANKED_MODES = ("worst", "best")  # need the primary model's set-level PSNR
 
 
 def takes_temperature(model: Any) -> bool:
@@ -85,50 +90,6 @@ def compare_grid(models: Mapping[str, Any], split: Split, indices: list[int], *,
     return {"indices": list(indices), "labels": [split.classes[int(c)] for c in labels.tolist()], "columns": cols}
 
 
-# ---------------------------------------------------------------- the set-level table
-
-def _fmt(v: float | None, digits: int) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "–"
-    if math.isinf(v):
-        return "∞" if v > 0 else "−∞"
-    return f"{v:.{digits}f}"
-
-
-def _row(method: str, d: Mapping[str, np.ndarray], extra_cols: bool) -> dict[str, str]:
-    mean = {k: float(np.mean(v)) for k, v in d.items() if len(v)}
-    row = {"Method": method, "PSNR (dB)": _fmt(mean.get("psnr"), 2), "SSIM": _fmt(mean.get("ssim"), 4),
-           "LR-PSNR (dB)": _fmt(mean.get("lr_psnr"), 2)}
-    if extra_cols:
-        best = next((k for k in mean if k.startswith("best_of_")), None)
-        row["Diversity (mean std)"] = _fmt(mean.get("diversity"), 4)
-        row["Best-of-8 PSNR (dB)"] = _fmt(mean[best], 2) if best else "–"
-    return row
-
-
-def compare_table(per_model: Mapping[str, Mapping[str, Mapping[str, np.ndarray]]]) -> list[dict[str, str]]:
-    """Rows of the set-level table for several models.
-
-    per_model: {label: per-image metrics of that model} as :func:`ui.analysis.set_metrics` returns
-    them. Per model: its SR (from LR), SR + projection and full reconstruction (sees HR) when present;
-    then the interpolation baselines once (they do not depend on the model). Stochastic models add
-    the columns ``Diversity (mean std)`` (mean per-pixel std over 8 samples) and ``Best-of-8 PSNR``.
-    """
-    extra_cols = any("diversity" in per.get("model", {}) for per in per_model.values())
-    rows = []
-    for label, per in per_model.items():
-        for key, what in (("model", "SR from LR"), ("model+projection", "SR + LR projection"),
-                          ("model+predicted_labels", "SR, predicted labels"),
-                          ("reconstruction", "full reconstruction (sees HR)")):
-            if key in per:
-                rows.append(_row(f"{label}: {what}", per[key], extra_cols))
-    first = next(iter(per_model.values()), {})
-    for key, label in BASELINE_ROWS:
-        if key in first:
-            rows.append(_row(label, first[key], extra_cols))
-    return rows
-
-
 # ---------------------------------------------------------------- diversity
 
 @torch.no_grad()
@@ -150,25 +111,66 @@ def diversity_samples(model: Any, lr: torch.Tensor, n: int, *, labels: torch.Ten
     return stack, stack.std(axis=0)
 
 
-# ---------------------------------------------------------------- spectra of several models
+# ---------------------------------------------------------------- choosing samples
 
-def overlay_spectra(summaries: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]],
-                                                                          dict[str, float]]:
-    """Radial power profiles and high-frequency shares of several models on one chart.
+def parse_indices(text: str, n: int) -> list[int]:
+    """``"0, 5, 10-12"`` -> [0, 5, 10, 11, 12]; every index must lie in [0, n)."""
+    out: list[int] = []
+    for part in [p for p in re.split(r"[,\s]+", text.strip()) if p]:
+        m = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        if not m:
+            raise UserError(f"cannot read test index '{part}'; write numbers and ranges such as 0, 5, 10-12")
+        a = int(m.group(1))
+        b = int(m.group(2)) if m.group(2) else a
+        if b < a:
+            raise UserError(f"range '{part}' runs backwards; write it as {b}-{a}")
+        out.extend(range(a, b + 1))
+    if not out:
+        raise UserError("no test images chosen; type at least one index such as 0")
+    bad = [i for i in out if i >= n]
+    if bad:
+        raise UserError(f"test index {bad[0]} is out of range; the test set has indices 0 to {n - 1}")
+    return list(dict.fromkeys(out))
 
-    summaries: {label: :func:`ui.analysis.spectra_summary` of that model on the same images}.
-    Returns ({name: (radii, power)}, {name: HF share}) with HR, LR and bicubic once (from the first
-    summary; they do not depend on the model) followed by each model's SR as ``SR · <label>``.
+
+def select_indices(mode: str, split: Split, *, count: int = 6, indices: str = "0", class_index: int = 0,
+                   seed: int = 0, psnr_values: np.ndarray | None = None) -> list[int]:
+    """Test-image indices for a selection ``mode`` (a key of :data:`SELECTION_MODES`).
+
+    ``worst`` / ``best`` rank the images scored in ``psnr_values`` (the first ``len(psnr_values)``
+    test images, model PSNR) and return the ``count`` lowest / highest.
     """
-    profiles: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    hf: dict[str, float] = {}
-    first = next(iter(summaries.values()), None)
-    if first is None:
-        return profiles, hf
-    for name in ("HR", "LR", "Bicubic"):
-        if name in first["radial"]:
-            profiles[name], hf[name] = first["radial"][name], first["hf_share"][name]
-    for label, summary in summaries.items():
-        profiles[f"SR · {label}"] = summary["radial"]["Decoder-only SR"]
-        hf[f"SR · {label}"] = summary["hf_share"]["Decoder-only SR"]
-    return profiles, hf
+    n = len(split)
+    count = max(1, int(count))
+    if mode == "index":
+        return parse_indices(indices, n)
+    if mode == "class":
+        hits = torch.nonzero(split.labels == int(class_index)).flatten().tolist()
+        return hits[:count]
+    if mode == "random":
+        g = torch.Generator().manual_seed(int(seed))
+        return torch.randperm(n, generator=g)[:count].tolist()
+    if mode in RANKED_MODES:
+        if psnr_values is None or len(psnr_values) == 0:
+            raise UserError("no per-image PSNR available yet; wait for the set-level metrics of the first model")
+        v = np.nan_to_num(np.asarray(psnr_values, dtype=np.float64), nan=-np.inf)
+        order = np.argsort(v, kind="stable")
+        picked = order[:count] if mode == "worst" else order[::-1][:count]
+        return [int(i) for i in picked]
+    raise UserError(f"unknown selection '{mode}'; choose one of: {', '.join(SELECTION_MODES)}")
+
+
+# ---------------------------------------------------------------- laying the grid out
+
+def grid_rows(columns: list[dict[str, Any]], per_row: int) -> list[list[dict[str, Any]]]:
+    """The grid's columns (see :func:`compare_grid`) in rows of at most ``per_row`` cells.
+
+    Every sample is drawn as one block: the context (HR, LR, reconstruction, bicubic, error map) in
+    the first row(s), then each model's SR (and its projection) in the rows under it, so 4 models
+    with projection still give cells of a fixed, readable width instead of 13 squeezed columns.
+    """
+    context = [c for c in columns if not c["key"].startswith(("sr:", "proj:"))]
+    models = [c for c in columns if c["key"].startswith(("sr:", "proj:"))]
+    rows = [context[i:i + per_row] for i in range(0, len(context), per_row)]
+    rows += [models[i:i + per_row] for i in range(0, len(models), per_row)]
+    return [r for r in rows if r]

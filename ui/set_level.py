@@ -1,0 +1,183 @@
+"""The Compare page's set-level table: every model's SR (and projection) and the interpolation
+baselines scored over the first N test images, computed in the background (:mod:`ui.background`).
+
+A page builds a :class:`SetRequest` from its settings, asks for its tasks, and draws
+:func:`table_state`: fresh rows for what is cached, the last finished numbers (marked stale) for
+what is still computing, and the progress of the rest. Cache keys hold the checkpoint's file and
+mtime, dataset, degradation, N and temperature (each entry holds the LR-consistent projection too),
+so any setting seen before is instant.
+The baselines do not depend on the model: one task per (dataset, degradation, N) serves every model.
+Metrics follow :data:`sr_core.metrics.PROTOCOL`.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Hashable, Mapping
+
+import numpy as np
+
+from sr_core.data import Split
+from sr_core.evaluate import per_image_metrics
+
+from .background import BackgroundWorker, Status, Task
+from .compare import projection_available, temperature_for
+
+BASELINE_ROWS = (("nearest", "nearest"), ("bilinear", "bilinear"), ("bicubic", "bicubic"))
+BASELINES = "baselines"  # the table's key for the interpolation baselines' entry
+
+PerImage = dict[str, dict[str, np.ndarray]]  # {method: {metric: (N,) float64}}
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """One model of a page: its label, the loaded model and its checkpoint key (path, mtime, size)."""
+
+    label: str
+    model: Any = field(compare=False, hash=False)
+    ckpt: tuple[str, float, int]
+
+
+@dataclass(frozen=True)
+class SetRequest:
+    """What the table shows: the models (primary first) scored on ``limit`` images of ``split``."""
+
+    models: tuple[LoadedModel, ...]
+    split: Split = field(compare=False, hash=False)
+    dataset: str
+    degradation: str
+    limit: int
+    projection: bool
+    temperature: float | None
+
+    def key(self, label: str) -> Hashable:
+        """Cache key of a model's entry (``BASELINES`` for the baselines)."""
+        if label == BASELINES:
+            return ("set", BASELINES, self.dataset, self.degradation, self.limit)
+        m = next(s for s in self.models if s.label == label)
+        # No projection in the key: a model's entry always holds its projection (one SR pass serves both),
+        # so the projection toggle only shows or hides rows.
+        return ("set", m.ckpt, self.dataset, self.degradation, self.limit, temperature_for(m.model, self.temperature))
+
+    def labels(self) -> list[str]:
+        """Entries in computing order: the primary (the ranking needs it), the baselines, the rest."""
+        names = [m.label for m in self.models]
+        return names[:1] + [BASELINES] + names[1:]
+
+    def tasks(self) -> list[Task]:
+        return [self._task(label) for label in self.labels()]
+
+    def _task(self, label: str) -> Task:
+        split, limit, degradation = self.split, self.limit, self.degradation
+        n = min(limit, len(split))
+        if label == BASELINES:
+            def run(progress):
+                return _numpy(per_image_metrics(None, split, degradation=degradation, limit=limit,
+                                                on_progress=progress))
+            return Task(self.key(label), "interpolation baselines", n, run)
+        m = next(s for s in self.models if s.label == label)
+        t = temperature_for(m.model, self.temperature)
+        project = projection_available(degradation)
+
+        def run(progress):
+            return _numpy(per_image_metrics(m.model, split, degradation=degradation, limit=limit,
+                                            projection=project, temperature=t, baselines=False,
+                                            on_progress=progress))
+        return Task(self.key(label), label, n, run)
+
+
+def _numpy(per: Mapping[str, Mapping[str, Any]]) -> PerImage:
+    return {m: {k: v.numpy().astype(np.float64) for k, v in d.items()} for m, d in per.items()}
+
+
+@dataclass
+class TableState:
+    """What the table can show now: per entry (model labels and ``BASELINES``) its per-image metrics,
+    which of them are stale (an earlier setting's), which are still missing, errors, and progress."""
+
+    per: dict[str, PerImage]
+    stale: list[str]
+    missing: list[str]
+    errors: dict[str, str]
+    status: Status
+
+    @property
+    def complete(self) -> bool:
+        return not self.stale and not self.missing
+
+
+def table_state(worker: BackgroundWorker, request: SetRequest, shown: dict[str, PerImage]) -> TableState:
+    """Fresh results from ``worker``, else the last shown (``shown``, updated in place with fresh ones)."""
+    per, stale, missing, errors = {}, [], [], {}
+    for label in request.labels():
+        key = request.key(label)
+        fresh = worker.lookup(key)
+        if fresh is not None:
+            per[label] = shown[label] = fresh
+        elif worker.error(key):
+            errors[label] = worker.error(key)
+        elif label in shown:
+            per[label] = shown[label]
+            stale.append(label)
+        else:
+            missing.append(label)
+    return TableState(per, stale, missing, errors, worker.status([request.key(x) for x in request.labels()]))
+
+
+# ---------------------------------------------------------------- table rows
+
+def _fmt(v: float | None, digits: int) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    if math.isinf(v):
+        return "∞" if v > 0 else "−∞"
+    return f"{v:.{digits}f}"
+
+
+def _row(method: str, d: Mapping[str, np.ndarray], extra_cols: bool) -> dict[str, str]:
+    mean = {k: float(np.mean(v)) for k, v in d.items() if len(v)}
+    row = {"Method": method, "PSNR (dB)": _fmt(mean.get("psnr"), 2), "SSIM": _fmt(mean.get("ssim"), 4),
+           "LR-PSNR (dB)": _fmt(mean.get("lr_psnr"), 2)}
+    if extra_cols:
+        best = next((k for k in mean if k.startswith("best_of_")), None)
+        row["Diversity (mean std)"] = _fmt(mean.get("diversity"), 4)
+        row["Best-of-8 PSNR (dB)"] = _fmt(mean[best], 2) if best else "–"
+    return row
+
+
+STALE_MARK = " (stale)"
+
+
+def compare_table(per_model: Mapping[str, PerImage], stale: tuple[str, ...] | list[str] = (), *,
+                  projection: bool = True, pending: tuple[str, ...] | list[str] = ()) -> list[dict[str, str]]:
+    """Rows of the set-level table.
+
+    per_model: {label: per-image metrics of that model's SR, SR + projection, reconstruction...} and
+    optionally ``BASELINES``: {nearest, bilinear, bicubic: ...} (older callers may put the baselines
+    inside the first model's entry). Per model: its SR (from LR), SR + projection and full
+    reconstruction (sees HR) when present; then the interpolation baselines once. Stochastic models
+    add the columns ``Diversity (mean std)`` and ``Best-of-8 PSNR``. Entries named in ``stale``
+    get :data:`STALE_MARK` after their method name; ``projection=False`` leaves out the projection rows.
+    Models in ``pending`` (no numbers yet) get one row of "…" after the scored ones.
+    """
+    extra_cols = any("diversity" in per.get("model", {}) for per in per_model.values())
+    rows = []
+    for label, per in per_model.items():
+        if label == BASELINES:
+            continue
+        mark = STALE_MARK if label in stale else ""
+        for key, what in (("model", "SR from LR"), ("model+projection", "SR + LR projection"),
+                          ("model+predicted_labels", "SR, predicted labels"),
+                          ("reconstruction", "full reconstruction (sees HR)")):
+            if key in per and (projection or key != "model+projection"):
+                rows.append(_row(f"{label}: {what}{mark}", per[key], extra_cols))
+    for label in pending:
+        if label != BASELINES:
+            rows.append({**{k: "…" for k in (rows[0] if rows else _row("", {}, extra_cols))},
+                         "Method": f"{label}: SR from LR (computing)"})
+    base = per_model.get(BASELINES) or next(iter(per_model.values()), {})
+    mark = STALE_MARK if BASELINES in stale else ""
+    for key, label in BASELINE_ROWS:
+        if key in base:
+            rows.append(_row(label + mark, base[key], extra_cols))
+    return rows
