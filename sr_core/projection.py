@@ -24,6 +24,7 @@ Conventions: images are float (B, C, H, W); ``lr`` is (B, C, H/s, W/s). Pure fun
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from .data import box_down, nearest_up  # the one owner of box/nearest resampling
