@@ -1,6 +1,7 @@
 """Home page of the studio: what it is, the dataset, the models, where to start.
 
-Run with ``streamlit run app.py`` (pages/ holds Train, Compare, Spectra and Runs).
+Run with ``streamlit run app.py`` (pages/ holds Train, Compare, Latent, Spectra, Runs and Sweeps; Home can
+start the Gradio try-it demo, demo.py).
 """
 from __future__ import annotations
 

@@ -162,13 +162,12 @@ def charts_panel(live: bool) -> None:
     if prev is not None:
         st.subheader("LR → decoder-only SR → HR")
         strip_png, latent_png = preview_pngs(prev)
-        strip, latent = st.columns([3, 2]) if latent_png is not None else (st.container(), None)
-        with strip:
-            show_png(strip_png, caption=preview_caption(prev))
-        if latent is not None:  # the paper's premise: the encoder's latent z should look like LR
-            with latent:
-                show_png(latent_png, caption="Latent strip: top LR, bottom the encoder's latent sample z of the HR "
-                                             "image (both 14×14).")
+        # Stacked, not side by side: both strips are drawn pixel-exact at a fixed zoom, so a column
+        # narrower than the strip would let it run into its neighbour.
+        show_png(strip_png, caption=preview_caption(prev))
+        if latent_png is not None:  # the paper's premise: the encoder's latent z should look like LR
+            show_png(latent_png, caption="Latent strip: top LR, bottom the encoder's latent sample z of the HR "
+                                         "image (both 14×14).")
     if live and not running:
         st.rerun()  # the job ended: one full rerun draws the final charts and turns the auto-refresh off
 
