@@ -15,6 +15,7 @@ from sr_core.run_table import rows_from, run_rows
 from sr_core.runs import runs_root
 from sr_core.shipped import list_shipped
 from ui.dataset import download_dataset
+from ui.demo_server import ensure_demo, running_url
 from ui.run_tables import home_runs_table, shipped_caption, shipped_table
 from ui.widgets import PAGES, data_dir, dataset_missing_notice, job_registry, page_setup
 
@@ -50,6 +51,22 @@ def dataset_section() -> None:
             else:
                 st.success(f"{name} downloaded to `{folder}`")
                 st.rerun()
+
+
+def demo_section() -> None:
+    """The Gradio try-it demo (demo.py): started on first use, one per studio process, then a link."""
+    st.subheader("Try it on your own image")
+    st.caption("Upload a photo or draw a garment, pick any model, see it upscaled 2× beside bicubic — a Gradio "
+               "demo with an HTTP API, on 127.0.0.1 like the studio.")
+    url = running_url()
+    if url is None and st.button("Start the try-it demo", key="home_demo", icon=":material/play_arrow:"):
+        with st.spinner("Starting the demo on 127.0.0.1 (a few seconds)…"):
+            try:
+                url = ensure_demo()
+            except RuntimeError as exc:
+                st.error(str(exc))
+    if url:
+        st.link_button("Open the try-it demo", url, icon=":material/open_in_new:")
 
 
 def main() -> None:
@@ -113,11 +130,14 @@ def main() -> None:
         ("spectra", "Look at spectra", ":material/show_chart:",
          "Which frequencies above the LR Nyquist limit does each model invent?"),
         ("runs", "Manage runs", ":material/folder_open:", "Loss curves side by side, downloads, deletion."),
+        ("sweeps", "Sweeps with error bars", ":material/stacked_line_chart:",
+         "Settings x seeds on Ray: mean ± 95 % CI; the shipped alpha ablation."),
     )
     for col, (page, label, icon, caption) in zip(st.columns(len(starts)), starts):
         with col:
             st.page_link(PAGES[page], label=label, icon=icon)
             st.caption(caption)
+    demo_section()
 
 
 main()

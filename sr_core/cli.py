@@ -97,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--json", action="store_true")
 
     sub.add_parser("models", help="list models and presets")
+    from .sweep_cli import add_sweep_parser  # sweeps live in their own module (Ray is imported only when run)
+    add_sweep_parser(sub)
     return p
 
 
@@ -273,7 +275,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (2 for user errors, with one line on stderr)."""
     try:
         args = build_parser().parse_args(argv)
-        return {"train": cmd_train, "eval": cmd_eval, "list": cmd_list, "models": cmd_models}[args.command](args)
+        from .sweep_cli import cmd_sweep
+        return {"train": cmd_train, "eval": cmd_eval, "list": cmd_list, "models": cmd_models,
+                "sweep": cmd_sweep}[args.command](args)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

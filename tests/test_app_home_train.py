@@ -22,9 +22,10 @@ def test_home_renders_models_runs_and_links(runs):
     assert "tiny-run" in set(at.table[1].value["Run"])
     links = {e.proto.page: e.proto.label for e in at.main.get("page_link")}
     assert links == {"Train": "Train a model", "Compare": "Compare SR with baselines",
-                     "Latent": "See the latent", "Spectra": "Look at spectra", "Runs": "Manage runs"}
+                     "Latent": "See the latent", "Spectra": "Look at spectra", "Runs": "Manage runs",
+                     "Sweeps": "Sweeps with error bars"}
     nav = [e.proto.label for e in at.sidebar.get("page_link")]
-    assert nav == ["Home", "Train", "Compare", "Latent", "Spectra", "Runs"]
+    assert nav == ["Home", "Train", "Compare", "Latent", "Spectra", "Runs", "Sweeps"]
 
 
 def test_home_missing_dataset_shows_instructions_and_download(no_data, empty_runs):

@@ -313,6 +313,16 @@ def test_studio_end_to_end_in_chromium(server: StreamlitServer, record_property)
                     expect(frame).to_contain_text(run_name, timeout=30_000)
                     walk.no_exception()
                     walk.shot("6-runs")
+
+                with walk.step("sweeps"):
+                    walk.nav("Sweeps")
+                    walk.heading("Sweeps")
+                    # The shipped alpha study is drawn without running anything: its chart and table.
+                    wait_until(lambda: walk.no_exception() or walk.visible_count("stPlotlyChart") >= 1,
+                               PAGE_TIMEOUT, reraise=AssertionError, what="the shipped study's chart on Sweeps")
+                    wait_idle(page, timeout=PAGE_TIMEOUT)
+                    walk.no_exception()
+                    walk.shot("7-sweeps")
             finally:
                 browser.close()
     except BaseException:

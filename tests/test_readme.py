@@ -24,7 +24,7 @@ def test_readme_has_cli_examples() -> None:
 def test_readme_cli_line_parses(line: str) -> None:
     argv = shlex.split(line)[3:]  # drop ".venv/bin/python -m sr_core"
     args = build_parser().parse_args(argv)
-    assert args.command in ("train", "eval", "list", "models")
+    assert args.command in ("train", "eval", "list", "models", "sweep")
 
 
 @pytest.mark.parametrize("argv", [["models"], ["list"]])
@@ -37,3 +37,30 @@ def test_setup_and_test_commands() -> None:
     assert "bash scripts/test.sh" in README
     ci = (ROOT / ".ci" / "run").read_text()
     assert re.search(r"^bash scripts/test\.sh$", ci, re.M)
+
+
+# ---------------------------------------------------------------- the demo's API snippet
+from tests.demo_support import demo_url  # noqa: E402,F401  (fixture: a real demo server)
+
+API_BLOCKS = [b for b in re.findall(r"```python\n(.*?)```", README, re.S) if "gradio_client" in b]
+README_DEMO_URL = "http://127.0.0.1:7860/"
+
+
+def test_readme_demo_command() -> None:
+    assert ".venv/bin/python demo.py" in README and (ROOT / "demo.py").is_file()
+
+
+def test_readme_api_snippet_runs(demo_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """The README's three lines, run as written; only the URL is the test server's (port 7860 may be taken)."""
+    import numpy as np
+    from PIL import Image
+
+    assert len(API_BLOCKS) == 1
+    code = API_BLOCKS[0]
+    assert len(code.strip().splitlines()) == 3 and README_DEMO_URL in code
+    monkeypatch.chdir(tmp_path)
+    Image.fromarray((np.random.default_rng(0).random((20, 24, 3)) * 255).astype(np.uint8)).save("photo.jpg")
+    scope: dict = {}
+    exec(compile(code.replace(README_DEMO_URL, demo_url), "README.md", "exec"), scope)
+    assert Image.open(scope["sr_png"]).size == (48, 40)
+    assert scope["info"]["model"] == "resnet-sr" and scope["info"]["output_size"] == [48, 40]

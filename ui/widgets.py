@@ -32,6 +32,7 @@ PAGES = {
     "latent": "pages/2_Latent.py",
     "spectra": "pages/3_Spectra.py",
     "runs": "pages/4_Runs.py",
+    "sweeps": "pages/5_Sweeps.py",
 }
 # The sidebar navigation (config: client.showSidebarNavigation = false hides the automatic one,
 # which would call the home page "app").
@@ -39,7 +40,7 @@ PAGES = {
 NAV = (("home", "Home", ":material/home:"), ("train", "Train", ":material/model_training:"),
        ("compare", "Compare", ":material/compare:"), ("latent", "Latent", ":material/grid_on:"),
        ("spectra", "Spectra", ":material/show_chart:"),
-       ("runs", "Runs", ":material/folder_open:"))
+       ("runs", "Runs", ":material/folder_open:"), ("sweeps", "Sweeps", ":material/stacked_line_chart:"))
 # Pixel-exact images: PNGs are zoomed with nearest neighbour already; if the browser has to scale an
 # image further it must not blur it either. A style-only st.html goes to the event container (no space).
 _CSS = """<style>

@@ -1,0 +1,253 @@
+"""Try it on your own image: a Gradio demo and HTTP API for the shipped and trained models.
+
+    .venv/bin/python demo.py                 # http://127.0.0.1:7860  (--host / --port to change)
+
+Thin on purpose: widgets -> :func:`sr_core.upscale.upscale` -> images, a table, a plotly figure. Decoding,
+limits, colour handling, fitting and tiling live in ``sr_core`` (imageio, upscale, tiling, model_catalog).
+The named endpoint ``/upscale`` (image file, model, mode, ...) -> (SR PNG, JSON info) is the HTTP API.
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: no telemetry
+
+import argparse
+import base64
+import functools
+import hashlib
+import logging
+import math
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import gradio as gr
+import numpy as np
+
+from sr_core.checkpoint import atomic_write_bytes
+from sr_core.data import DEGRADATIONS
+from sr_core.errors import UserError
+from sr_core.imageio import (LIMITS_TEXT, MAX_FILE_BYTES, decode_image, display_zoom, encode_png, image_from_array,
+                             to_uint8)
+from sr_core.examples import example_images
+from sr_core.model_catalog import load_model, model_choices
+from sr_core.upscale import MAX_SAMPLES, PROTOCOL, Y_NOTE, default_temperature, fit_square, upscale
+from ui.figures import radial_profile_figure
+from ui.images import colorize
+
+log = logging.getLogger("sr_demo")
+HOST, PORT = "127.0.0.1", 7860
+CONCURRENCY = 1  # one SR at a time: two users cannot exhaust memory; the rest wait in the queue
+MODE_CHOICES = [("this is the low-resolution input — make it 2× larger", "lr"),
+                ("this is the truth — shrink it 2×, super-resolve, score", "truth")]
+OUT_DIR = Path(tempfile.gettempdir()) / "sr_demo"
+SKETCH_SIDE = 28  # drawings are resized to the dataset's size
+PIXELATED_CSS = ".gradio-container img {image-rendering: pixelated;}"  # small images: no browser smoothing
+
+
+class ImageFile(gr.Image):
+    """``gr.Image`` (same widget: upload, clipboard) whose callback gets the file undecoded (path or bytes),
+    so ``sr_core.imageio`` judges bad files with a one-line message instead of Pillow failing first."""
+
+    is_template = True  # the browser side is gr.Image's
+
+    def preprocess(self, payload: Any) -> str | bytes | None:  # noqa: D102
+        if payload is None:
+            return None
+        if payload.url and payload.url.startswith("data:"):
+            return base64.b64decode(payload.url.split(",", 1)[1])
+        return payload.path
+
+
+def guarded(fn: Callable) -> Callable:
+    """A bad input is a one-line gr.Error; anything else is logged here and shown as one line too."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any) -> Any:
+        try:
+            return fn(*args)
+        except UserError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+        except gr.Error:
+            raise
+        except MemoryError:
+            raise gr.Error("out of memory for this image; try a smaller one", print_exception=False) from None
+        except Exception as exc:  # the server keeps serving; the page gets one line
+            log.exception("upscale failed")
+            raise gr.Error(f"internal error ({type(exc).__name__}); the server keeps running — try another "
+                           f"image or model", print_exception=False) from None
+    return wrapper
+
+
+def _decode(image: str | bytes | None, sketch: dict | None, source: str) -> Any:
+    if source == "draw":
+        comp = (sketch or {}).get("composite")
+        if comp is None or not np.asarray(comp).any():
+            raise UserError("the sketchpad is empty; draw something (white on black) or use the Upload tab")
+        drawn = image_from_array(np.asarray(comp), name="the drawing")
+        drawn.pixels = fit_square(drawn.pixels, SKETCH_SIDE)
+        drawn.notes.append(f"the drawing was resized to {SKETCH_SIDE}×{SKETCH_SIDE} (the dataset's size)")
+        return drawn
+    if image is None:
+        raise UserError("no image yet; upload or paste one, pick an example, or draw on the Draw tab")
+    return decode_image(image, name="the image")
+
+
+def _run(image: Any, sketch: Any, source: str, model_name: str, mode: str, degradation: str,
+         temperature: float, samples: int, seed: int) -> tuple[Any, Any]:
+    decoded = _decode(image, sketch, source)
+    model = load_model(model_name)
+    # API callers can send anything: the temperature into [0, 5], the seed into torch's range.
+    t = min(max(float(temperature), 0.0), 5.0) if default_temperature(model) is not None else None
+    return model, upscale(model, decoded, mode=mode, degradation=degradation, temperature=t,
+                          samples=int(samples), seed=int(seed) % 2**32)
+
+
+def _save_png(img: np.ndarray, model_name: str) -> str:
+    data = encode_png(img)
+    path = OUT_DIR / f"sr_{model_name.replace(':', '_')}_{hashlib.sha1(data).hexdigest()[:12]}.png"
+    atomic_write_bytes(path, data)
+    return str(path)
+
+
+def _info(model_name: str, r: Any) -> dict[str, Any]:
+    h, w = r.sr.shape[:2]
+    finite = lambda d: {k: (v if math.isfinite(v) else str(v)) for k, v in d.items()}  # noqa: E731
+    return {"model": model_name, "input_size": [r.lr.shape[1], r.lr.shape[0]], "output_size": [w, h],
+            "tiled": r.tiled, "fitted_to_14x14": r.fitted, "samples": len(r.samples),
+            "metrics": {k: finite(v) for k, v in r.metrics.items()}, "protocol": PROTOCOL if r.metrics else "",
+            "notes": r.notes}
+
+
+def _summary(info: dict[str, Any]) -> str:
+    lines = [f"**{info['model']}**: {info['input_size'][0]}×{info['input_size'][1]} → "
+             f"{info['output_size'][0]}×{info['output_size'][1]}"
+             + (" (in overlapping tiles)" if info["tiled"] else "")]
+    lines += [f"- {n}" for n in info["notes"]]
+    if info["metrics"]:
+        lines += ["", "| | PSNR (dB) | SSIM | LR-PSNR (dB) |", "|---|---|---|---|"]
+        for k, m in info["metrics"].items():
+            fmt = lambda v, d: v if isinstance(v, str) else f"{v:.{d}f}"  # noqa: E731
+            lines.append(f"| {'SR' if k == 'sr' else k} | {fmt(m['psnr'], 2)} | {fmt(m['ssim'], 3)} | "
+                         f"{fmt(m['lr_psnr'], 2)} |")
+        lines += ["", f"*Protocol:* {info['protocol']}"]
+    return "\n".join(lines)
+
+
+@guarded
+def api_upscale(image: str | bytes | None, model_name: str, mode: str = "lr", degradation: str = "box",
+                temperature: float = 0.5, samples: int = 1, seed: int = 0) -> tuple[str, dict[str, Any]]:
+    """The HTTP API: an image file -> (path of the SR image as PNG, info: sizes, metrics, notes, server_s =
+    seconds spent decoding, super-resolving and writing the PNG)."""
+    t0 = time.perf_counter()
+    _, r = _run(image, None, "upload", model_name, mode, degradation, temperature, samples, seed)
+    png = _save_png(r.sr, model_name)
+    return png, {**_info(model_name, r), "server_s": round(time.perf_counter() - t0, 4)}
+
+
+@guarded
+def ui_upscale(image: Any, sketch: Any, source: str, model_name: str, mode: str, degradation: str,
+               temperature: float, samples: int, seed: int) -> tuple[Any, ...]:
+    """Everything the page shows for one request."""
+    _, r = _run(image, sketch, source, model_name, mode, degradation, temperature, samples, seed)
+    info = _info(model_name, r)
+    gallery = [(to_uint8(display_zoom(s, 112)), f"sample {i} (seed {int(seed) + i})") for i, s in enumerate(r.samples)]
+    if r.std is not None:
+        vmax = max(float(r.std.max()), 1e-6)
+        gallery.append((display_zoom(colorize(r.std, vmax), 112),
+                        f"per-pixel std of the samples (black 0 … bright {vmax:.3f})"))
+    fig = radial_profile_figure(r.spectra, nyquist=r.nyquist, title="Radial power spectrum (luminance)", height=340)
+    fig.update_yaxes(title_text="mean power |F|²/(H·W)²")
+    slider = (to_uint8(display_zoom(r.bicubic)), to_uint8(display_zoom(r.sr)))
+    return (slider, _summary(info), gr.Gallery(value=gallery, visible=len(r.samples) > 1), fig,
+            _save_png(r.sr, model_name))
+
+
+def on_model(model_name: str) -> tuple[Any, Any]:
+    """Temperature and samples only for models that sample; the temperature starts at the model's default."""
+    try:
+        t = default_temperature(load_model(model_name))
+    except UserError:
+        t = None
+    return (gr.Slider(visible=t is not None, value=t if t is not None else 0.5),
+            gr.Slider(visible=t is not None))
+
+
+def build_demo() -> gr.Blocks:
+    """The Blocks app (not launched)."""
+    choices = model_choices()
+    default = "resnet-sr" if "resnet-sr" in choices else (choices[0] if choices else None)
+    with gr.Blocks(title="VAE SR — try it on your own image") as demo:
+        gr.Markdown("# Try it on your own image\nUpscale a photo or a drawing 2× with any shipped or trained "
+                    f"model, beside bicubic. Limits: {LIMITS_TEXT}. {Y_NOTE}")
+        source = gr.State("upload")
+        with gr.Row():
+            with gr.Column(scale=1):
+                with gr.Tabs():
+                    with gr.Tab("Upload or paste", id="upload") as tab_up:
+                        image = ImageFile(label="Your image", type="filepath", sources=["upload", "clipboard"],
+                                          height=240,
+                                          format="png", elem_id="input-image")
+                        gr.Examples(example_images(OUT_DIR / "examples"), inputs=[image],
+                                    label="Examples: one Fashion-MNIST test image per class")
+                    with gr.Tab("Draw", id="draw") as tab_draw:
+                        sketch = gr.Sketchpad(label="Draw (white on black, like the dataset)", type="numpy",
+                                              image_mode="RGB", canvas_size=(280, 280), format="png",
+                                              value={"background": np.zeros((280, 280, 3), np.uint8),
+                                                     "layers": [], "composite": None},
+                                              brush=gr.Brush(colors=["#FFFFFF"], color_mode="fixed",
+                                                             default_size=18),
+                                              elem_id="sketchpad")
+                model = gr.Dropdown(choices, value=default, label="Model")
+                mode = gr.Radio(MODE_CHOICES, value="lr", label="Mode")
+                degradation = gr.Dropdown(list(DEGRADATIONS), value="box", label="Degradation (truth mode)")
+                temperature = gr.Slider(0.0, 1.5, value=0.5, step=0.05, label="Temperature", visible=False,
+                                        elem_id="temperature")
+                samples = gr.Slider(1, MAX_SAMPLES, value=4, step=1, label="Samples", visible=False)
+                seed = gr.Number(0, precision=0, label="Seed")
+                run = gr.Button("Upscale", variant="primary", elem_id="run")
+            with gr.Column(scale=2):
+                slider = gr.ImageSlider(label="bicubic ← | → SR", type="numpy", format="png", elem_id="result")
+                summary = gr.Markdown(elem_id="summary")
+                gallery = gr.Gallery(label="Samples and their per-pixel std", format="png", columns=5,
+                                     visible=False)
+                spectrum = gr.Plot(label="Radial power spectrum", elem_id="spectrum")
+                download = gr.File(label="Download the SR image (PNG)")
+        tab_up.select(lambda: "upload", outputs=source, api_visibility="private")
+        tab_draw.select(lambda: "draw", outputs=source, api_visibility="private")
+        model.change(on_model, inputs=model, outputs=[temperature, samples], api_visibility="private")
+        demo.load(on_model, inputs=model, outputs=[temperature, samples], api_visibility="private")
+        ui_inputs = [image, sketch, source, model, mode, degradation, temperature, samples, seed]
+        # The page and the API share one queue slot ("sr"): at most CONCURRENCY super-resolutions at once.
+        run.click(ui_upscale, inputs=ui_inputs, outputs=[slider, summary, gallery, spectrum, download],
+                  api_visibility="private", concurrency_id="sr", concurrency_limit=CONCURRENCY)
+        api_out = [gr.Image(visible=False, type="filepath", format="png"), gr.JSON(visible=False)]
+        api_button = gr.Button(visible=False)
+        api_button.click(api_upscale, inputs=[image, model, mode, degradation, temperature, samples, seed],
+                         outputs=api_out, api_name="upscale", concurrency_id="sr",
+                         concurrency_limit=CONCURRENCY)
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=32)
+    return demo
+
+
+def launch(demo: gr.Blocks, host: str = HOST, port: int = PORT, *, block: bool = True) -> Any:
+    """Start the server (local by default, no telemetry, errors shown as one line)."""
+    # Default theme: its fonts are bundled (LocalFont), so the page requests nothing from the internet.
+    return demo.launch(server_name=host, server_port=port, prevent_thread_lock=not block, show_error=True,
+                       max_file_size=f"{MAX_FILE_BYTES // 2**20}mb", quiet=not block, allowed_paths=[str(OUT_DIR)],
+                       footer_links=[], theme=gr.themes.Default(), css=PIXELATED_CSS)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Gradio try-it demo and HTTP API (local by default).")
+    parser.add_argument("--host", default=HOST, help="address to bind (default 127.0.0.1: this machine only)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("SR_DEMO_PORT", PORT)))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO)
+    launch(build_demo(), args.host, args.port)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,213 @@
+"""Your image through one model, beside bicubic: the try-it pipeline behind ``demo.py``.
+
+Two modes (:data:`MODES`): ``lr`` treats the image as the low-resolution input and makes it 2x larger;
+``truth`` treats it as the high-resolution truth, shrinks it 2x with a named degradation
+(:mod:`sr_core.data`), super-resolves that and scores the result against the image.
+
+* Colour: SR runs on luminance (Y of YCbCr, :mod:`sr_core.imageio`); Cb and Cr are upscaled bicubically
+  and merged back — the field's standard practice (:data:`Y_NOTE`).
+* Fully convolutional models (resnet-sr, cvae-sr) run at the image's own size, in overlapping tiles
+  (:mod:`sr_core.tiling`) so memory stays bounded. Models with a fixed 28×28 output (the CNN-VAEs) get the
+  image padded to a square with black and resized to 14×14 (their LR size); a note says so.
+* Stochastic models give ``samples`` SR images (seeds ``seed .. seed+n-1``) and their per-pixel std.
+* Metrics (truth mode) follow :data:`PROTOCOL`: per image, on Y, data range 1, no border crop.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .baselines import upsample
+from .data import get_degradation
+from .errors import UserError
+from .imageio import DecodedImage, rgb_to_ycbcr, ycbcr_to_rgb
+from .metrics import lr_psnr, psnr, ssim
+from .spectra import frequency_radius, power_spectrum
+from .tiling import DEFAULT_TILE, receptive_margin, tiled
+
+MODES = ("lr", "truth")
+FIXED_LR_SIDE = 14   # LR side of the models with a fixed 28×28 output
+MAX_SAMPLES = 8
+Y_NOTE = ("Colour images: super-resolution runs on the luminance (Y of YCbCr, BT.601); the colour channels "
+          "(Cb, Cr) are upscaled bicubically and merged back — the field's standard practice.")
+PROTOCOL = ("PSNR/SSIM of the SR image against your image (the truth), on the luminance (Y) channel, per image, "
+            "data range 1, no border crop; SSIM: 11×11 Gaussian window, σ = 1.5; LR-PSNR: the SR image shrunk "
+            "with the same degradation vs the LR input (∞ = exactly consistent).")
+
+_FULLY_CONV: dict[type, bool] = {}
+
+
+def takes_temperature(model: Any) -> bool:
+    """True for models whose SR has a temperature: the class's ``takes_temperature`` capability when the
+    model interface declares one, else a config with a default ``temperature`` (cvae-sr today)."""
+    declared = getattr(type(model), "takes_temperature", None)
+    if isinstance(declared, bool):
+        return declared
+    return hasattr(getattr(model, "config", None), "temperature")
+
+
+def default_temperature(model: Any) -> float | None:
+    """The model's default SR temperature, or None for models without one."""
+    if not takes_temperature(model):
+        return None
+    return float(getattr(getattr(model, "config", None), "temperature", 0.5))
+
+
+def sr_call(model: Any, lr: torch.Tensor, *, temperature: float | None = None,
+            generator: torch.Generator | None = None) -> torch.Tensor:
+    """The one call of the model's SR entry point: (B,1,h,w) LR in [0,1] -> (B,1,2h,2w) SR in [0,1]."""
+    kw = {"temperature": float(temperature)} if temperature is not None and takes_temperature(model) else {}
+    return model.super_resolve(lr, generator=generator, **kw).clamp(0.0, 1.0)
+
+
+@torch.no_grad()
+def is_fully_convolutional(model: Any) -> bool:
+    """True when the model super-resolves any size (probed once per class on a 10×12 input)."""
+    cls = type(model)
+    if cls not in _FULLY_CONV:
+        probe = torch.zeros(1, 1, 10, 12, device=next(model.parameters()).device)
+        try:
+            _FULLY_CONV[cls] = tuple(sr_call(model, probe, temperature=0.0).shape) == (1, 1, 20, 24)
+        except (RuntimeError, ValueError):  # a linear layer refuses the shape
+            _FULLY_CONV[cls] = False
+    return _FULLY_CONV[cls]
+
+
+def fit_square(pixels: np.ndarray, side: int) -> np.ndarray:
+    """Pad (H, W[, 3]) to a centred square with black, then resize to ``side`` (antialiased bicubic)."""
+    h, w = pixels.shape[:2]
+    n = max(h, w)
+    pad = [((n - h) // 2, n - h - (n - h) // 2), ((n - w) // 2, n - w - (n - w) // 2)] + [(0, 0)] * (pixels.ndim - 2)
+    sq = torch.from_numpy(np.pad(pixels, pad).astype(np.float32))
+    planes = sq.permute(2, 0, 1).unsqueeze(1) if sq.ndim == 3 else sq[None, None]  # (C, 1, n, n)
+    out = F.interpolate(planes, size=(side, side), mode="bicubic", align_corners=False, antialias=n > side)
+    out = out.clamp(0.0, 1.0)[:, 0]  # (C, side, side)
+    return (out.permute(1, 2, 0) if pixels.ndim == 3 else out[0]).numpy()
+
+
+@dataclass
+class UpscaleResult:
+    """Images are float32 numpy in [0, 1], (H, W) grey or (H, W, 3) RGB; SR-size ones are 2x the LR."""
+
+    lr: np.ndarray                      # what the model was given
+    bicubic: np.ndarray
+    sr: np.ndarray                      # the first sample
+    samples: list[np.ndarray]           # all samples (one for deterministic models)
+    std: np.ndarray | None              # (H, W) per-pixel std of the samples' Y, stochastic models
+    truth: np.ndarray | None            # truth mode: the image scored against
+    metrics: dict[str, dict[str, float]]  # truth mode: {"sr": {psnr, ssim, lr_psnr}, "bicubic": {...}}
+    spectra: dict[str, tuple[np.ndarray, np.ndarray]]  # name -> (radii, power), cycles per image
+    nyquist: float                      # LR Nyquist radius, cycles per image
+    notes: list[str] = field(default_factory=list)
+    tiled: bool = False
+    fitted: bool = False
+
+
+def radial_power(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Radially averaged power of (H, W), DFT normalised by H·W so different sizes compare.
+
+    Integer-radius bins (cycles per image), as :func:`sr_core.spectra.radial_profile`, via bincount
+    so 2048×2048 images stay cheap. Returns (radii (R,), power (R,))."""
+    t = torch.from_numpy(np.asarray(img, dtype=np.float64))
+    h, w = t.shape
+    p = (power_spectrum(t) / float(h * w) ** 2).reshape(-1)  # (H*W,)
+    bins = torch.floor(frequency_radius(h, w) + 1e-9).to(torch.long).reshape(-1)
+    sums = torch.bincount(bins, weights=p)
+    counts = torch.bincount(bins).clamp(min=1)
+    return np.arange(len(sums), dtype=np.float64), (sums / counts).numpy()
+
+
+def _planes(img: np.ndarray) -> torch.Tensor:
+    """(H, W) -> (1, 1, H, W); (H, W, 3) -> (3, 1, H, W): channels as a batch of grey images."""
+    t = torch.from_numpy(np.ascontiguousarray(img, dtype=np.float32))
+    return t[None, None] if t.ndim == 2 else t.permute(2, 0, 1).unsqueeze(1)
+
+
+def _image(planes: torch.Tensor) -> np.ndarray:
+    """Inverse of :func:`_planes`."""
+    return planes[0, 0].numpy() if planes.shape[0] == 1 else planes[:, 0].permute(1, 2, 0).contiguous().numpy()
+
+
+def _prepare(pixels: np.ndarray, mode: str, degradation: str, fully_conv: bool,
+             notes: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+    """The LR image the model gets and, in truth mode, the truth it is scored against."""
+    if mode not in MODES:
+        raise UserError(f"unknown mode '{mode}'; choose one of: {', '.join(MODES)}")
+    fixed = (f"this model has a fixed 28×28 output: the image was padded to a square with black and resized "
+             f"to {'28×28 (the truth)' if mode == 'truth' else '14×14 (its LR size)'}")
+    if mode == "lr":
+        if fully_conv:
+            return pixels, None
+        notes.append(fixed)
+        return fit_square(pixels, FIXED_LR_SIDE), None
+    if fully_conv:
+        h, w = pixels.shape[:2]
+        if h < 2 or w < 2:
+            raise UserError(f"the image is {w}×{h} pixels; 'truth' mode needs at least 2×2 to shrink it — "
+                            f"use the 'low-resolution input' mode")
+        truth = pixels[: h - h % 2, : w - w % 2]
+        if h % 2 or w % 2:
+            notes.append(f"odd size: the last row/column was dropped to halve it ({truth.shape[1]}×{truth.shape[0]})")
+    else:
+        notes.append(fixed)
+        truth = fit_square(pixels, 2 * FIXED_LR_SIDE)
+    lr = get_degradation(degradation)(_planes(truth))  # (C, 1, h, w)
+    return _image(lr.clamp(0.0, 1.0)), truth
+
+
+def _scores(sr_y: torch.Tensor, truth_y: torch.Tensor, lr_y: torch.Tensor, degrade: Any) -> dict[str, float]:
+    out = {"psnr": float(psnr(sr_y, truth_y)[0]), "lr_psnr": float(lr_psnr(sr_y, lr_y, degrade)[0])}
+    out["ssim"] = float(ssim(sr_y, truth_y)[0]) if min(truth_y.shape[-2:]) >= 6 else float("nan")
+    return out
+
+
+@torch.no_grad()
+def upscale(model: Any, image: DecodedImage | np.ndarray, *, mode: str = "lr", degradation: str = "box",
+            temperature: float | None = None, samples: int = 1, seed: int = 0,
+            tile: int = DEFAULT_TILE) -> UpscaleResult:
+    """Super-resolve one image 2x with ``model`` beside bicubic (see the module docstring).
+
+    image: a :class:`DecodedImage` or float (H, W[, 3]) in [0, 1]. ``samples``: SR samples of a stochastic
+    model (1 .. :data:`MAX_SAMPLES`; ignored for deterministic ones). ``temperature``: for models that take
+    one (None: the model's default). ``tile``: LR tile side for fully convolutional models.
+    """
+    decoded = image if isinstance(image, DecodedImage) else DecodedImage(np.asarray(image, dtype=np.float32))
+    notes = list(decoded.notes)
+    fully_conv = is_fully_convolutional(model)
+    lr, truth = _prepare(decoded.pixels, mode, degradation, fully_conv, notes)
+    color = lr.ndim == 3
+    ycc = rgb_to_ycbcr(lr) if color else lr[..., None]  # (h, w, C)
+    y = _planes(ycc[..., 0])  # (1, 1, h, w)
+    bic = upsample(_planes(ycc), "bicubic")  # (C, 1, 2h, 2w): Y and the chroma, bicubic
+    n = max(1, min(int(samples), MAX_SAMPLES)) if getattr(model, "stochastic", False) else 1
+    margin = receptive_margin(model)
+    outs = []
+    for k in range(n):
+        gen = torch.Generator().manual_seed(int(seed) + k)
+        fn = lambda t, g=gen: sr_call(model, t, temperature=temperature, generator=g)  # noqa: E731
+        outs.append(tiled(fn, y, tile=tile, margin=margin) if fully_conv else fn(y))  # (1, 1, 2h, 2w)
+    is_tiled = fully_conv and max(y.shape[-2:]) > tile
+
+    def merge(y_sr: torch.Tensor) -> np.ndarray:
+        if not color:
+            return y_sr[0, 0].numpy()
+        return ycbcr_to_rgb(np.stack([y_sr[0, 0].numpy(), _image(bic[1:2]), _image(bic[2:3])], axis=-1))
+
+    sample_imgs = [merge(o) for o in outs]
+    std = torch.cat(outs).std(dim=0, unbiased=False)[0].numpy() if n > 1 else None
+    metrics: dict[str, dict[str, float]] = {}
+    if truth is not None:
+        truth_y = _planes(rgb_to_ycbcr(truth)[..., 0] if color else truth)
+        degrade = get_degradation(degradation)
+        metrics = {"sr": _scores(outs[0], truth_y, y, degrade), "bicubic": _scores(bic[:1], truth_y, y, degrade)}
+    if color:
+        notes.append(Y_NOTE)
+    spectra = {"input (LR)": radial_power(ycc[..., 0]), "bicubic": radial_power(bic[0, 0].numpy()),
+               "SR": radial_power(outs[0][0, 0].numpy())}
+    return UpscaleResult(lr=lr, bicubic=merge(bic[:1]), sr=sample_imgs[0], samples=sample_imgs, std=std,
+                         truth=truth, metrics=metrics, spectra=spectra, nyquist=min(y.shape[-2:]) / 2,
+                         notes=notes, tiled=is_tiled, fitted=not fully_conv)
