@@ -96,7 +96,8 @@ def _batched_samples(model: SRModel, lr: torch.Tensor, labels: torch.Tensor | No
     """``k`` SR samples of each LR image (B,1,14,14) -> (K,B,1,28,28) in [0, 1].
 
     The K copies of a chunk of images go through ONE forward pass (one Python/dispatch overhead per
-    chunk instead of K); chunks keep a pass at about :data:`SAMPLE_BATCH` images so memory stays flat.
+    chunk instead of K; :meth:`SRModel.super_resolve_samples`, which runs a stochastic model's LR-only
+    part, e.g. cvae-sr's prior, once per image); chunks keep a pass at about :data:`SAMPLE_BATCH` images so memory stays flat.
     """
     b = lr.shape[0]
     step = max(1, SAMPLE_BATCH // k)
@@ -104,9 +105,9 @@ def _batched_samples(model: SRModel, lr: torch.Tensor, labels: torch.Tensor | No
     for i in range(0, b, step):
         x = lr[i:i + step]
         n = x.shape[0]
-        rep = x.repeat(k, 1, 1, 1)  # (K*n, 1, 14, 14): sample-major, so a reshape splits K off
-        lab = None if labels is None else labels[i:i + step].repeat(k)
-        sr = model.super_resolve(rep, labels=lab, generator=gen, **kw).clamp(0, 1)  # (K*n, 1, 28, 28)
+        lab = None if labels is None else labels[i:i + step]
+        # (K*n, 1, 28, 28), sample-major, so a reshape splits K off; LR-only work runs once per chunk.
+        sr = model.super_resolve_samples(x, k, labels=lab, generator=gen, **kw).clamp(0, 1)
         parts.append(sr.reshape(k, n, *sr.shape[1:]))
     return torch.cat(parts, dim=1)  # (K, B, 1, 28, 28)
 

@@ -50,20 +50,41 @@ def test_batched_samples_are_k_draws_per_image_and_reproducible(cvae, monkeypatc
 
     hr = synthetic_split(10).hr(slice(0, 10))
     monkeypatch.setattr(ev, "SAMPLE_BATCH", 24)  # 8 samples x 3 images per pass: 4 passes for 10 images
-    calls = []
-    real = type(cvae).super_resolve
+    calls, priors = [], []
+    real, real_prior = type(cvae).super_resolve_samples, type(cvae).prior_params
 
-    def counted(self, x, *a, **kw):
-        calls.append(x.shape[0])
-        return real(self, x, *a, **kw)
+    def counted(self, x, k, *a, **kw):
+        calls.append((x.shape[0], k))
+        return real(self, x, k, *a, **kw)
 
-    monkeypatch.setattr(type(cvae), "super_resolve", counted)
+    def counted_prior(self, x):
+        priors.append(x.shape[0])
+        return real_prior(self, x)
+
+    monkeypatch.setattr(type(cvae), "super_resolve_samples", counted)
+    monkeypatch.setattr(type(cvae), "prior_params", counted_prior)
     out = predict(cvae, hr, samples=8, seed=3)
     assert out["samples"].shape == (8, 10, 1, 28, 28)
-    assert calls[1:] == [24, 24, 24, 8]  # after the seed-0 SR: K copies of each chunk in one pass
+    # After the seed-0 SR (one sample of 10 images): K samples of each 3-image chunk in one pass,
+    # with the prior network run once per chunk on the 3 LR images, not on their 24 copies.
+    assert calls == [(10, 1), (3, 8), (3, 8), (3, 8), (1, 8)]
+    assert priors[-4:] == [3, 3, 3, 1]
     again = predict(cvae, hr, samples=8, seed=3)["samples"]
     assert torch.equal(out["samples"], again)
     assert out["samples"].std(dim=0).mean() > 0  # the 8 draws differ
+
+
+@pytest.mark.parametrize("temperature", [0.0, 0.5, 1.0])
+def test_samples_from_one_prior_equal_super_resolve_of_k_copies(cvae, temperature):
+    from sr_core.models.base import SRModel
+
+    lr = synthetic_split(5).hr(slice(0, 5))[:, :, ::2, ::2].contiguous()  # (5, 1, 14, 14) in [0, 1]
+    once = cvae.super_resolve_samples(lr, 4, generator=torch.Generator().manual_seed(7), temperature=temperature)
+    # The base-class default: the batch repeated K times through super_resolve (prior on every copy).
+    copies = SRModel.super_resolve_samples(cvae, lr, 4, generator=torch.Generator().manual_seed(7),
+                                           temperature=temperature)
+    assert once.shape == (20, 1, 28, 28)
+    torch.testing.assert_close(once, copies, rtol=0, atol=1e-6)
 
 
 def test_write_eval_is_strict_json_in_the_run_folder(tmp_path):

@@ -132,6 +132,18 @@ class SRModel(nn.Module):
         """(B,1,14,14) LR in [0,1] -> (B,1,28,28) SR in [0,1]."""
         raise NotImplementedError
 
+    def super_resolve_samples(self, x_lr: torch.Tensor, k: int, labels: torch.Tensor | None = None,
+                              generator: torch.Generator | None = None, *,
+                              temperature: float | None = None) -> torch.Tensor:
+        """``k`` SR samples of each LR image in one pass: (B,1,14,14) -> (K*B,1,28,28), sample-major
+        (sample i of image j is row i*B + j), as ``super_resolve`` of the batch repeated ``k`` times.
+
+        This default does exactly that; a model whose sampling has an LR-only part (cvae-sr's prior)
+        overrides it to compute that part once and draw the same noise from ``generator``."""
+        rep = x_lr.repeat(k, 1, 1, 1)  # (K*B, 1, 14, 14)
+        lab = None if labels is None else labels.repeat(k)
+        return self.super_resolve(rep, labels=lab, generator=generator, temperature=temperature)
+
     def encode(self, x_hr: torch.Tensor, generator: torch.Generator | None = None) -> Posterior:
         """(B,1,28,28) HR in [0,1] -> the posterior over the (B,1,14,14) latent image (``has_latent``)."""
         raise NotImplementedError(f"{self.name} has no latent image (has_latent is False)")

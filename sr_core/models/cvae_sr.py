@@ -166,13 +166,25 @@ class CVAESR(SRModel):
                       generator: torch.Generator | None = None, *,
                       temperature: float | None = None) -> torch.Tensor:
         """(B,1,h,w) LR in [0,1] -> one sample (B,1,2h,2w) in [0,1]; z = mu_p + T sigma_p noise."""
+        return self.super_resolve_samples(x_lr, 1, generator=generator, temperature=temperature)
+
+    @torch.no_grad()
+    def super_resolve_samples(self, x_lr: torch.Tensor, k: int, labels: torch.Tensor | None = None,
+                              generator: torch.Generator | None = None, *,
+                              temperature: float | None = None) -> torch.Tensor:
+        """``k`` samples of each LR image: (B,1,h,w) -> (K*B,1,2h,2w) in [0,1], sample-major.
+
+        p(z | LR) depends on LR alone, so the prior network runs once on the B images and only the
+        decoder sees the K copies. The noise is one (K*B, z, h, w) draw from ``generator``, the draw
+        ``super_resolve`` of the batch repeated K times makes, so both give the same samples."""
         t = self.config.temperature if temperature is None else float(temperature)
-        mu_p, logvar_p = self.prior_params(x_lr)
-        z = mu_p
+        mu_p, logvar_p = self.prior_params(x_lr)  # (B, z, h, w) each
+        rep = x_lr.repeat(k, 1, 1, 1) if k > 1 else x_lr  # (K*B, 1, h, w)
+        z = mu_p.repeat(k, 1, 1, 1) if k > 1 else mu_p
         if t > 0:
-            noise = torch.randn(mu_p.shape, device=mu_p.device, dtype=mu_p.dtype, generator=generator)
-            z = mu_p + t * (0.5 * logvar_p).exp() * noise
-        return finish(self.decode(x_lr, z), x_lr, self.config.consistent)
+            noise = torch.randn(z.shape, device=z.device, dtype=z.dtype, generator=generator)
+            z = z + t * (0.5 * logvar_p).exp().repeat(k, 1, 1, 1) * noise
+        return finish(self.decode(rep, z), rep, self.config.consistent)
 
     def loss(self, out: SROutput, hr: torch.Tensor, lr: torch.Tensor, *, alpha: float,
              kl_weight: float = 0.0, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
