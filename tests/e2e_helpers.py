@@ -158,6 +158,15 @@ def launch_chromium(playwright: Any):
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
 
 
+def guarded_page(browser: Any, guard: "OutboundGuard", viewport: dict, timeout_ms: float) -> Any:
+    """A new page in a fresh context of ``browser`` whose outbound requests ``guard`` aborts and records."""
+    context = browser.new_context(viewport=viewport)
+    guard.install(context)
+    page = context.new_page()
+    page.set_default_timeout(timeout_ms)
+    return page
+
+
 class OutboundGuard:
     """Aborts and records every request of ``context`` that leaves the machine (HTTP and WebSocket)."""
 

@@ -34,7 +34,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from e2e_helpers import (CHROMIUM, OutboundGuard, StreamlitServer, full_page_screenshot,  # noqa: E402
-                         launch_chromium, main_text, screenshot_dir, skip_or_fail, wait_idle, wait_until)
+                         guarded_page, launch_chromium, main_text, screenshot_dir, skip_or_fail, wait_idle, wait_until)
 
 TRAIN_STEPS = 600           # the tiny preset with 600 batches: long enough to see progress and press Stop
 PROGRESS_TIMEOUT = 120      # s: first step > 0 after Start (data loading + first evaluation on a busy CPU)
@@ -175,10 +175,7 @@ def test_studio_end_to_end_in_chromium(server: StreamlitServer, record_property)
         with sync_playwright() as p:
             browser = launch_chromium(p)
             try:
-                context = browser.new_context(viewport=VIEWPORT)
-                guard.install(context)
-                page = context.new_page()
-                page.set_default_timeout(60_000)
+                page = guarded_page(browser, guard, VIEWPORT, 60_000)
                 walk = Walk(page, shots)
 
                 with walk.step("home"):
@@ -354,10 +351,7 @@ def test_compare_grid_fits_at_1280_and_1920(server: StreamlitServer) -> None:
     with sync_playwright() as p:
         browser = launch_chromium(p)
         try:
-            context = browser.new_context(viewport=GRID_WIDTHS[0])
-            OutboundGuard().install(context)
-            page = context.new_page()
-            page.set_default_timeout(60_000)
+            page = guarded_page(browser, OutboundGuard(), GRID_WIDTHS[0], 60_000)
             walk = Walk(page, shots)
             page.goto(server.url, wait_until="domcontentloaded")
             walk.heading("VAE Super-Resolution Studio")

@@ -22,7 +22,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from e2e_helpers import CHROMIUM, OutboundGuard, launch_chromium, screenshot_dir, skip_or_fail  # noqa: E402
+from e2e_helpers import (CHROMIUM, OutboundGuard, guarded_page, launch_chromium, screenshot_dir,  # noqa: E402
+                         skip_or_fail)
 from tests.demo_support import demo_url  # noqa: E402,F401  (fixture)
 
 TIMEOUT = 120_000  # ms: one request on a busy 2-core machine, with margin
@@ -58,10 +59,7 @@ def test_demo_in_the_browser(demo_url: str, tmp_path: Path) -> None:  # noqa: F8
     with sync_playwright() as p:
         browser = launch_chromium(p)
         try:
-            context = browser.new_context(viewport=VIEWPORT)
-            guard.install(context)
-            page = context.new_page()
-            page.set_default_timeout(TIMEOUT)
+            page = guarded_page(browser, guard, VIEWPORT, TIMEOUT)
             page.goto(demo_url)
             expect(page.locator("#run")).to_be_visible()
             assert "Y of YCbCr" in page.inner_text("body") and "1024×1024" in page.inner_text("body")
