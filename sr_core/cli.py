@@ -15,7 +15,7 @@ from typing import Any, Sequence
 from .errors import UserError
 from .metrics import json_safe
 from .rate import RateMeter
-from .signals import Interrupted
+from .signals import Interrupted, end_deferral
 
 EXIT_USAGE = 2
 
@@ -153,7 +153,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     with GracefulStop() as stopper:
         trainer, run = _prepare(args)
-        stopper.trainer = trainer
+        stopper.attach(trainer)
         cfg = trainer.config
         meter = RateMeter()  # images/s smoothed over seconds, not the last batch's (which jumps 10x)
         meter.update(trainer.step * cfg.batch_size)
@@ -272,6 +272,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (2 for user errors, with one line on stderr)."""
     try:
+        end_deferral()  # a signal recorded while the CLI imported ends the command here, in one line
         args = build_parser().parse_args(argv)
         from .sweep_cli import cmd_sweep
         return {"train": cmd_train, "eval": cmd_eval, "list": cmd_list, "models": cmd_models,

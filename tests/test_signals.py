@@ -83,3 +83,28 @@ def test_signal_during_start_up_is_one_line(sig, tmp_path) -> None:
     _, err = proc.communicate(timeout=300)
     assert proc.returncode in (130, 128 + sig) and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1 and "interrupted" in err
+
+
+def test_a_signal_inside_an_import_is_deferred_to_a_safe_point() -> None:
+    """Raising inside an import can leave a library half-imported: the handler records the signal there
+    and ``attach`` acts on it once the trainer exists (a stop request, as for any signal in training)."""
+    import types
+
+    from sr_core import signals
+
+    class FakeTrainer:
+        stop_reason = None
+
+        def request_stop(self, reason: str) -> None:
+            self.stop_reason = reason
+
+    importing = types.SimpleNamespace(f_code=types.SimpleNamespace(co_filename="<frozen importlib._bootstrap>"),
+                                      f_back=None)
+    plain = types.SimpleNamespace(f_code=types.SimpleNamespace(co_filename=__file__), f_back=None)
+    stopper = signals.GracefulStop()
+    stopper._handle(signal.SIGTERM, types.SimpleNamespace(f_code=plain.f_code, f_back=importing))
+    trainer = FakeTrainer()
+    stopper.attach(trainer)
+    assert stopper.signum == signal.SIGTERM and "SIGTERM" in trainer.stop_reason
+    with pytest.raises(signals.Interrupted):  # outside an import, start-up ends at once
+        signals.GracefulStop()._handle(signal.SIGINT, plain)
