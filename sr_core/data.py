@@ -72,18 +72,44 @@ def get_degradation(name: str) -> Degradation:
 
 # ---------------------------------------------------------------- locating and loading
 
-def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
-    """The data root: ``data_dir`` if given, else ``$SR_DATA_DIR``, else ``./data``."""
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def data_dir_candidates() -> list[Path]:
+    """Where the data is looked for when neither ``--data-dir`` nor ``$SR_DATA_DIR`` is given, in order:
+    ``./data``, ``<project>/data``, and ``../shared/data`` beside the checkout (the layout of CI and
+    this workspace)."""
+    out: list[Path] = []
+    for c in (Path("data"), PROJECT_ROOT / "data", PROJECT_ROOT.parent / "shared" / "data"):
+        if all(c.resolve() != o.resolve() for o in out):
+            out.append(c)
+    return out
+
+
+def _holds(root: Path, name: str | None) -> bool:
+    names = [name] if name in DATASETS else list(DATASETS)
+    return any(all((root / DATASETS[n][1] / "raw" / f).is_file() for f in RAW_FILES) for n in names)
+
+
+def resolve_data_dir(data_dir: str | os.PathLike | None = None, dataset: str | None = None) -> Path:
+    """The data root: ``data_dir`` if given, else ``$SR_DATA_DIR``, else the first of
+    :func:`data_dir_candidates` that holds ``dataset`` (any dataset when None), else ``./data``
+    (where a download puts the files)."""
     if data_dir:
         return Path(data_dir)
     env = os.environ.get("SR_DATA_DIR")
-    return Path(env) if env else Path("data")
+    if env:
+        return Path(env)
+    for cand in data_dir_candidates():
+        if _holds(cand, dataset):
+            return cand
+    return Path("data")
 
 
 def check_dataset(name: str = "fashion-mnist", data_dir: str | os.PathLike | None = None) -> list[str]:
     """The raw files of dataset ``name`` missing under the data root (empty list = all present)."""
     _, folder, _ = _dataset_info(name)
-    raw = resolve_data_dir(data_dir) / folder / "raw"
+    raw = resolve_data_dir(data_dir, name) / folder / "raw"
     return [f for f in RAW_FILES if not (raw / f).is_file()]
 
 
@@ -93,13 +119,17 @@ def _dataset_info(name: str) -> tuple[str, str, tuple[str, ...]]:
     return DATASETS[name]
 
 
-def missing_message(name: str, data_dir: str | os.PathLike | None = None) -> str:
-    """One line telling the user where the files go and which files are expected."""
+def missing_message(name: str, data_dir: str | os.PathLike | None = None, download_error: str | None = None) -> str:
+    """One line: which folders were looked at, whether a download was tried, and what to do."""
     _, folder, _ = _dataset_info(name)
-    raw = (resolve_data_dir(data_dir) / folder / "raw").resolve()
-    return (f"{name} is not in {raw} and could not be downloaded (offline?); put the four files "
-            f"{', '.join(RAW_FILES)} there, or point --data-dir / SR_DATA_DIR at a folder that has "
-            f"{folder}/raw/")
+    if data_dir or os.environ.get("SR_DATA_DIR"):
+        looked = [resolve_data_dir(data_dir)]
+    else:
+        looked = data_dir_candidates()
+    where = ", ".join(str((p / folder / "raw").resolve()) for p in looked)
+    tried = f"download failed: {download_error}" if download_error else "no download was tried"
+    return (f"{name} was not found (looked in {where}; {tried}); put the four files {', '.join(RAW_FILES)} "
+            f"in one of those folders, or point --data-dir / SR_DATA_DIR at a folder that has {folder}/raw/")
 
 
 def to_float(images: torch.Tensor) -> torch.Tensor:
@@ -141,7 +171,7 @@ def load_split(name: str = "fashion-mnist", train: bool = False,
     if that fails, raises :class:`DataMissingError` with one line naming the folder and files.
     """
     cls_name, _, classes = _dataset_info(name)
-    root = resolve_data_dir(data_dir)
+    root = resolve_data_dir(data_dir, name)
     key = (name, str(root.resolve()), train)
     if key in _CACHE:
         return _CACHE[key]
@@ -150,7 +180,7 @@ def load_split(name: str = "fashion-mnist", train: bool = False,
     cls = getattr(tvd, cls_name)
     missing = check_dataset(name, root)
     if missing and not download:
-        raise DataMissingError(missing_message(name, root))
+        raise DataMissingError(missing_message(name, data_dir))
     try:
         if missing:
             root.mkdir(parents=True, exist_ok=True)
@@ -161,7 +191,8 @@ def load_split(name: str = "fashion-mnist", train: bool = False,
         raise
     except Exception as exc:  # offline, unwritable folder, corrupt file: one line for people
         if missing:
-            raise DataMissingError(missing_message(name, root)) from exc
+            reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:160]
+            raise DataMissingError(missing_message(name, data_dir, download_error=reason)) from exc
         raise DataMissingError(f"could not read {name} from {root.resolve()} ({type(exc).__name__}: "
                                f"{exc}); delete the damaged files there so they are downloaded again") from exc
     images = ds.data.to(torch.uint8).contiguous()           # (N, 28, 28)

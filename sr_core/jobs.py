@@ -15,7 +15,7 @@ from typing import Any
 
 from .checkpoint import atomic_write_text, load_checkpoint, model_from_checkpoint
 from .config import TrainConfig, train_config_from_dict
-from .data import check_batch_size, load_split
+from .data import check_batch_size, check_dataset, load_split, resolve_data_dir
 from .errors import UserError
 from .models import build_model
 from .runs import RunDir, check_runs_dir, create_run, get_run
@@ -113,6 +113,20 @@ def _open_for_resume(resume: str, runs_dir: str | os.PathLike | None, overrides:
     return run, ckpt, cfg
 
 
+def recorded_data_dir(run: RunDir, dataset: str) -> str | None:
+    """The data folder recorded in the run's config.json when it still holds ``dataset`` (else None:
+    the usual resolution applies). Only used when neither --data-dir nor $SR_DATA_DIR is given."""
+    if os.environ.get("SR_DATA_DIR"):
+        return None
+    try:
+        recorded = run.config().get("data_dir")
+    except Exception:  # an unreadable config.json is reported elsewhere; fall back to the usual search
+        return None
+    if isinstance(recorded, str) and recorded and not check_dataset(dataset, recorded):
+        return recorded
+    return None
+
+
 def prepare_run(config: TrainConfig | None = None, *, runs_dir: str | os.PathLike | None = None,
                 name: str | None = None, resume: str | None = None, data_dir: str | os.PathLike | None = None,
                 command: list[str] | None = None, steps: int | None = None,
@@ -151,11 +165,14 @@ def prepare_run(config: TrainConfig | None = None, *, runs_dir: str | os.PathLik
             device = resolve_device(cfg.device)
             model = build_model(cfg.model, cfg.model_config, seed=cfg.seed)
             start_step, opt_state, best = 0, None, None
+        if data_dir is None and run is not None:
+            data_dir = recorded_data_dir(run, cfg.dataset)
         train = load_split(cfg.dataset, train=True, data_dir=data_dir)
         test = load_split(cfg.dataset, train=False, data_dir=data_dir)
         check_batch_size(cfg.batch_size, len(train))
         if run is None:
-            run = create_run(cfg.to_dict(), runs_dir=runs_dir, name=name, command=command, lock=True)
+            run = create_run(cfg.to_dict(), runs_dir=runs_dir, name=name, command=command, lock=True,
+                             data_dir=str(resolve_data_dir(data_dir, cfg.dataset).resolve()))
         else:
             # Trainer.run evaluates again first when it starts at 0 or without a test loss: that row is redone.
             run.truncate_metrics(start_step, redo_test=start_step == 0 or best is None)

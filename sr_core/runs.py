@@ -197,8 +197,10 @@ class RunDir:
 
 
 def create_run(config: dict[str, Any], *, runs_dir: str | os.PathLike | None = None, name: str | None = None,
-               command: list[str] | None = None, lock: bool = False) -> RunDir:
+               command: list[str] | None = None, lock: bool = False, data_dir: str | None = None) -> RunDir:
     """Make a new run folder and write its config.json. An explicit name that exists is an error.
+
+    ``data_dir``: the data folder the run trains on (absolute), recorded so ``--resume`` finds it again.
 
     ``lock``: take the run's lock before anything is written (the trainer's own runs), so no lister
     ever sees the new run as interrupted.
@@ -226,6 +228,8 @@ def create_run(config: dict[str, Any], *, runs_dir: str | os.PathLike | None = N
         run.acquire_lock()
     meta = {"train": config, "seed": config.get("seed"), "command": command or sys.argv,
             "versions": package_versions(), "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    if data_dir:
+        meta["data_dir"] = data_dir
     atomic_write_text(run.config_path, json.dumps(meta, indent=2))
     run.write_status(status="created", step=0, total_steps=config.get("steps"))
     return run

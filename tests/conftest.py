@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def data_dir() -> Path:
     from sr_core.data import check_dataset, resolve_data_dir
 
-    root = resolve_data_dir(None)
+    root = resolve_data_dir(None, "fashion-mnist")
     if not root.is_absolute():
         root = (Path.cwd() / root).resolve()
     missing = check_dataset("fashion-mnist", root)

@@ -49,6 +49,8 @@ def test_missing_data_is_one_line_naming_folder_and_files(tmp_path: Path) -> Non
 
 def test_data_dir_resolution(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("SR_DATA_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(data, "PROJECT_ROOT", tmp_path / "proj")  # nothing beside it: ./data
     assert data.resolve_data_dir(None) == Path("data")
     monkeypatch.setenv("SR_DATA_DIR", str(tmp_path))
     assert data.resolve_data_dir(None) == tmp_path

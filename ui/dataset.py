@@ -52,7 +52,8 @@ def download_dataset(name: str = "fashion-mnist", data_dir: str | os.PathLike | 
             except Exception as exc:  # URLError, timeouts, checksum: try the next mirror
                 last = exc
         if last is not None:
-            raise DataMissingError(missing_message(name, root)) from last
+            reason = " ".join(f"{type(last).__name__}: {last}".split())[:160]
+            raise DataMissingError(missing_message(name, root, download_error=reason)) from last
     report(1.0, "done")
     missing = check_dataset(name, root)
     if missing:

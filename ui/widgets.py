@@ -63,8 +63,8 @@ def job_registry() -> JobRegistry:
 
 
 def data_dir() -> Path:
-    """The data root the core uses ($SR_DATA_DIR or ./data), absolute."""
-    return resolve_data_dir(None).resolve()
+    """The data root the core uses (see :func:`sr_core.data.resolve_data_dir`), absolute."""
+    return resolve_data_dir(None, "fashion-mnist").resolve()
 
 
 def dataset_missing_notice(name: str = "fashion-mnist", *, download_hint: bool = True) -> bool:
