@@ -108,10 +108,10 @@ class _Bar:
 
 def show(name: str, runs_dir: str | None, reference: str | None = None) -> str:
     """The text of ``sweep --show``: header, table, failed trials, protocol."""
-    from .sweep_spec import read_state, resolve_reference, spec_from_dict, sweep_dir
+    from .sweep_spec import find_sweep, read_state, resolve_reference, spec_from_dict
     from .sweep_stats import format_table, summarize
 
-    state = read_state(sweep_dir(name, runs_dir))
+    state = read_state(find_sweep(name, runs_dir))
     spec = spec_from_dict(state["spec"])
     ref = resolve_reference(spec, reference)
     rows = summarize(state["trials"], state["labels"], ref) if ref != spec.reference else state["summary"]
@@ -136,8 +136,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         if not rows:
             print("no sweeps yet; start one with `python -m sr_core sweep --preset tiny --grid \"lr=0.001|0.003\"`")
         for r in rows:
+            where = "  (shipped study)" if r["shipped"] else ""
             print(f"{r['name']:<40}ERROR: {r['error']}" if r["error"] else
-                  f"{r['name']:<40}{r['status']:<10}{r['finished']:>3}/{r['n_trials']} finished, {r['failed']} failed")
+                  f"{r['name']:<40}{r['status']:<10}{r['finished']:>3}/{r['n_trials']} finished, "
+                  f"{r['failed']} failed{where}")
         return 0
     if args.show:
         print(show(args.show, args.runs_dir, args.reference))

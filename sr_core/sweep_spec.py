@@ -32,6 +32,7 @@ from .errors import UserError
 from .runs import runs_root, sanitize_name
 
 SWEEPS_FOLDER = ".sweeps"
+STUDIES_DIR = Path(__file__).resolve().parents[1] / "assets" / "studies"  # shipped studies (read-only)
 
 
 def _int(text: str) -> int:
@@ -181,6 +182,28 @@ def sweep_dir(name: str, runs_dir: str | os.PathLike | None = None) -> Path:
     return sweeps_root(runs_dir) / sanitize_name(name)
 
 
+def shipped_studies() -> dict[str, Path]:
+    """Studies shipped in ``assets/studies/<name>/sweep.json`` (read-only, no runs needed)."""
+    if not STUDIES_DIR.is_dir():
+        return {}
+    return {p.name: p for p in sorted(STUDIES_DIR.iterdir()) if (p / "sweep.json").is_file()}
+
+
+def find_sweep(name: str, runs_dir: str | os.PathLike | None = None) -> Path:
+    """The folder of sweep ``name``: the runs folder's own sweeps first, then the shipped studies.
+    A one-line error naming the sweep and every place it was looked for when there is none."""
+    mine = sweep_dir(name, runs_dir)
+    if (mine / "sweep.json").exists():
+        return mine
+    shipped = shipped_studies()
+    if name in shipped:
+        return shipped[name]
+    known = sorted({p.name for p in sweeps_root(runs_dir).glob("*") if p.is_dir()} | set(shipped)) \
+        if sweeps_root(runs_dir).is_dir() else sorted(shipped)
+    raise UserError(f"no sweep named '{name}' in {mine.parent.resolve()} or in the shipped studies "
+                    f"({STUDIES_DIR}); known: {', '.join(known) or 'none'} (see `python -m sr_core sweep --list`)")
+
+
 def default_sweep_name() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + "-sweep"
 
@@ -202,14 +225,16 @@ def write_state(folder: Path, state: dict[str, Any]) -> None:
     atomic_write_text(folder / "sweep.json", json.dumps(state, indent=2, allow_nan=False))
 
 
-def list_sweeps(runs_dir: str | os.PathLike | None = None) -> list[dict[str, Any]]:
-    """Every sweep under the runs folder, newest first: name, path, status, trial counts (broken ones: error)."""
+def list_sweeps(runs_dir: str | os.PathLike | None = None, shipped: bool = True) -> list[dict[str, Any]]:
+    """Every sweep under the runs folder, newest first, then (``shipped``) the studies in assets/studies:
+    name, path, shipped, status, trial counts (broken ones: error)."""
     root = sweeps_root(runs_dir)
-    if not root.is_dir():
-        return []
+    mine = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True) \
+        if root.is_dir() else []
+    studies = [p for n, p in shipped_studies().items() if not (root / n).is_dir()] if shipped else []
     out = []
-    for path in sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True):
-        row: dict[str, Any] = {"name": path.name, "path": str(path), "error": ""}
+    for path in mine + studies:
+        row: dict[str, Any] = {"name": path.name, "path": str(path), "error": "", "shipped": path in studies}
         try:
             st = read_state(path)
             counts = {s: sum(t["status"] == s for t in st["trials"]) for s in ("finished", "failed", "running")}

@@ -137,7 +137,7 @@ def test_a_seed_fixes_a_trial_and_another_seed_changes_it(tmp_path, data_dir):
     (["sweep", "--grid", "colour=red"], "unknown grid key"),
     (["sweep", "--grid", "lr=0.001|20"], "learning rate"),
     (["sweep", "--grid", "lr=0.001", "--reference", "7"], "matches no setting"),
-    (["sweep", "--show", "nope"], "no sweep at"),
+    (["sweep", "--show", "nope"], "no sweep named 'nope'"),
 ])
 def test_bad_sweep_input_is_one_line_and_exit_2(argv, fragment, tmp_path, capsys):
     assert main([*argv, "--runs-dir", str(tmp_path)]) == 2

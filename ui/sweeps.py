@@ -23,11 +23,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from sr_core.errors import UserError
-from sr_core.sweep_spec import read_state, sweep_dir, sweeps_root
+from sr_core.sweep_spec import read_state, shipped_studies, sweep_dir, sweeps_root
 from sr_core.sweep_stats import METRICS
 
 ROOT = Path(__file__).resolve().parents[1]
-STUDIES_DIR = ROOT / "assets" / "studies"
 METRIC_LABELS = {m: label for m, label, _ in METRICS}
 
 
@@ -94,13 +93,6 @@ class SweepLauncher:
 def sweep_launcher() -> SweepLauncher:
     """The one sweep launcher of this server process (shared by every session and tab)."""
     return SweepLauncher()
-
-
-def shipped_studies() -> dict[str, Path]:
-    """Studies shipped in ``assets/studies/<name>/sweep.json`` (read-only, no runs needed)."""
-    if not STUDIES_DIR.is_dir():
-        return {}
-    return {p.name: p for p in sorted(STUDIES_DIR.iterdir()) if (p / "sweep.json").is_file()}
 
 
 def my_sweeps(runs_dir: str | os.PathLike | None = None) -> dict[str, Path]:
