@@ -10,6 +10,7 @@ import argparse
 import json
 import math
 import sys
+from pathlib import Path
 from typing import Any, Sequence
 
 from .errors import UserError
@@ -89,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--limit", type=int, default=0, help="first N test images (0 = all 10,000)")
     e.add_argument("--device", default="auto")
     e.add_argument("--json", action="store_true", help="print exactly one JSON object")
+    e.add_argument("--out", metavar="FILE", help="also write the result as JSON to FILE (not inside assets/)")
 
     ls = sub.add_parser("list", help="list runs")
     ls.add_argument("--runs-dir")
@@ -180,6 +182,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0 if status in ("finished", "stopped") else 1
 
 
+def _inside_assets(path: Path) -> bool:
+    """True for a path inside the project's read-only assets/ folder (shipped checkpoints, studies)."""
+    assets = Path(__file__).resolve().parents[1] / "assets"
+    return path.resolve().is_relative_to(assets)
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from .checkpoint import model_from_checkpoint
     from .data import load_split
@@ -189,6 +197,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     if args.limit < 0:
         raise UserError(f"--limit must be 0 (all) or positive (got {args.limit})")
+    if args.out and _inside_assets(Path(args.out)):
+        raise UserError(f"--out {args.out} is inside the shipped assets/ folder, which is read-only; "
+                        f"write the result somewhere else (e.g. --out eval.json)")
     path = resolve_checkpoint(args.target, args.runs_dir)
     device = resolve_device(args.device)
     model, ckpt = model_from_checkpoint(path, map_location=device)
@@ -202,9 +213,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if model.has_latent:  # the paper's latent vs LR and the latent gap (sr_core.latent)
         from .latent import latent_metrics
         result["latent"] = latent_metrics(model, split, degradation=degradation, limit=args.limit, device=device)
+    # A run's own eval.json is refreshed by a full evaluation; shipped assets are never written.
     if path.name == "checkpoint.pt" and (path.parent / "config.json").is_file() and not args.limit \
-            and dataset == tcfg.get("dataset", "fashion-mnist"):
+            and dataset == tcfg.get("dataset", "fashion-mnist") and not _inside_assets(path):
         write_eval(path.parent, result)
+    if args.out:
+        from .checkpoint import atomic_write_text
+        atomic_write_text(Path(args.out), json.dumps(json_safe(result), indent=2))
     if args.json:
         print(json.dumps(json_safe(result)))
         return 0
