@@ -18,6 +18,7 @@ from .config import TrainConfig, train_config_from_dict
 from .data import check_batch_size, load_split
 from .errors import UserError
 from .models import build_model
+from .photos import is_photo_dataset, resolve_patch
 from .runs import RunDir, check_runs_dir, create_run, get_run
 from .trainer import Trainer, resolve_device
 
@@ -151,8 +152,9 @@ def prepare_run(config: TrainConfig | None = None, *, runs_dir: str | os.PathLik
             device = resolve_device(cfg.device)
             model = build_model(cfg.model, cfg.model_config, seed=cfg.seed)
             start_step, opt_state, best = 0, None, None
-        train = load_split(cfg.dataset, train=True, data_dir=data_dir)
-        test = load_split(cfg.dataset, train=False, data_dir=data_dir)
+        patch = resolve_patch(cfg.model, cfg.patch) if is_photo_dataset(cfg.dataset) else 0
+        train = load_split(cfg.dataset, train=True, data_dir=data_dir, patch=patch)
+        test = load_split(cfg.dataset, train=False, data_dir=data_dir, patch=patch)
         check_batch_size(cfg.batch_size, len(train))
         if run is None:
             run = create_run(cfg.to_dict(), runs_dir=runs_dir, name=name, command=command, lock=True)
