@@ -88,7 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("target", metavar="RUN_OR_CHECKPOINT")
     e.add_argument("--data-dir")
     e.add_argument("--runs-dir")
-    e.add_argument("--dataset", help="dataset to evaluate on (default: the one it was trained on)")
+    e.add_argument("--dataset", help="dataset to evaluate on (default: the one it was trained on); photos or "
+                                     "folder:PATH score whole held-out photos under the BasicSR Y protocol")
+    e.add_argument("--images", metavar="DIR", help="any folder of HR images as a benchmark (whole images, "
+                                                  "BasicSR Y protocol, per image and mean)")
     e.add_argument("--limit", type=int, default=0, help="first N test images (0 = all 10,000)")
     e.add_argument("--device", default="auto")
     e.add_argument("--json", action="store_true", help="print exactly one JSON object")
@@ -198,6 +201,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     tcfg = ckpt.get("train_config") or {}
     dataset = args.dataset or tcfg.get("dataset", "fashion-mnist")
     degradation = tcfg.get("degradation", "box")
+    if args.images or dataset == "photos" or dataset.startswith("folder:"):  # sr_core.photo_eval
+        from .photo_eval import eval_photos
+        return eval_photos(model, ckpt, path, dataset=None if args.images else dataset, images_dir=args.images,
+                           limit=args.limit, as_json=args.json)
     split = load_split(dataset, train=False, data_dir=args.data_dir)
     result = evaluate(model, split, degradation=degradation, limit=args.limit, device=device)
     result = {"protocol": result["protocol"], "checkpoint": str(path), "model_name": ckpt["model_name"],
