@@ -1,4 +1,4 @@
-"""Command line: ``python -m sr_core {train,eval,list,models} ...``.
+"""Command line: ``python -m sr_core {train,eval,list,models,sweep,upscale} ...``.
 
 Every user mistake (unknown preset or model, negative learning rate, batch size 0, missing run,
 missing data) is one line on stderr and exit code 2. ``train`` shows a tqdm bar and prints the run
@@ -103,6 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("models", help="list models and presets")
     from .sweep_cli import add_sweep_parser  # sweeps live in their own module (Ray is imported only when run)
     add_sweep_parser(sub)
+    from .batch_upscale import add_upscale_parser  # batch upscaling of files and folders
+    add_upscale_parser(sub)
     return p
 
 
@@ -284,9 +286,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         end_deferral()  # a signal recorded while the CLI imported ends the command here, in one line
         args = build_parser().parse_args(argv)
+        from .batch_upscale import cmd_upscale
         from .sweep_cli import cmd_sweep
         return {"train": cmd_train, "eval": cmd_eval, "list": cmd_list, "models": cmd_models,
-                "sweep": cmd_sweep}[args.command](args)
+                "sweep": cmd_sweep, "upscale": cmd_upscale}[args.command](args)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
