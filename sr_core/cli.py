@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
     t.add_argument("--dataset", help="fashion-mnist (default), mnist, photos (scikit-image's sample photos) or "
                                      "folder:PATH (any folder of images; see README 'Your own images')")
+    t.add_argument("--degradation", choices=("box", "bicubic"), help="how LR is made from HR (default: box, the paper's)")
     t.add_argument("--patch", type=_positive_int, help="HR patch side on photo datasets (default 48; 28 for the "
                                                        "CNN-VAEs with a linear encoder)")
     t.add_argument("--data-dir", help="data root (default: $SR_DATA_DIR or ./data)")
@@ -115,7 +116,8 @@ def _train_options(args: argparse.Namespace) -> dict[str, Any]:
                 lr_schedule=args.lr_schedule, alpha_schedule=parse_alpha_schedule(args.alpha) if args.alpha else None,
                 kl_weight=args.kl_weight, eval_every=args.eval_every, eval_limit=args.eval_limit, seed=args.seed,
                 checkpoint_every=args.checkpoint_every,
-                device=args.device, dataset=args.dataset, patch=args.patch)
+                device=args.device, dataset=args.dataset, patch=args.patch,
+                degradation=args.degradation)
 
 
 def _prepare(args: argparse.Namespace) -> tuple[Any, Any]:
