@@ -3,8 +3,8 @@
     .venv/bin/python bench/demo_latency.py            # 28², 256², 1024² x resnet-sr, cvae-sr (n=4), cnn-vae
     .venv/bin/python bench/demo_latency.py --quick    # 28² and 64² only (the smoke test)
 
-For each input size and model ("low-resolution input" mode, so the output is 2x the input; cnn-vae always
-works at 14×14 -> 28×28) it reports the median over a few requests of
+For each input size and model ("low-resolution input" mode, so the output is 2x the input; cnn-vae in
+overlapping 14×14 tiles, blended) it reports the median over a few requests of
 - ``end_to_end_s``: ``client.predict`` wall time (upload, queue, SR, PNG, download),
 - ``server_s``: the server's own time for the request (decode, SR with tiling, PNG), from the API's info,
 - ``bound_s``: the model's FLOPs for that request (``FlopCounterMode`` on a 64×64 LR input, scaled by the
@@ -53,12 +53,16 @@ def model_flops(model, lr_side: int, samples: int) -> float:
     from bench._common import count_flops
     from sr_core.upscale import FIXED_LR_SIDE, is_fully_convolutional, sr_call
 
+    from sr_core.tiling import FIXED_STRIDE
+
     probe = 64 if is_fully_convolutional(model) else FIXED_LR_SIDE
-    side = lr_side if is_fully_convolutional(model) else FIXED_LR_SIDE
     x = torch.rand(1, 1, probe, probe)
     with torch.no_grad():
         per_probe = count_flops(lambda: sr_call(model, x, temperature=0.5))
-    return per_probe * (side * side) / (probe * probe) * samples
+    if not is_fully_convolutional(model):  # overlapping 14×14 tiles every FIXED_STRIDE pixels (sr_core.tiling)
+        per_side = 1 + -(-max(lr_side - FIXED_LR_SIDE, 0) // FIXED_STRIDE)
+        return per_probe * per_side * per_side * samples
+    return per_probe * (lr_side * lr_side) / (probe * probe) * samples
 
 
 def measure(client, path: Path, model: str, samples: int, repeats: int) -> dict[str, float]:

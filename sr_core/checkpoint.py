@@ -145,6 +145,8 @@ def validate_checkpoint(ckpt: dict[str, Any], path: str | os.PathLike = "checkpo
 
     for key, known in (("dataset", DATASETS), ("degradation", DEGRADATIONS)):
         v = tcfg.get(key)
+        if key == "dataset" and isinstance(v, str) and (v == "photos" or v.startswith("folder:")):
+            continue  # photographs (sr_core.photos)
         if v is not None and (not isinstance(v, str) or v not in known):
             raise CheckpointError(f"{path}: its training config names {key} '{v}', which this version does not "
                                   f"know ({', '.join(known)}); retrain it")

@@ -1,4 +1,4 @@
-"""Command line: ``python -m sr_core {train,eval,list,models} ...``.
+"""Command line: ``python -m sr_core {train,eval,list,models,sweep,upscale} ...``.
 
 Every user mistake (unknown preset or model, negative learning rate, batch size 0, missing run,
 missing data) is one line on stderr and exit code 2. ``train`` shows a tqdm bar and prints the run
@@ -75,7 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--checkpoint-every", type=_positive_int, help="checkpoint every N batches")
     t.add_argument("--seed", type=int, help="seed of the run (0 to 2**32-1): initial weights, data order, noise")
     t.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
-    t.add_argument("--dataset", help="fashion-mnist (default) or mnist")
+    t.add_argument("--dataset", help="fashion-mnist (default), mnist, photos (scikit-image's sample photos) or "
+                                     "folder:PATH (any folder of images; see README 'Your own images')")
+    t.add_argument("--degradation", choices=("box", "bicubic"), help="how LR is made from HR (default: box, the paper's)")
+    t.add_argument("--patch", type=_positive_int, help="HR patch side on photo datasets (default 48; 28 for the "
+                                                       "CNN-VAEs with a linear encoder)")
     t.add_argument("--data-dir", help="data root (default: $SR_DATA_DIR or ./data)")
     t.add_argument("--runs-dir", help="runs folder (default: $SR_RUNS_DIR or ./runs)")
     t.add_argument("--name", help="run name (default: timestamp-model)")
@@ -86,7 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("target", metavar="RUN_OR_CHECKPOINT")
     e.add_argument("--data-dir")
     e.add_argument("--runs-dir")
-    e.add_argument("--dataset", help="dataset to evaluate on (default: the one it was trained on)")
+    e.add_argument("--dataset", help="dataset to evaluate on (default: the one it was trained on); photos or "
+                                     "folder:PATH score whole held-out photos under the BasicSR Y protocol")
+    e.add_argument("--images", metavar="DIR", help="any folder of HR images as a benchmark (whole images, "
+                                                  "BasicSR Y protocol, per image and mean)")
     e.add_argument("--limit", type=int, default=0, help="first N test images (0 = all 10,000)")
     e.add_argument("--device", default="auto")
     e.add_argument("--json", action="store_true", help="print exactly one JSON object")
@@ -99,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("models", help="list models and presets")
     from .sweep_cli import add_sweep_parser  # sweeps live in their own module (Ray is imported only when run)
     add_sweep_parser(sub)
+    from .batch_upscale import add_upscale_parser  # batch upscaling of files and folders
+    add_upscale_parser(sub)
     return p
 
 
@@ -109,7 +118,8 @@ def _train_options(args: argparse.Namespace) -> dict[str, Any]:
                 lr_schedule=args.lr_schedule, alpha_schedule=parse_alpha_schedule(args.alpha) if args.alpha else None,
                 kl_weight=args.kl_weight, eval_every=args.eval_every, eval_limit=args.eval_limit, seed=args.seed,
                 checkpoint_every=args.checkpoint_every,
-                device=args.device, dataset=args.dataset)
+                device=args.device, dataset=args.dataset, patch=args.patch,
+                degradation=args.degradation)
 
 
 def _prepare(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -206,6 +216,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     tcfg = ckpt.get("train_config") or {}
     dataset = args.dataset or tcfg.get("dataset", "fashion-mnist")
     degradation = tcfg.get("degradation", "box")
+    if args.images or dataset == "photos" or dataset.startswith("folder:"):  # sr_core.photo_eval
+        from .photo_eval import eval_photos
+        return eval_photos(model, ckpt, path, dataset=None if args.images else dataset, images_dir=args.images,
+                           limit=args.limit, as_json=args.json)
     split = load_split(dataset, train=False, data_dir=args.data_dir)
     result = evaluate(model, split, degradation=degradation, limit=args.limit, device=device)
     result = {"protocol": result["protocol"], "checkpoint": str(path), "model_name": ckpt["model_name"],
@@ -289,9 +303,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         end_deferral()  # a signal recorded while the CLI imported ends the command here, in one line
         args = build_parser().parse_args(argv)
+        from .batch_upscale import cmd_upscale
         from .sweep_cli import cmd_sweep
         return {"train": cmd_train, "eval": cmd_eval, "list": cmd_list, "models": cmd_models,
-                "sweep": cmd_sweep}[args.command](args)
+                "sweep": cmd_sweep, "upscale": cmd_upscale}[args.command](args)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -33,6 +33,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     preset: str = ""
+    patch: int = 0             # HR patch side on photo datasets (0: 48, or 28 for the CNN-VAEs); see sr_core.photos
 
     def validate(self) -> "TrainConfig":
         """Raise :class:`UserError` naming the first bad setting and its valid range."""
@@ -67,10 +68,10 @@ class TrainConfig:
                 raise UserError(f"alpha must lie in [0, 1] (got {a})")
         if self.device not in ("auto", "cpu", "cuda", "mps") and not self.device.startswith("cuda:"):
             raise UserError(f"unknown device '{self.device}'; choose auto, cpu, cuda, cuda:N or mps")
-        from .data import get_degradation, DATASETS
+        from .data import get_degradation
+        from .photos import check_dataset_config
         get_degradation(self.degradation)
-        if self.dataset not in DATASETS:
-            raise UserError(f"unknown dataset '{self.dataset}'; choose one of: {', '.join(DATASETS)}")
+        check_dataset_config(self.dataset, self.model, self.patch)
         return self
 
     def to_dict(self) -> dict[str, Any]:

@@ -164,12 +164,17 @@ _CACHE: dict[tuple[str, str, bool], Split] = {}
 
 def load_split(name: str = "fashion-mnist", train: bool = False,
                data_dir: str | os.PathLike | None = None, download: bool = True,
-               progress: bool = True) -> Split:
+               progress: bool = True, patch: int = 0) -> Split:
     """Load a whole split into memory (cached per process).
+
+    ``photos`` and ``folder:PATH`` are photographs (:mod:`sr_core.photos`), served as ``patch``-sized crops.
 
     Missing files are downloaded through torchvision (with its progress bar) when ``download``;
     if that fails, raises :class:`DataMissingError` with one line naming the folder and files.
     """
+    if name == "photos" or name.startswith("folder:"):
+        from .photos import FIXED_PATCH, load_photo_split
+        return load_photo_split(name, train, patch or FIXED_PATCH)
     cls_name, _, classes = _dataset_info(name)
     root = resolve_data_dir(data_dir, name)
     key = (name, str(root.resolve()), train)

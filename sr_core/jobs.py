@@ -15,9 +15,10 @@ from typing import Any
 
 from .checkpoint import atomic_write_text, load_checkpoint, model_from_checkpoint
 from .config import TrainConfig, train_config_from_dict
-from .data import check_batch_size, check_dataset, load_split, resolve_data_dir
+from .data import DATASETS, check_batch_size, check_dataset, load_split, resolve_data_dir
 from .errors import UserError
 from .models import build_model
+from .photos import is_photo_dataset, resolve_patch
 from .runs import RunDir, check_runs_dir, create_run, get_run
 from .trainer import Trainer, resolve_device
 
@@ -116,7 +117,7 @@ def _open_for_resume(resume: str, runs_dir: str | os.PathLike | None, overrides:
 def recorded_data_dir(run: RunDir, dataset: str) -> str | None:
     """The data folder recorded in the run's config.json when it still holds ``dataset`` (else None:
     the usual resolution applies). Only used when neither --data-dir nor $SR_DATA_DIR is given."""
-    if os.environ.get("SR_DATA_DIR"):
+    if os.environ.get("SR_DATA_DIR") or dataset not in DATASETS:  # photos need no data folder
         return None
     try:
         recorded = run.config().get("data_dir")
@@ -167,8 +168,9 @@ def prepare_run(config: TrainConfig | None = None, *, runs_dir: str | os.PathLik
             start_step, opt_state, best = 0, None, None
         if data_dir is None and run is not None:
             data_dir = recorded_data_dir(run, cfg.dataset)
-        train = load_split(cfg.dataset, train=True, data_dir=data_dir)
-        test = load_split(cfg.dataset, train=False, data_dir=data_dir)
+        patch = resolve_patch(cfg.model, cfg.patch) if is_photo_dataset(cfg.dataset) else 0
+        train = load_split(cfg.dataset, train=True, data_dir=data_dir, patch=patch)
+        test = load_split(cfg.dataset, train=False, data_dir=data_dir, patch=patch)
         check_batch_size(cfg.batch_size, len(train))
         if run is None:
             run = create_run(cfg.to_dict(), runs_dir=runs_dir, name=name, command=command, lock=True,

@@ -19,7 +19,7 @@ from typing import Any
 from .errors import UserError
 
 TRAIN_OPTIONS = ("model", "steps", "batch_size", "lr", "lr_schedule", "kl_weight", "eval_every", "eval_limit",
-                 "device", "dataset")
+                 "device", "dataset", "patch")
 
 
 def add_sweep_parser(sub: Any) -> None:
@@ -30,7 +30,7 @@ def add_sweep_parser(sub: Any) -> None:
                        description="Grid: key=v1|v2 entries separated by ';' or spaces, e.g. "
                                    "\"alpha=0:1.0|0:0.75,1200:0.25; lr=0.001|0.003\". Keys: alpha, lr, "
                                    "lr-schedule, kl-weight, model, batch-size, steps, eval-every, eval-limit, "
-                                   "dataset.")
+                                   "dataset, patch.")
     s.add_argument("--grid", help="settings to compare (see above)")
     s.add_argument("--seeds", type=_positive_int, default=3, help="seeds per setting (default 3)")
     s.add_argument("--seed", type=int, default=0, help="first seed (seeds are SEED, SEED+1, ...)")
@@ -55,7 +55,8 @@ def add_sweep_parser(sub: Any) -> None:
     s.add_argument("--eval-every", type=_positive_int)
     s.add_argument("--eval-limit", type=int)
     s.add_argument("--device")
-    s.add_argument("--dataset")
+    s.add_argument("--dataset", help="fashion-mnist, mnist, photos or folder:PATH")
+    s.add_argument("--patch", type=_positive_int, help="HR patch side on photo datasets (see train --help)")
     s.add_argument("--data-dir")
     s.add_argument("--runs-dir")
     s.add_argument("--no-progress", action="store_true")

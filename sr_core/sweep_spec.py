@@ -52,7 +52,7 @@ GRID_KEYS: dict[str, tuple[str, Any]] = {
     "alpha": ("alpha_schedule", _alpha), "lr": ("lr", _float), "lr_schedule": ("lr_schedule", str),
     "kl_weight": ("kl_weight", _float), "model": ("model", str), "batch_size": ("batch_size", _int),
     "steps": ("steps", _int), "eval_every": ("eval_every", _int), "eval_limit": ("eval_limit", _int),
-    "dataset": ("dataset", str),
+    "dataset": ("dataset", str), "patch": ("patch", _int),
 }
 
 

@@ -53,7 +53,10 @@ def _evaluate(run: RunDir, data_dir: str | None, limit: int) -> dict[str, Any]:
     tcfg = ckpt.get("train_config") or {}
     device = resolve_device(tcfg.get("device", "auto"))
     model, _ = model_from_checkpoint(ckpt, map_location=device)
-    split = load_split(tcfg.get("dataset", "fashion-mnist"), train=False, data_dir=data_dir)
+    from .photos import is_photo_dataset, resolve_patch
+    ds = tcfg.get("dataset", "fashion-mnist")
+    patch = resolve_patch(tcfg.get("model", ""), int(tcfg.get("patch", 0) or 0)) if is_photo_dataset(ds) else 0
+    split = load_split(ds, train=False, data_dir=data_dir, patch=patch)
     res = evaluate(model, split, degradation=tcfg.get("degradation", "box"), limit=limit, device=device)
     res = {"protocol": res["protocol"], "checkpoint": str(run.checkpoint_path), "model_name": ckpt["model_name"],
            "step": ckpt.get("step"), **{k: v for k, v in res.items() if k != "protocol"}}

@@ -76,3 +76,46 @@ def tiled(fn: SRFunction, lr: torch.Tensor, *, tile: int = DEFAULT_TILE, margin:
                 sr[..., iy:iy + SCALE * (y1 - y0), ix:ix + SCALE * (x1 - x0)]
     assert out is not None
     return out
+
+
+FIXED_TILE = 14    # LR tile side of the models with a fixed 14×14 -> 28×28 mapping (the CNN-VAEs)
+FIXED_STRIDE = 7   # tiles overlap by half: every output pixel is a blend of up to 4 tiles
+TILE_BATCH = 1024  # tiles per model call
+
+
+def blend_window(side: int) -> torch.Tensor:
+    """(side, side) separable sine window, > 0 everywhere: tile centres weigh most, edges least."""
+    w = torch.sin(torch.pi * (torch.arange(side, dtype=torch.float32) + 0.5) / side)
+    return w[:, None] * w[None, :]
+
+
+@torch.no_grad()
+def blended(fn: SRFunction, lr: torch.Tensor, *, tile: int = FIXED_TILE, stride: int = FIXED_STRIDE,
+            batch: int = TILE_BATCH) -> torch.Tensor:
+    """Super-resolve ``lr`` of any size with a model that only maps ``tile``×``tile`` LR to 2× that.
+
+    lr: (B, C, h, w). Overlapping tiles every ``stride`` LR pixels (the image is edge-replicated up to a
+    whole number of strides, and to at least one tile) go through ``fn`` in batches of ``batch``; the
+    outputs are weighted by :func:`blend_window`, summed and normalised, so seams are blended away. One
+    tile (an image of exactly ``tile``×``tile``) returns ``fn(lr)`` unchanged. Returns (B, C', 2h, 2w).
+    """
+    if tile < 1 or not 1 <= stride <= tile:
+        raise ValueError(f"need tile >= 1 and 1 <= stride <= tile, got tile={tile}, stride={stride}")
+    b, c, h, w = lr.shape
+    if h == tile and w == tile:
+        return fn(lr)
+    cover = lambda n: tile + -(-(max(n, tile) - tile) // stride) * stride  # noqa: E731
+    hp, wp = cover(h), cover(w)
+    x = torch.nn.functional.pad(lr, (0, wp - w, 0, hp - h), mode="replicate") if (hp, wp) != (h, w) else lr
+    cols = torch.nn.functional.unfold(x, tile, stride=stride)  # (B, C*t*t, L)
+    n_tiles = cols.shape[-1]
+    tiles = cols.transpose(1, 2).reshape(b * n_tiles, c, tile, tile)
+    sr = torch.cat([fn(tiles[i:i + batch]) for i in range(0, tiles.shape[0], batch)])  # (B*L, C', 2t, 2t)
+    t2, c2 = SCALE * tile, sr.shape[1]
+    win = blend_window(t2).to(sr)
+    weighted = (sr * win).reshape(b, n_tiles, c2 * t2 * t2).transpose(1, 2)
+    size = (SCALE * hp, SCALE * wp)
+    num = torch.nn.functional.fold(weighted, size, t2, stride=SCALE * stride)
+    den = torch.nn.functional.fold(win.reshape(1, t2 * t2, 1).expand(1, t2 * t2, n_tiles), size, t2,
+                                   stride=SCALE * stride)
+    return (num / den)[..., :SCALE * h, :SCALE * w]

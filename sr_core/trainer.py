@@ -25,6 +25,7 @@ from .errors import UserError
 from .latent import latent_lr_psnr
 from .losses import alpha_at
 from .models import SRModel
+from .photos import PatchStream, PhotoSplit
 from .seeds import eval_noise_seed, step_noise_seed
 
 Callback = Callable[["Trainer", dict[str, Any]], None]
@@ -97,7 +98,9 @@ class Trainer:
         self.device = device or resolve_device(config.device)
         self.model = model.to(self.device)
         self.degrade = get_degradation(config.degradation)
-        self.stream = BatchStream(train, config.batch_size, config.seed, self.device, self.degrade)
+        self.stream = (PatchStream(train, config.batch_size, config.seed, self.device, self.degrade)
+                       if isinstance(train, PhotoSplit) else
+                       BatchStream(train, config.batch_size, config.seed, self.device, self.degrade))
         n_test = len(test) if not config.eval_limit else min(config.eval_limit, len(test))
         self._test_images = test.images[:n_test].to(self.device)  # (N, 28, 28) uint8
         self._test_labels = test.labels[:n_test].to(self.device)

@@ -7,8 +7,9 @@ Two modes (:data:`MODES`): ``lr`` treats the image as the low-resolution input a
 * Colour: SR runs on luminance (Y of YCbCr, :mod:`sr_core.imageio`); Cb and Cr are upscaled bicubically
   and merged back — the field's standard practice (:data:`Y_NOTE`).
 * Fully convolutional models (resnet-sr, cvae-sr) run at the image's own size, in overlapping tiles
-  (:mod:`sr_core.tiling`) so memory stays bounded. Models with a fixed 28×28 output (the CNN-VAEs) get the
-  image padded to a square with black and resized to 14×14 (their LR size); a note says so.
+  (:mod:`sr_core.tiling`) so memory stays bounded. Models with a fixed 14×14 -> 28×28 mapping (the CNN-VAEs)
+  super-resolve the whole image too, in overlapping 14×14 LR tiles blended together
+  (:func:`sr_core.tiling.blended`); a note says so. (:func:`fit_square` remains for 28×28 sketches.)
 * Stochastic models give ``samples`` SR images (seeds ``seed .. seed+n-1``) and their per-pixel std.
 * Metrics (truth mode) follow :data:`PROTOCOL`: per image, on Y, data range 1, no border crop.
 """
@@ -27,7 +28,7 @@ from .errors import UserError
 from .imageio import DecodedImage, rgb_to_ycbcr, ycbcr_to_rgb
 from .metrics import lr_psnr, psnr, ssim
 from .spectra import frequency_radius, power_spectrum
-from .tiling import DEFAULT_TILE, receptive_margin, tiled
+from .tiling import DEFAULT_TILE, FIXED_STRIDE, FIXED_TILE, blended, receptive_margin, tiled
 
 MODES = ("lr", "truth")
 FIXED_LR_SIDE = 14   # LR side of the models with a fixed 28×28 output
@@ -137,24 +138,15 @@ def _prepare(pixels: np.ndarray, mode: str, degradation: str, fully_conv: bool,
     """The LR image the model gets and, in truth mode, the truth it is scored against."""
     if mode not in MODES:
         raise UserError(f"unknown mode '{mode}'; choose one of: {', '.join(MODES)}")
-    fixed = (f"this model has a fixed 28×28 output: the image was padded to a square with black and resized "
-             f"to {'28×28 (the truth)' if mode == 'truth' else '14×14 (its LR size)'}")
     if mode == "lr":
-        if fully_conv:
-            return pixels, None
-        notes.append(fixed)
-        return fit_square(pixels, FIXED_LR_SIDE), None
-    if fully_conv:
-        h, w = pixels.shape[:2]
-        if h < 2 or w < 2:
-            raise UserError(f"the image is {w}×{h} pixels; 'truth' mode needs at least 2×2 to shrink it — "
-                            f"use the 'low-resolution input' mode")
-        truth = pixels[: h - h % 2, : w - w % 2]
-        if h % 2 or w % 2:
-            notes.append(f"odd size: the last row/column was dropped to halve it ({truth.shape[1]}×{truth.shape[0]})")
-    else:
-        notes.append(fixed)
-        truth = fit_square(pixels, 2 * FIXED_LR_SIDE)
+        return pixels, None
+    h, w = pixels.shape[:2]
+    if h < 2 or w < 2:
+        raise UserError(f"the image is {w}×{h} pixels; 'truth' mode needs at least 2×2 to shrink it — "
+                        f"use the 'low-resolution input' mode")
+    truth = pixels[: h - h % 2, : w - w % 2]
+    if h % 2 or w % 2:
+        notes.append(f"odd size: the last row/column was dropped to halve it ({truth.shape[1]}×{truth.shape[0]})")
     lr = get_degradation(degradation)(_planes(truth))  # (C, 1, h, w)
     return _image(lr.clamp(0.0, 1.0)), truth
 
@@ -189,8 +181,11 @@ def upscale(model: Any, image: DecodedImage | np.ndarray, *, mode: str = "lr", d
     for k in range(n):
         gen = torch.Generator().manual_seed(int(seed) + k)
         fn = lambda t, g=gen: sr_call(model, t, temperature=temperature, generator=g)  # noqa: E731
-        outs.append(tiled(fn, y, tile=tile, margin=margin) if fully_conv else fn(y))  # (1, 1, 2h, 2w)
-    is_tiled = fully_conv and max(y.shape[-2:]) > tile
+        outs.append(tiled(fn, y, tile=tile, margin=margin) if fully_conv else blended(fn, y))  # (1, 1, 2h, 2w)
+    is_tiled = max(y.shape[-2:]) > tile if fully_conv else tuple(y.shape[-2:]) != (FIXED_TILE, FIXED_TILE)
+    if not fully_conv and is_tiled:
+        notes.append(f"this model maps 14×14 to 28×28: the image was super-resolved in overlapping {FIXED_TILE}×"
+                     f"{FIXED_TILE} LR tiles (every {FIXED_STRIDE} pixels), blended with a sine window")
 
     def merge(y_sr: torch.Tensor) -> np.ndarray:
         if not color:
@@ -210,4 +205,4 @@ def upscale(model: Any, image: DecodedImage | np.ndarray, *, mode: str = "lr", d
                "SR": radial_power(outs[0][0, 0].numpy())}
     return UpscaleResult(lr=lr, bicubic=merge(bic[:1]), sr=sample_imgs[0], samples=sample_imgs, std=std,
                          truth=truth, metrics=metrics, spectra=spectra, nyquist=min(y.shape[-2:]) / 2,
-                         notes=notes, tiled=is_tiled, fitted=not fully_conv)
+                         notes=notes, tiled=is_tiled, fitted=False)

@@ -70,12 +70,19 @@ def test_tiled_pipeline_flag_and_equality() -> None:
     assert np.abs(small.sr - big.sr).max() < 1e-5
 
 
-def test_fixed_size_model_is_fitted_with_a_note() -> None:
-    r = upscale(_model("cnn-vae"), np.random.default_rng(0).random((40, 60)).astype(np.float32))
-    assert r.fitted and r.lr.shape == (14, 14) and r.sr.shape == (28, 28)
-    assert any("fixed 28×28" in n for n in r.notes)
-    rt = upscale(_model("cnn-vae"), np.zeros((40, 60, 3), np.float32), mode="truth")
-    assert rt.truth.shape == (28, 28, 3) and rt.sr.shape == (28, 28, 3)
+def test_fixed_size_model_tiles_the_whole_image_with_a_note() -> None:
+    model = _model("cnn-vae")
+    img = np.random.default_rng(0).random((40, 60)).astype(np.float32)
+    r = upscale(model, img)
+    assert not r.fitted and r.tiled and r.lr.shape == (40, 60) and r.sr.shape == (80, 120)
+    assert any("overlapping 14×14 LR tiles" in n for n in r.notes)
+    rt = upscale(model, np.zeros((40, 60, 3), np.float32), mode="truth")
+    assert rt.truth.shape == (40, 60, 3) and rt.sr.shape == (40, 60, 3)
+    # One 14×14 LR image is exactly one tile: the untiled model output.
+    lr = img[:14, :14]
+    with torch.no_grad():
+        direct = model.super_resolve(torch.from_numpy(lr)[None, None]).clamp(0, 1)[0, 0].numpy()
+    assert np.array_equal(upscale(model, lr).sr, direct)
 
 
 def test_fit_square_pads_with_black_and_keeps_a_constant() -> None:
