@@ -115,6 +115,8 @@ def status_panel(live: bool) -> None:
     running, status, step, total = snap["running"], snap["status"], snap["step"], snap["total_steps"]
     st.markdown(f"Run `{snap['run_name']}` · Status: **{status}** · Step {step} / {total}")
     st.progress(min(step / total, 1.0) if total else 0.0, text=progress_text(snap))
+    if snap.get("notice"):
+        st.info(snap["notice"])
     if running:
         if st.button("Stop training", key="train_stop", help="Stops before the next batch and saves a checkpoint."):
             registry.stop()

@@ -84,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--runs-dir", help="runs folder (default: $SR_RUNS_DIR or ./runs)")
     t.add_argument("--name", help="run name (default: timestamp-model)")
     t.add_argument("--resume", metavar="RUN", help="continue run RUN from its checkpoint")
+    t.add_argument("--keep-optimizer", action="store_true", default=None,
+                   help="keep Adam's state in the checkpoint after the run finishes (to continue it exactly)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     e = sub.add_parser("eval", help="evaluate a run or checkpoint against interpolation baselines")
@@ -119,7 +121,7 @@ def _train_options(args: argparse.Namespace) -> dict[str, Any]:
                 kl_weight=args.kl_weight, eval_every=args.eval_every, eval_limit=args.eval_limit, seed=args.seed,
                 checkpoint_every=args.checkpoint_every,
                 device=args.device, dataset=args.dataset, patch=args.patch,
-                degradation=args.degradation)
+                degradation=args.degradation, keep_optimizer=args.keep_optimizer)
 
 
 def _prepare(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -167,6 +169,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         trainer, run = _prepare(args)
         stopper.attach(trainer)
         cfg = trainer.config
+        if trainer.snapshot().get("notice"):
+            print(trainer.snapshot()["notice"], file=sys.stderr)
         meter = RateMeter()  # images/s smoothed over seconds, not the last batch's (which jumps 10x)
         meter.update(trainer.step * cfg.batch_size)
         trainer.add_callback("on_step", lambda t, row: meter.update(row["step"] * cfg.batch_size))

@@ -33,6 +33,8 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     preset: str = ""
+    # Adam's state doubles a checkpoint; a finished run keeps only weights unless this is set
+    keep_optimizer: bool = False
     patch: int = 0             # HR patch side on photo datasets (0: 48, or 28 for the CNN-VAEs); see sr_core.photos
 
     def validate(self) -> "TrainConfig":
@@ -96,6 +98,8 @@ def _check_types(values: dict[str, Any]) -> None:
         kind = {"int": int, "float": float, "str": str}.get(str(f.type))
         if kind is not None:
             ok = isinstance(v, _KINDS[kind]) and not isinstance(v, bool)
+        elif str(f.type) == "bool":
+            ok = isinstance(v, bool)
         elif f.name == "model_config":
             ok = isinstance(v, dict)
         else:  # alpha_schedule

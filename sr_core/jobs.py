@@ -64,7 +64,7 @@ class RunRecorder:
 
 # Options that may change when a run is resumed; everything else (model, data, seed) makes the run.
 RESUMABLE = ("steps", "batch_size", "lr", "lr_schedule", "alpha_schedule", "kl_weight", "eval_every",
-             "eval_limit", "checkpoint_every", "device")
+             "eval_limit", "checkpoint_every", "device", "keep_optimizer")
 
 
 def _apply_resume_overrides(run: RunDir, cfg: TrainConfig, overrides: dict[str, Any] | None,
@@ -114,6 +114,20 @@ def _open_for_resume(resume: str, runs_dir: str | os.PathLike | None, overrides:
     return run, ckpt, cfg
 
 
+OPTIMIZER_RESET = ("continuing with a fresh Adam optimizer: the run had finished, and a finished run keeps only "
+                   "its weights (train with --keep-optimizer to keep the optimizer state)")
+
+
+def record_optimizer_reset(run: RunDir, start_step: int, command: list[str] | None) -> str:
+    """Note in config.json's ``resumes`` that a lean checkpoint continues with a fresh optimizer;
+    returns the one line to show."""
+    meta = run.config()
+    meta.setdefault("resumes", []).append({"at_step": start_step, "optimizer": "reset (not kept after finishing)",
+                                           "command": command or sys.argv})
+    atomic_write_text(run.config_path, json.dumps(meta, indent=2))
+    return OPTIMIZER_RESET
+
+
 def recorded_data_dir(run: RunDir, dataset: str) -> str | None:
     """The data folder recorded in the run's config.json when it still holds ``dataset`` (else None:
     the usual resolution applies). Only used when neither --data-dir nor $SR_DATA_DIR is given."""
@@ -141,6 +155,7 @@ def prepare_run(config: TrainConfig | None = None, *, runs_dir: str | os.PathLik
     batch size are checked before a new run folder exists. Errors are one-line UserErrors.
     """
     run: RunDir | None = None
+    notice = ""
     try:
         if resume:
             overrides = dict(overrides or {})
@@ -158,6 +173,8 @@ def prepare_run(config: TrainConfig | None = None, *, runs_dir: str | os.PathLik
                 start_step = int(ckpt.get("step", 0))
                 opt_state = ckpt.get("optimizer_state")
                 best = (ckpt.get("extra") or {}).get("best_test_loss")
+                if opt_state is None:
+                    notice = record_optimizer_reset(run, start_step, command)
         else:
             if config is None:
                 raise ValueError("prepare_run needs a config or a run to resume")
@@ -180,6 +197,7 @@ def prepare_run(config: TrainConfig | None = None, *, runs_dir: str | os.PathLik
             run.truncate_metrics(start_step, redo_test=start_step == 0 or best is None)
         trainer = Trainer(model, cfg, train, test, checkpoint_path=str(run.checkpoint_path),
                           start_step=start_step, optimizer_state=opt_state, best_test_loss=best, device=device)
+        trainer.set_notice(notice)
     except BaseException:
         if run is not None:
             run.release_lock()

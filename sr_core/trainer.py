@@ -119,12 +119,16 @@ class Trainer:
         self._gen = torch.Generator(device=self.device)
         self._state: dict[str, Any] = {
             "status": "ready", "step": start_step, "total_steps": config.steps, "start_step": start_step,
-            "elapsed_s": 0.0, "img_s": 0.0, "eta_s": None, "message": "", "train": [], "test": [],
+            "elapsed_s": 0.0, "img_s": 0.0, "eta_s": None, "message": "", "notice": "", "train": [], "test": [],
             "alpha_changes": [s for s, _ in config.alpha_schedule[1:]], "preview": None,
             "best_test_loss": best_test_loss, "checkpoint_step": None,
         }
 
     # -------------------------------------------------------------- reporting
+    def set_notice(self, text: str) -> None:
+        """A one-line notice about how this run starts (e.g. a fresh optimizer), shown by the CLI and UI."""
+        self._update(notice=text)
+
     def add_callback(self, event: str, fn: Callback) -> None:
         """Call ``fn(trainer, info)`` on ``event`` (one of :data:`EVENTS`)."""
         if event not in EVENTS:
@@ -193,13 +197,17 @@ class Trainer:
         return out
 
     # -------------------------------------------------------------- checkpoints
-    def save(self) -> None:
-        """Write a checkpoint of the current step (atomic); no-op without a checkpoint path."""
+    def save(self, final: bool = False) -> None:
+        """Write a checkpoint of the current step (atomic); no-op without a checkpoint path.
+
+        ``final`` (the run finished): the optimizer state is dropped unless ``config.keep_optimizer`` —
+        it is only needed to continue a run, and it doubles the file (a stopped run keeps it)."""
         if not self.checkpoint_path:
             return
         self._emit("before_checkpoint", {"step": self.step})
+        keep = not final or self.config.keep_optimizer
         save_checkpoint(self.checkpoint_path, self.model, train_config=self.config.to_dict(),
-                        optimizer=self.optimizer, step=self.step,
+                        optimizer=self.optimizer if keep else None, step=self.step,
                         extra={"best_test_loss": self.best_test_loss})
         self._update(checkpoint_step=self.step)
         self._emit("on_checkpoint", {"step": self.step, "path": str(self.checkpoint_path)})
@@ -246,7 +254,7 @@ class Trainer:
                 if self.step % cfg.checkpoint_every == 0 and self.step < cfg.steps:
                     self.save()
             if status in ("finished", "stopped"):
-                self.save()
+                self.save(final=status == "finished")
         except Exception as exc:
             self._update(status="failed", message=f"{type(exc).__name__}: {exc}")
             self._emit("on_end", {"status": "failed", "step": self.step, "message": str(exc)})

@@ -1,0 +1,58 @@
+"""Lean run folders: a finished run keeps weights, not Adam's state (unless --keep-optimizer); a stopped
+run keeps it to continue exactly; continuing a lean run starts a fresh Adam, says so and records it."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from sr_core.config import preset_config
+from sr_core.jobs import OPTIMIZER_RESET, prepare_run
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _opt(run) -> dict | None:
+    return torch.load(run.checkpoint_path, weights_only=True)["optimizer_state"]
+
+
+def _folder_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_finished_run_drops_optimizer_unless_asked(tmp_path: Path, data_dir: Path, keep: bool) -> None:
+    cfg = preset_config("tiny", steps=3, eval_every=3, eval_limit=20, keep_optimizer=keep)
+    trainer, run = prepare_run(cfg, runs_dir=tmp_path, name="r")
+    assert trainer.run() == "finished"
+    assert (_opt(run) is not None) == keep
+
+
+def test_stopped_run_keeps_optimizer_and_lean_continue_is_said_and_recorded(tmp_path: Path, data_dir: Path) -> None:
+    cfg = preset_config("tiny", steps=4, eval_every=2, eval_limit=20)
+    trainer, run = prepare_run(cfg, runs_dir=tmp_path, name="r")
+    trainer.add_callback("on_step", lambda t, row: t.request_stop() if row["step"] == 2 else None)
+    assert trainer.run() == "stopped"
+    assert _opt(run) is not None  # can still be continued exactly
+    trainer, run = prepare_run(None, runs_dir=tmp_path, resume="r")
+    assert trainer.snapshot()["notice"] == ""
+    assert trainer.run() == "finished" and _opt(run) is None
+    trainer, run = prepare_run(None, runs_dir=tmp_path, resume="r", steps=6)
+    assert trainer.snapshot()["notice"] == OPTIMIZER_RESET
+    assert trainer.run() == "finished"
+    resumes = json.loads(run.config_path.read_text())["resumes"]
+    assert resumes[-1]["at_step"] == 4 and resumes[-1]["optimizer"].startswith("reset")
+
+
+def test_tiny_cli_run_folder_is_at_most_5_mb(tmp_path: Path, data_dir: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "sr_core", "train", "--preset", "quick", "--steps", "5",
+                          "--eval-every", "5", "--eval-limit", "50", "--runs-dir", str(tmp_path), "--name", "t",
+                          "--no-progress"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    size = _folder_bytes(tmp_path / "t")
+    assert size <= 5_000_000, f"{size} bytes"
+    assert torch.load(tmp_path / "t" / "checkpoint.pt", weights_only=True)["optimizer_state"] is None
