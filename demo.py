@@ -26,7 +26,7 @@ from typing import Any, Callable
 import gradio as gr
 import numpy as np
 
-from sr_core.checkpoint import atomic_write_bytes
+from sr_core.fs import atomic_write_bytes
 from sr_core.data import DEGRADATIONS
 from sr_core.errors import UserError
 from sr_core.imageio import (LIMITS_TEXT, MAX_FILE_BYTES, decode_image, display_zoom, encode_png, image_from_array,

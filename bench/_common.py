@@ -153,7 +153,7 @@ def count_flops(fn: Callable[[], Any]) -> int:
 
 
 def json_line(obj: Any) -> str:
-    """The report as one line of strict JSON (inf/NaN become null: see ``sr_core.metrics.json_safe``)."""
-    from sr_core.metrics import json_safe
+    """The report as one line of strict JSON (inf/NaN become null: see ``sr_core.fs.json_safe``)."""
+    from sr_core.fs import json_safe
 
     return json.dumps(json_safe(obj), allow_nan=False, separators=(", ", ": "))

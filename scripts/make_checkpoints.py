@@ -33,7 +33,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script: the project's packages
-from sr_core.metrics import json_safe  # noqa: E402
+from sr_core.fs import json_safe  # noqa: E402
 from sr_core.shipped import SHIPPED_DIR as OUT  # noqa: E402
 
 # model -> preset that trains its shipped checkpoint
@@ -59,7 +59,7 @@ def shipped_checkpoint(run_ckpt: dict[str, Any], fp16: bool, run_name: str) -> d
 def _save(ck: dict[str, Any], path: Path) -> int:
     import torch
 
-    from sr_core.checkpoint import atomic_write_bytes
+    from sr_core.fs import atomic_write_bytes
 
     buf = io.BytesIO()
     torch.save(ck, buf)

@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sr_core.checkpoint import atomic_write_text  # noqa: E402
+from sr_core.fs import atomic_write_text  # noqa: E402
 from sr_core.sweep_spec import read_state, sweep_dir  # noqa: E402
 from sr_core.sweep_stats import summary_csv  # noqa: E402
 

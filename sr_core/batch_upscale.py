@@ -103,7 +103,7 @@ def run_batch(model: Any, pairs: list[tuple[Path, Path]], *, mode: str = "lr", d
               progress: bool = True, log: Any = None) -> dict[str, Any]:
     """Upscale every (input, output) pair; returns counts, per-file scores (truth mode) and means."""
     from tqdm import tqdm
-    from .checkpoint import atomic_write_bytes
+    from .fs import atomic_write_bytes
     from .photo_metrics import PROTOCOL_Y, score
     log = log or (lambda s: tqdm.write(s, file=sys.stderr))
     sizes = [_pixels(src) for src, _ in pairs]
@@ -145,7 +145,7 @@ def run_batch(model: Any, pairs: list[tuple[Path, Path]], *, mode: str = "lr", d
 
 def cmd_upscale(args: argparse.Namespace) -> int:
     """The ``upscale`` subcommand; exit 0, or 1 when some files were bad (skipped), 2 for usage errors."""
-    from .metrics import json_safe
+    from .fs import json_safe
     out = Path(args.out).expanduser()
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {args.out} is a file; give a folder (it is created if missing)")

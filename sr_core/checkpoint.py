@@ -7,28 +7,16 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from .errors import CheckpointError, UserError
+from .fs import atomic_write_bytes
 from .models import SRModel, build_model
 
 FORMAT = "sr_core.checkpoint/1"
-FILE_MODE = 0o644  # every file written here (run files included): one mode, whatever mkstemp picks
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _umask()  # read once at import: os.umask is process-wide and not thread-safe to probe later
-
-
 def _plain(value: Any) -> Any:
     """Tuples -> lists, recursively, so configs are plain JSON-like values."""
     if isinstance(value, (list, tuple)):
@@ -41,28 +29,6 @@ def _plain(value: Any) -> Any:
 def model_config_dict(model: SRModel) -> dict[str, Any]:
     """The model's config dataclass as a plain dict."""
     return _plain(dataclasses.asdict(model.config))
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temp file in the same folder and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), FILE_MODE & ~_UMASK)  # mkstemp makes 0600; metrics.csv gets 0644
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)  # atomic on POSIX: readers see the old file or the new one, never half
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Text version of :func:`atomic_write_bytes` (UTF-8)."""
-    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def save_checkpoint(path: str | os.PathLike, model: SRModel, *, train_config: dict[str, Any] | None = None,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .errors import UserError
-from .metrics import json_safe
+from .fs import json_safe
 from .rate import RateMeter
 from .signals import Interrupted, end_deferral
 
@@ -236,7 +236,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             and dataset == tcfg.get("dataset", "fashion-mnist") and not _inside_assets(path):
         write_eval(path.parent, result)
     if args.out:
-        from .checkpoint import atomic_write_text
+        from .fs import atomic_write_text
         atomic_write_text(Path(args.out), json.dumps(json_safe(result), indent=2))
     if args.json:
         print(json.dumps(json_safe(result)))
@@ -290,10 +290,10 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_models(args: argparse.Namespace) -> int:
     from .config import PRESET_HELP, PRESETS
-    from .models import describe_models
+    from .model_names import describe_light
 
     print("Models:")
-    for m in describe_models():
+    for m in describe_light():
         flag = " (stochastic)" if m["stochastic"] else ""
         print(f"  {m['name']:<16}{m['parameters']:>10,} params{flag}  {m['summary']}")
     print("Presets:")

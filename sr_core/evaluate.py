@@ -26,9 +26,8 @@ import torch
 
 from .baselines import BASELINES, upsample
 from .data import Split, get_degradation
-# json_safe is owned by sr_core.metrics and re-exported here: whoever writes an evaluation result as
-# JSON finds it next to evaluate().
-from .metrics import PROTOCOL, json_safe, lr_psnr, psnr, ssim, summarize  # noqa: F401
+from .fs import json_safe
+from .metrics import PROTOCOL, lr_psnr, psnr, ssim, summarize  # noqa: F401
 from .models import SRModel
 from .projection import project
 from .seeds import samples_seed
@@ -219,7 +218,7 @@ def eval_result(per_image: dict[str, dict[str, Any]], *, dataset: str, degradati
 def write_eval(run_path: str | Path, result: dict[str, Any]) -> Path:
     """Write ``result`` (an :func:`eval_result` / :func:`evaluate` object) as the run's ``eval.json``,
     atomically and as strict JSON (inf/NaN -> null); returns the file's path."""
-    from .checkpoint import atomic_write_text
+    from .fs import atomic_write_text
     from .runs import RunDir
 
     path = RunDir(Path(run_path)).eval_path

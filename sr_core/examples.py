@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .checkpoint import atomic_write_bytes
+from .fs import atomic_write_bytes
 from .data import check_dataset, load_split
 from .imageio import encode_png
 

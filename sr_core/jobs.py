@@ -13,10 +13,11 @@ import sys
 import threading
 from typing import Any
 
-from .checkpoint import atomic_write_text, load_checkpoint, model_from_checkpoint
+from .checkpoint import load_checkpoint, model_from_checkpoint
 from .config import TrainConfig, train_config_from_dict
 from .data import DATASETS, check_batch_size, check_dataset, load_split, resolve_data_dir
 from .errors import UserError
+from .fs import atomic_write_text
 from .models import build_model
 from .photos import is_photo_dataset, resolve_patch
 from .runs import RunDir, check_runs_dir, create_run, get_run

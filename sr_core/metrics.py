@@ -156,16 +156,3 @@ def summarize(values: dict[str, Tensor], finite_only: bool = False) -> dict[str,
     return out
 
 
-def json_safe(value: Any) -> Any:
-    """inf/NaN -> None, recursively through dicts, lists and tuples, so results are strict JSON.
-
-    The one place that decides how a metric that is not a finite number is written down: an infinite
-    PSNR (an exact match, e.g. nearest's LR-PSNR) becomes ``null``. Everything else is returned as is.
-    """
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    return value

@@ -59,7 +59,7 @@ def benchmark_images(dataset: str | None, images_dir: str | None, limit: int = 0
 def eval_photos(model: Any, ckpt: dict[str, Any], path: Path, *, dataset: str | None, images_dir: str | None,
                 limit: int, as_json: bool) -> int:
     """Run the photo benchmark and print a table (or one JSON object); returns the exit code."""
-    from .metrics import json_safe
+    from .fs import json_safe
     from .photo_metrics import benchmark
     from .photos import trained_on
     tcfg = ckpt.get("train_config") or {}

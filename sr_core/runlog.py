@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .checkpoint import atomic_write_text
+from .fs import atomic_write_text
 from .errors import UserError
 
 #: metrics.csv columns: every registered model's ``loss_names`` fit in (tests check it; a model

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .checkpoint import atomic_write_text
+from .fs import atomic_write_text
 from .errors import UserError
 from .runlock import RunLock, lock_holder
 from .runlog import METRIC_FIELDS, append_rows, read_rows, repair_metrics
@@ -30,7 +30,6 @@ __all__ = ["METRIC_FIELDS", "RunDir", "check_runs_dir", "checkpoint_problem", "c
 _NAME_RE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-RUN_FILE_MODE = 0o644  # every file of a run (see checkpoint.atomic_write_bytes); the umask may narrow it
 # Statuses written while a writer is alive; without the lock's holder they mean "interrupted".
 LIVE_STATUSES = ("created", "ready", "running")
 # status.json field -> accepted types (None always allowed): a hand-edited file of the wrong type is

@@ -129,7 +129,6 @@ def show(name: str, runs_dir: str | None, reference: str | None = None) -> str:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from .sweep import run_sweep
     from .sweep_spec import list_sweeps, sweep_dir
 
     if args.list:
@@ -145,6 +144,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.show:
         print(show(args.show, args.runs_dir, args.reference))
         return 0
+    from .sweep import run_sweep  # Ray and torch: only when a sweep runs
+
     spec = None if args.resume else spec_from_args(args)
     bar = _Bar(not args.no_progress)
     try:

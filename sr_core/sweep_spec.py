@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .checkpoint import atomic_write_text
+from .fs import atomic_write_text
 from .config import parse_alpha_schedule, preset_config
 from .errors import UserError
 from .runs import runs_root, sanitize_name

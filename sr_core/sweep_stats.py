@@ -17,7 +17,7 @@ import io
 import math
 from typing import Any, Sequence
 
-from .checkpoint import atomic_write_text
+from .fs import atomic_write_text
 
 CONFIDENCE = 0.95
 # (key in a trial's metrics, label, higher is better)

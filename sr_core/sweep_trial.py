@@ -15,9 +15,10 @@ import shutil
 import time
 from typing import Any
 
-from .checkpoint import atomic_write_text, load_checkpoint
+from .checkpoint import load_checkpoint
 from .errors import UserError
-from .evaluate import json_safe, write_eval
+from .evaluate import write_eval
+from .fs import atomic_write_text, json_safe
 from .runs import RunDir, runs_root
 
 

@@ -8,7 +8,8 @@ import torch
 import torch.nn.functional as F
 
 from sr_core import metrics
-from sr_core.metrics import json_safe, lr_psnr, mean_finite, psnr, ssim, summarize
+from sr_core.fs import json_safe
+from sr_core.metrics import lr_psnr, mean_finite, psnr, ssim, summarize
 
 
 def _images(b: int = 4, h: int = 28, w: int = 28, seed: int = 0) -> torch.Tensor:

@@ -19,7 +19,8 @@ from sr_core.runs import RunDir, list_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 ARGS = ["--preset", "tiny", "--steps", "40", "--eval-every", "20", "--eval-limit", "100",
-        "--checkpoint-every", "1", "--device", "cpu", "--seed", "1", "--no-progress"]
+        "--checkpoint-every", "1", "--device", "cpu", "--seed", "1", "--no-progress",
+        "--keep-optimizer"]  # compared whole with Adam state: keep it after finishing
 
 
 def cli(root: Path, *args: str) -> subprocess.Popen:
