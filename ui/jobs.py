@@ -48,6 +48,8 @@ class JobRegistry:
         self._meter: RateMeter | None = None    # smoothed images/s of the current job
         self._start_step = 0                     # the job's first step (> 0 when continuing a run)
         self._history: tuple[list, list] = ([], [])  # a continued run's earlier train / test rows
+        self._disk_key: tuple | None = None            # what _follow_disk last read from the run's files
+        self._disk_rows: tuple[list, list] = ([], [])
 
     @property
     def job(self) -> TrainJob | None:
@@ -133,7 +135,35 @@ class JobRegistry:
         if self._history[0] or self._history[1]:
             snap["train"] = self._history[0] + snap["train"]
             snap["test"] = self._history[1] + snap["test"]
+        if not snap["running"] and job.run is not None:
+            self._follow_disk(snap, job.run)
         return snap
+
+    def _follow_disk(self, snap: dict[str, Any], run: Any) -> None:
+        """After this server's job ended, the run may go on elsewhere (``train --resume`` from the CLI,
+        another server): when its status file says another step or status, the snapshot shows the run
+        as it is on disk — status, step and curves from its files — not what this server last saw."""
+        try:
+            disk = run.status()
+        except Exception:  # unreadable status: keep what we have (the Runs page reports the file)
+            return
+        if disk.get("step") == snap["step"] and disk.get("status") == snap["status"]:
+            return
+        key = (disk.get("step"), disk.get("status"), run.metrics_path.stat().st_mtime_ns
+               if run.metrics_path.exists() else 0)
+        if self._disk_key != key:
+            rows = run.read_metrics()
+            self._disk_rows = ([r for r in rows if r.get("split") == "train"],
+                               [r for r in rows if r.get("split") == "test"])
+            self._disk_key = key
+        writer = run.writer_pid()
+        snap.update(status=disk.get("status") or snap["status"], step=int(disk.get("step") or 0),
+                    total_steps=disk.get("total_steps") or snap["total_steps"], train=self._disk_rows[0],
+                    test=self._disk_rows[1], running=False, preview=None, eta_s=None, avg_img_s=None,
+                    best_test_loss=disk.get("best_test_loss", snap.get("best_test_loss")),
+                    notice=f"run '{run.name}' was changed on disk by another writer"
+                           f"{f' (pid {writer}, still writing)' if writer else ''} since this page started it; "
+                           f"shown as its files are now")
 
     def _smooth(self, snap: dict[str, Any]) -> None:
         """Replace the trainer's last-window images/s and time left by steadier figures.
