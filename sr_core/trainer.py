@@ -83,6 +83,27 @@ def preview_indices(split: Split, n: int = 8) -> list[int]:
     return out
 
 
+def load_optimizer_state(optimizer: torch.optim.Optimizer, state: dict[str, Any]) -> None:
+    """Load a checkpoint's Adam state, refusing one that does not fit the parameters (a hand-edited or
+    mixed-up checkpoint) in one line instead of a torch traceback mid-training."""
+    params = [p for g in optimizer.param_groups for p in g["params"]]
+    try:
+        saved = state["state"]
+        groups = state["param_groups"]
+        n_saved = sum(len(g["params"]) for g in groups)
+        ok = n_saved == len(params) and all(
+            isinstance(s, dict) and all(not isinstance(v, torch.Tensor) or v.dim() == 0 or v.shape == params[int(i)].shape
+                                        for v in s.values())
+            for i, s in saved.items())
+        if ok:
+            optimizer.load_state_dict(state)
+    except (KeyError, TypeError, ValueError, IndexError, RuntimeError):
+        ok = False
+    if not ok:
+        raise UserError("the checkpoint's optimizer state does not match the model's parameters (a damaged or "
+                        "mixed-up file); continue from another checkpoint, or start a new run from these weights")
+
+
 class Trainer:
     """Trains ``model`` on ``train`` with ``config``; evaluates the test loss on ``test``.
 
@@ -109,7 +130,7 @@ class Trainer:
         self._preview_labels = test.labels[self._preview_idx].to(self.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
         if optimizer_state is not None:
-            self.optimizer.load_state_dict(optimizer_state)
+            load_optimizer_state(self.optimizer, optimizer_state)
         self.checkpoint_path = checkpoint_path
         self.step = start_step
         self.best_test_loss = best_test_loss

@@ -83,7 +83,8 @@ def test_signal_during_start_up_is_one_line(sig, tmp_path) -> None:
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=300)
     assert proc.returncode in (130, 128 + sig) and "Traceback" not in err
-    assert len(err.strip().splitlines()) == 1 and "interrupted" in err
+    # the CLI starts fast: the signal may land in the imports (interrupted) or just after (stopped at step 0)
+    assert len(err.strip().splitlines()) == 1 and ("interrupted" in err or "stopped by" in err), err
 
 
 def test_a_signal_inside_an_import_is_deferred_to_a_safe_point() -> None:

@@ -16,6 +16,7 @@ The trainer, CLI and UI only use these, so any model in the registry plugs in.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar
 
@@ -96,6 +97,8 @@ class SRModel(nn.Module):
 
     name: ClassVar[str] = ""
     Config: ClassVar[type] = object
+    # per-setting (low, high) overriding the generic size bounds of config_from_dict
+    bounds: ClassVar[dict[str, tuple[float, float]]] = {}
     #: True when ``super_resolve`` draws random samples (diversity is meaningful).
     stochastic: ClassVar[bool] = False
     #: True when ``super_resolve`` takes a ``temperature`` (see :meth:`default_temperature`).
@@ -198,14 +201,52 @@ def registered_loss_names() -> tuple[str, ...]:
     return ("total", *names)
 
 
-def config_from_dict(cls: type, values: dict[str, Any] | None) -> Any:
-    """Build config dataclass ``cls`` from a plain dict, refusing unknown keys by name."""
+# Architecture sizes a config may ask for, checked before anything is allocated: a whole number may be at
+# most SIZE_FACTOR x its default (and at most MAX_SIZE) — a hand-made 1.5 KB checkpoint must not make a
+# loader build a 256-channel x 2,000-block network. A model can narrow or widen one with ``bounds``.
+SIZE_FACTOR, MAX_SIZE = 8, 512
+
+
+def _default(f: dataclasses.Field) -> Any:
+    return f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default  # type: ignore[misc]
+
+
+def _check_value(cls: type, name: str, value: Any, default: Any, bounds: dict[str, tuple[float, float]]) -> None:
+    """One setting against its default's type and the size bounds (one-line UserError)."""
+    where = f"{cls.__name__}.{name}"
+    if isinstance(default, bool) or isinstance(default, str):
+        if type(value) is not type(default):
+            raise UserError(f"{where} must be a {type(default).__name__} (got {value!r:.40}); fix the config")
+        return
+    if isinstance(default, (tuple, list)):
+        if not isinstance(value, (tuple, list)) or not 1 <= len(value) <= 2 * max(len(default), 1):
+            raise UserError(f"{where} must be a list like {list(default)} (got {value!r:.40}); fix the config")
+        for v, d in zip(value, list(default) * 2):
+            _check_value(cls, name, v, d, bounds)
+        return
+    if isinstance(default, int):
+        lo, hi = bounds.get(name, (1, min(MAX_SIZE, max(SIZE_FACTOR * abs(default), 8))))
+        if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+            raise UserError(f"{where} = {value!r:.40} is outside {lo}..{hi}; use a whole number in that range")
+    elif isinstance(default, float):
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+            raise UserError(f"{where} must be a finite number (got {value!r:.40}); fix the config")
+        lo, hi = bounds.get(name, (-math.inf, math.inf))
+        if not lo <= value <= hi:
+            raise UserError(f"{where} = {value} is outside {lo}..{hi}; fix the config")
+
+
+def config_from_dict(cls: type, values: dict[str, Any] | None, bounds: dict[str, tuple[float, float]] | None = None) -> Any:
+    """Build config dataclass ``cls`` from a plain dict, refusing unknown keys by name and values of the
+    wrong type or outside the size bounds (see :data:`SIZE_FACTOR`) before any model is allocated."""
     values = dict(values or {})
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - known)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(fields))
     if unknown:
         raise UserError(f"unknown setting(s) {', '.join(unknown)} for {cls.__name__}; "
-                        f"valid: {', '.join(sorted(known))}")
+                        f"valid: {', '.join(sorted(fields))}")
+    for name, value in values.items():
+        _check_value(cls, name, value, _default(fields[name]), bounds or {})
     return cls(**values)
 
 
@@ -216,7 +257,7 @@ def build_model(name: str, config: dict[str, Any] | None = None, *, seed: int | 
     caller's global random state is left as it was); without, they come from the global RNG.
     """
     cls = model_class(name)
-    cfg = config_from_dict(cls.Config, config)
+    cfg = config_from_dict(cls.Config, config, cls.bounds)
     if seed is None:
         return cls(cfg)
     with torch.random.fork_rng(devices=[]):
