@@ -1,6 +1,6 @@
 """What the benchmarks in ``bench/`` share: the data check, timing, turn taking between training loops
 (:class:`Turns`), the peak matmul FLOP/s, model FLOP counts and the JSON report line. Nothing runs at
-import time; the scripts import this as ``bench._common`` after putting the project root on ``sys.path``.
+import time; the scripts import this as ``bench._common`` (the project is installed editable: requirements.txt).
 """
 from __future__ import annotations
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -106,7 +105,6 @@ def gradio_floor(path: Path, repeats: int = 7) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="28² and 64² inputs only (a smoke test)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")

@@ -135,7 +135,6 @@ def compare(runs: Path) -> dict[str, float]:
 
 
 def main() -> None:
-    sys.path.insert(0, str(ROOT))
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--kills", type=int, default=50)
     p.add_argument("--steps", type=int, default=400, help="batches of the run (enough to outlast the kills)")

@@ -12,14 +12,12 @@ measured just before — with ``ratio`` = measured / bound. The last line printe
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the project's packages
-from bench._common import json_line, log  # noqa: E402
-from bench.demo_latency import model_flops  # noqa: E402
+from bench._common import json_line, log
+from bench.demo_latency import model_flops
 
 
 def main() -> int:

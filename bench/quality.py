@@ -25,8 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the project's packages
-from bench._common import json_line, log  # noqa: E402
+from bench._common import json_line, log
 
 DEFAULT_MODELS = ("cnn-vae-paper", "cnn-vae", "cnn-vae-class", "resnet-sr", "cvae-sr")
 # The preset trained without --pretrained: each model's default, a few minutes on CPU (the shipped

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -59,7 +58,6 @@ def on_ray(root: Path, workers: int, steps: int, eval_images: int, data_dir: str
 
 
 def main(argv: list[str] | None = None) -> int:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--steps", type=int, default=300, help="batches per trial (tiny preset: 50 images each)")
     p.add_argument("--eval-images", type=int, default=1000, help="test images scored per trial")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 from pathlib import Path
 
@@ -37,7 +36,6 @@ def diff(a: tuple[list[float], dict], b: tuple[list[float], dict]) -> tuple[floa
 
 
 def main() -> None:
-    sys.path.insert(0, str(ROOT))
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--threads", default="1,2", help="comma-separated thread counts; the first is the reference")
     p.add_argument("--steps", type=int, default=60)

@@ -31,22 +31,20 @@ from __future__ import annotations
 import argparse
 import gc
 import itertools
-import sys
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the project's packages
-from bench._common import (Turns, count_flops, fail, fashion_mnist_dir, fill_defaults, json_line, log,  # noqa: E402
+from bench._common import (Turns, count_flops, fail, fashion_mnist_dir, fill_defaults, json_line, log,
                            matmul_flops_per_s, median, rotated)
-from sr_core.config import preset_config  # noqa: E402
-from sr_core.data import BatchStream, get_degradation, load_split  # noqa: E402
-from sr_core.losses import alpha_at  # noqa: E402
-from sr_core.models import build_model  # noqa: E402
-from sr_core.seeds import step_noise_seed  # noqa: E402
-from sr_core.trainer import Trainer, resolve_device  # noqa: E402
+from sr_core.config import preset_config
+from sr_core.data import BatchStream, get_degradation, load_split
+from sr_core.losses import alpha_at
+from sr_core.models import build_model
+from sr_core.seeds import step_noise_seed
+from sr_core.trainer import Trainer, resolve_device
 
 PRESETS = ("paper", "quick")
 METHODS = ("trainer", "bare", "dataloader")

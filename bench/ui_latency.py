@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -121,7 +120,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--data-dir", default=os.environ.get("SR_DATA_DIR"), help="Fashion-MNIST root")
     ap.add_argument("--timeout", type=float, default=600.0)
     args = ap.parse_args(argv)
-    sys.path.insert(0, str(ROOT))
     if args.data_dir:
         os.environ["SR_DATA_DIR"] = str(args.data_dir)
     with tempfile.TemporaryDirectory() as runs:

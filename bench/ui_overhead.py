@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -34,8 +33,7 @@ from typing import Any
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the project's packages
-from bench._common import ROOT, fashion_mnist_dir, fill_defaults, json_line, log  # noqa: E402
+from bench._common import ROOT, fashion_mnist_dir, fill_defaults, json_line, log
 
 TARGET = 0.9
 FOREVER = 10 ** 7  # steps / eval / checkpoint interval: the benchmark stops the job itself

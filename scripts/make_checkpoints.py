@@ -32,9 +32,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # run as a script: the project's packages
-from sr_core.fs import json_safe  # noqa: E402
-from sr_core.shipped import SHIPPED_DIR as OUT  # noqa: E402
+from sr_core.fs import json_safe
+from sr_core.shipped import SHIPPED_DIR as OUT
 
 # model -> preset that trains its shipped checkpoint
 SHIP = {"cnn-vae-paper": "paper", "cnn-vae": "quick", "cnn-vae-class": "cnn-vae-class",

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from sr_core.fs import atomic_write_text  # noqa: E402
-from sr_core.sweep_spec import read_state, sweep_dir  # noqa: E402
-from sr_core.sweep_stats import summary_csv  # noqa: E402
+from sr_core.fs import atomic_write_text
+from sr_core.sweep_spec import read_state, sweep_dir
+from sr_core.sweep_stats import summary_csv
 
 
 def main(argv: list[str] | None = None) -> int:
