@@ -29,7 +29,7 @@ from sr_core.models import model_class, model_names  # noqa: E402
 from ui.labels import SHORT_PROTOCOL  # noqa: E402
 from ui.widgets import job_registry  # noqa: E402
 
-TRAIN, COMPARE, SPECTRA, RUNS = "pages/1_Train.py", "pages/2_Compare.py", "pages/3_Spectra.py", "pages/4_Runs.py"
+TRAIN, COMPARE, SPECTRA, RUNS = "pages/train.py", "pages/compare.py", "pages/spectra.py", "pages/runs.py"
 
 
 def require_data() -> Path:

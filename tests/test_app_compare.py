@@ -174,7 +174,7 @@ def test_compare_and_spectra_without_dataset_show_instructions(runs, no_data, pa
     at = page(path)
     assert not at.exception
     err = " ".join(texts(at, "error"))
-    assert "could not be downloaded" in err and str(no_data.resolve()) in err
+    assert "was not found" in err and "no download was tried" in err and str(no_data.resolve()) in err
     assert not at.get("image") and not at.get("plotly_chart")
 
 

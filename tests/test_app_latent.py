@@ -7,7 +7,7 @@ from tests.app_support import (  # noqa: F401  (fixtures are found by name; fres
     require_data, page, texts, fresh_registry, empty_runs,
 )
 
-LATENT = "pages/2_Latent.py"
+LATENT = "pages/latent.py"
 PANELS = 8
 
 

@@ -13,7 +13,7 @@ from tests.app_support import (  # noqa: F401  (fixtures are found by name; fres
 )
 from ui.sweeps import sweep_launcher
 
-SWEEPS = "pages/5_Sweeps.py"
+SWEEPS = "pages/sweeps.py"
 STUDY = ROOT / "assets" / "studies" / "alpha-ablation"
 
 

@@ -107,13 +107,13 @@ class Walk:
         self.saved.append(path)
 
     def nav(self, label: str) -> None:
-        """Go to a page through a sidebar link (keeps the browser session).
+        """Go to a page through the router's sidebar link (st.navigation; keeps the browser session).
 
-        The studio draws its own sidebar links (``st.page_link`` with an emoji icon, the automatic
-        ``stSidebarNav`` is off), so the link is matched by its label at the end of its name."""
+        The link's name ends with the page title (after its icon); the page is served at ``/<title in
+        lower case>``."""
         link = self.page.get_by_test_id("stSidebar").get_by_role("link", name=re.compile(rf"(^|\s){label}$"))
         link.first.click()
-        self.page.wait_for_url(re.compile(rf"/{label}/?$"), timeout=30_000)
+        self.page.wait_for_url(re.compile(rf"/{label.lower()}/?$"), timeout=30_000)
 
     def heading(self, text: str, timeout: float = 60) -> None:
         """Wait for the page title; fail at once (with the traceback text) if the page shows an exception."""

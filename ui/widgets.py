@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from typing import Any
+
 import streamlit as st
 import torch
 
@@ -19,22 +21,20 @@ from .images import png_size
 from .jobs import JobRegistry, default_torch_threads
 
 APP_NAME = "VAE SR Studio"
-PAGES = {
-    "home": "app.py",
-    "train": "pages/1_Train.py",
-    "compare": "pages/2_Compare.py",
-    "latent": "pages/2_Latent.py",
-    "spectra": "pages/3_Spectra.py",
-    "runs": "pages/4_Runs.py",
-    "sweeps": "pages/5_Sweeps.py",
-}
-# The sidebar navigation (config: client.showSidebarNavigation = false hides the automatic one,
-# which would call the home page "app").
+PAGES = {key: f"pages/{key}.py" for key in ("home", "train", "compare", "latent", "spectra", "runs", "sweeps")}
+# The router's pages (app.py: st.navigation draws the sidebar from these): key, title, icon.
 # Icons: Material Symbols, a font bundled with Streamlit (works offline; emoji need a system emoji font).
 NAV = (("home", "Home", ":material/home:"), ("train", "Train", ":material/model_training:"),
        ("compare", "Compare", ":material/compare:"), ("latent", "Latent", ":material/grid_on:"),
        ("spectra", "Spectra", ":material/show_chart:"),
        ("runs", "Runs", ":material/folder_open:"), ("sweeps", "Sweeps", ":material/stacked_line_chart:"))
+
+
+def navigation() -> Any:
+    """The studio's router: one ``st.Page`` per entry of :data:`NAV` (URL ``/<key>``, Home at ``/``)."""
+    pages = [st.Page(PAGES[key], title=title, icon=icon, url_path=key, default=key == "home")
+             for key, title, icon in NAV]
+    return st.navigation(pages)
 # Pixel-exact images: PNGs are zoomed with nearest neighbour already; if the browser has to scale an
 # image further it must not blur it either. A style-only st.html goes to the event container (no space).
 _CSS = """<style>
@@ -44,13 +44,10 @@ _CSS = """<style>
 
 
 def page_setup(title: str, icon: str) -> None:
-    """Page config (wide layout, emoji favicon), sidebar links, pixel-exact CSS and torch threads."""
+    """Page config (wide layout, emoji favicon), pixel-exact CSS and torch threads (the sidebar's links
+    are the router's, app.py)."""
     st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon=icon, layout="wide")
     st.html(_CSS)
-    with st.sidebar:
-        st.markdown(f"**{APP_NAME}**")
-        for key, label, nav_icon in NAV:
-            st.page_link(PAGES[key], label=label, icon=nav_icon)
     threads = default_torch_threads()
     if torch.get_num_threads() != threads:  # this script thread and those started later (see ui.jobs)
         torch.set_num_threads(threads)
