@@ -43,11 +43,8 @@ def start_form(launcher: SweepLauncher) -> None:
         parse_grid(grid)
         sweep = sanitize_name(name) if name.strip() else default_sweep_name()
         spec = SweepSpec(name=sweep, preset=preset, grid=parse_grid(grid), seeds=list(range(int(seeds))),
-                         base={"steps": int(steps)} if steps else {})
-        spec.validate()  # a bad setting is a message here, not a failed background process
-        args = ["--preset", preset, "--grid", grid, "--seeds", str(int(seeds)), "--workers", str(int(workers)),
-                "--eval-images", str(int(images))] + (["--steps", str(int(steps))] if steps else [])
-        launcher.start(sweep, args, runs_root())
+                         base={"steps": int(steps)} if steps else {}, eval_limit=int(images))
+        launcher.start(spec, runs_root(), workers=int(workers))  # validated, written as sweep.json, resumed
         st.session_state["sweep_pick"] = sweep
     except UserError as exc:
         st.error(str(exc))

@@ -37,6 +37,24 @@ def new_state(spec: SweepSpec, runs_dir: str | None) -> dict[str, Any]:
             "labels": [setting_label(s) for s in spec.settings()], "trials": trials, "summary": []}
 
 
+def create_sweep(spec: SweepSpec, runs_dir: str | os.PathLike | None = None) -> Path:
+    """Validate ``spec`` and write it as the new sweep's ``sweep.json`` (every trial pending, status
+    ``created``), ready for ``python -m sr_core sweep --resume NAME``; returns the sweep folder.
+    The Sweeps page starts a sweep this way: the spec crosses to the sweep process as the file it is
+    persisted as, not as command-line strings."""
+    from .runs import runs_root
+
+    spec.validate()
+    runs_abs = str(runs_root(runs_dir).resolve())
+    folder = sweep_dir(spec.name, runs_abs)
+    if (folder / "sweep.json").exists():
+        raise UserError(f"a sweep named '{spec.name}' already exists; continue it with `sweep --resume "
+                        f"{spec.name}` or pick another name")
+    state = new_state(spec, runs_abs)
+    refresh_summary(folder, state)
+    return folder
+
+
 def refresh_summary(folder: Path, state: dict[str, Any]) -> None:
     """Recompute the summary from the trials; write ``sweep.json`` and ``summary.csv`` (atomically)."""
     spec = spec_from_dict(state["spec"])

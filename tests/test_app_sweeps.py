@@ -57,6 +57,10 @@ def test_a_tiny_sweep_started_from_the_page_runs_live_and_shows_its_results(empt
     at.button[0].click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert launcher.running and launcher.name == "ui-sweep"
+    # the spec crossed as the sweep.json it is kept as, and the process only resumes it (no grid argv)
+    state = json.loads((empty_runs / ".sweeps" / "ui-sweep" / "sweep.json").read_text())
+    assert state["spec"]["grid"] == [["lr", ["0.001"]]] and state["spec"]["eval_limit"] == 200
+    assert launcher.command[3:6] == ["sweep", "--resume", "ui-sweep"] and "--grid" not in launcher.command
     assert any("is running in the background" in m for m in texts(at, "info"))
     at.run()  # a refresh reattaches to the same sweep (one launcher per server)
     assert at.selectbox(key="sweep_pick").value == "ui-sweep" and at.button(key="sweep_stop")

@@ -23,7 +23,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from sr_core.errors import UserError
-from sr_core.sweep_spec import read_state, shipped_studies, sweep_dir, sweeps_root
+from sr_core.sweep import create_sweep
+from sr_core.sweep_spec import SweepSpec, read_state, shipped_studies, sweep_dir, sweeps_root
 from sr_core.sweep_stats import METRICS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,6 +40,7 @@ class SweepLauncher:
         self.name = ""
         self.runs_dir = ""
         self.log_path: Path | None = None
+        self.command: list[str] = []
 
     @property
     def running(self) -> bool:
@@ -48,18 +50,18 @@ class SweepLauncher:
     def returncode(self) -> int | None:
         return None if self._proc is None else self._proc.poll()
 
-    def start(self, name: str, args: list[str], runs_dir: str | os.PathLike) -> None:
-        """Start ``python -m sr_core sweep --name NAME ARGS`` in the background (its output to a log file)."""
+    def start(self, spec: SweepSpec, runs_dir: str | os.PathLike, workers: int) -> None:
+        """Write ``spec`` as the sweep's ``sweep.json`` and run ``python -m sr_core sweep --resume NAME``
+        in the background (its output to a log file): the spec crosses once, as the file it is kept as."""
         with self._lock:
             if self.running:
                 raise UserError(f"sweep '{self.name}' is still running; stop it or wait until it finishes")
-            folder = sweep_dir(name, runs_dir)
-            if (folder / "sweep.json").exists():
-                raise UserError(f"a sweep named '{name}' already exists; pick another name")
-            folder.mkdir(parents=True, exist_ok=True)
+            folder = create_sweep(spec, runs_dir)
+            name = spec.name
             self.log_path = folder / "driver.log"
-            cmd = [sys.executable, "-m", "sr_core", "sweep", "--name", name, "--runs-dir", str(runs_dir),
-                   "--no-progress", *args]
+            cmd = [sys.executable, "-m", "sr_core", "sweep", "--resume", name, "--runs-dir", str(runs_dir),
+                   "--workers", str(int(workers)), "--no-progress"]
+            self.command = cmd
             with open(self.log_path, "w") as log:
                 self._proc = subprocess.Popen(cmd, cwd=str(ROOT), stdout=log, stderr=subprocess.STDOUT,
                                               start_new_session=True)
