@@ -70,12 +70,6 @@ def plan(inputs: list[str], out: Path) -> list[tuple[Path, Path]]:
 def load_named_model(name: str, runs_dir: str | None = None) -> Any:
     """A model by catalog name (shipped / run:NAME, as the demo) or by checkpoint path."""
     from .model_catalog import load_model
-    p = Path(name).expanduser()
-    if p.exists():
-        from .checkpoint import model_from_checkpoint
-        from .runs import resolve_checkpoint
-        model, _ = model_from_checkpoint(resolve_checkpoint(name, runs_dir))
-        return model
     return load_model(name, runs_dir)
 
 

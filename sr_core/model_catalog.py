@@ -1,61 +1,125 @@
-"""Models picked by name: every shipped checkpoint and every trained run, loaded once and cached.
+"""The one catalog of checkpoints — trained runs and shipped checkpoints — with one label convention,
+one resolver and one load cache, used by the CLI, the studio's pages, the demo/API and sweeps.
 
-Names: a shipped checkpoint is its model name (``resnet-sr``); a trained run is ``run:<run name>``.
-Loading goes through :func:`sr_core.checkpoint.model_from_checkpoint` (``weights_only=True``); a model is
-cached by (path, modification time), so a run that keeps training is reloaded when its checkpoint changes.
+Labels: a shipped checkpoint is its model name (``resnet-sr``); a trained run is ``run:<run name>``.
+:func:`resolve` also takes what people type: a checkpoint file, a run folder, a bare run name, or the
+studio's display label ``shipped · <model>``. Loading goes through
+:func:`sr_core.checkpoint.model_from_checkpoint` (``weights_only=True``); a model is cached by (path,
+modification time, size), so a run that keeps training is reloaded when its checkpoint changes.
 """
 from __future__ import annotations
 
 import os
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .checkpoint import model_from_checkpoint
 from .errors import UserError
-from .runs import list_runs, runs_root
+from .runs import get_run, list_runs, runs_root
 from .shipped import shipped_checkpoints
 
 RUN_PREFIX = "run:"
-_CACHE_SIZE = 6
-_cache: OrderedDict[tuple[str, int], Any] = OrderedDict()
+SHIPPED_DISPLAY = "shipped · "  # the studio's display prefix, accepted back by resolve()
+_CACHE_SIZE = 8
+_cache: OrderedDict[tuple[str, int, int], tuple[Any, dict[str, Any]]] = OrderedDict()
 _lock = threading.Lock()
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One checkpoint on offer: its label, file, whether it is shipped, and its run's listing row."""
+
+    label: str
+    path: Path
+    shipped: bool
+    row: dict[str, Any] | None = None  # the run's list_runs row (None for shipped checkpoints)
+
+
+def catalog(runs_dir: str | os.PathLike | None = None, *, check: bool = False,
+            shipped_first: bool = True) -> dict[str, Entry]:
+    """Every usable checkpoint by label: shipped ones and runs with a checkpoint (``check``: loads each
+    run's checkpoint once per file version and leaves broken ones out)."""
+    shipped = {name: Entry(name, path, True) for name, path in shipped_checkpoints().items()}
+    runs = {RUN_PREFIX + r["name"]: Entry(RUN_PREFIX + r["name"], Path(r["path"]) / "checkpoint.pt", False, r)
+            for r in list_runs(runs_dir, check=check) if not r["error"] and r.get("has_checkpoint")}
+    return {**shipped, **runs} if shipped_first else {**runs, **shipped}
+
+
+def display_label(entry: Entry) -> str:
+    """How the studio lists an entry: a run by its name, a shipped checkpoint as ``shipped · <model>``
+    (:func:`resolve` takes either form back)."""
+    return SHIPPED_DISPLAY + entry.label if entry.shipped else entry.label[len(RUN_PREFIX):]
+
+
 def model_choices(runs_dir: str | os.PathLike | None = None) -> list[str]:
-    """Every usable model name: shipped checkpoints first (by model name), then runs with a checkpoint."""
-    names = list(shipped_checkpoints())
-    names += [RUN_PREFIX + r["name"] for r in list_runs(runs_dir) if not r["error"] and r.get("has_checkpoint")]
-    return names
+    """Every usable label: shipped checkpoints first (by model name), then runs (``run:<name>``)."""
+    return list(catalog(runs_dir, check=True))
 
 
-def checkpoint_path(choice: str, runs_dir: str | os.PathLike | None = None) -> Path:
-    """The checkpoint file behind a model name from :func:`model_choices` (one-line error otherwise)."""
-    if choice.startswith(RUN_PREFIX):
-        run = choice[len(RUN_PREFIX):]
-        path = runs_root(runs_dir) / run / "checkpoint.pt"
-        if run and "/" not in run and run not in (".", "..") and path.is_file():
-            return path
-        raise UserError(f"no trained run '{run}' with a checkpoint in {runs_root(runs_dir)}; "
-                        f"pick one of: {', '.join(model_choices(runs_dir))}")
+def resolve(choice: str, runs_dir: str | os.PathLike | None = None) -> Path:
+    """The checkpoint file behind a label, a file or run folder path, or a bare run name (one-line error).
+
+    Order: ``shipped · <model>`` and ``run:<name>`` are explicit; then a file or folder path, a run of
+    that name, and last a shipped model name (``run:<name>`` reaches a run named like a model)."""
+    text = str(choice).strip()
     shipped = shipped_checkpoints()
-    if choice in shipped:
-        return shipped[choice]
-    raise UserError(f"unknown model '{choice}'; pick one of: {', '.join(model_choices(runs_dir))}")
+    if text.startswith(SHIPPED_DISPLAY) and text[len(SHIPPED_DISPLAY):] in shipped:
+        return shipped[text[len(SHIPPED_DISPLAY):]]
+    if text.startswith(RUN_PREFIX):
+        return _run_checkpoint(text[len(RUN_PREFIX):], runs_dir)
+    p = Path(text).expanduser()
+    if p.is_file():
+        return p
+    if p.is_dir() and (p / "checkpoint.pt").is_file():
+        return p / "checkpoint.pt"
+    if text in shipped and not (runs_root(runs_dir) / text / "checkpoint.pt").is_file():
+        return shipped[text]
+    return _run_checkpoint(text, runs_dir)
 
 
-def load_model(choice: str, runs_dir: str | os.PathLike | None = None) -> Any:
-    """The model (eval mode, CPU) for a name from :func:`model_choices`, cached."""
-    path = checkpoint_path(choice, runs_dir)
-    key = (str(path.resolve()), path.stat().st_mtime_ns)
+def _run_checkpoint(name: str, runs_dir: str | os.PathLike | None) -> Path:
+    try:
+        run = get_run(name, runs_dir)
+    except UserError:
+        raise UserError(f"'{name}' is not a checkpoint file, a run in {runs_root(runs_dir)} or a shipped model; "
+                        f"pick one of: {', '.join(model_choices(runs_dir)) or 'none'} "
+                        f"(see `python -m sr_core list`)") from None
+    if not run.checkpoint_path.is_file():
+        raise UserError(f"run '{run.name}' has no checkpoint yet; train it (or resume it) first")
+    return run.checkpoint_path
+
+
+def load_path(path: str | os.PathLike) -> tuple[Any, dict[str, Any]]:
+    """(model in eval mode on the CPU, checkpoint info) of a checkpoint file, cached by file version.
+    ``info``: model_name, model_config, train_config, step, extra. A missing file is a UserError."""
+    from .checkpoint import model_from_checkpoint  # torch: only once a model is actually loaded
+
+    p = Path(path)
+    try:
+        stat = p.stat()
+    except OSError:
+        raise UserError(f"checkpoint {p} does not exist; pick another model or type the path of a .pt file") from None
+    key = (str(p.resolve()), stat.st_mtime_ns, stat.st_size)
     with _lock:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-    model, _ = model_from_checkpoint(path)  # outside the lock: loading takes a moment
+    model, ckpt = model_from_checkpoint(p)  # outside the lock: loading takes a moment
+    info = {k: ckpt.get(k) for k in ("model_name", "model_config", "train_config", "step", "extra")}
     with _lock:
-        _cache[key] = model
+        _cache[key] = (model, info)
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
-    return model
+    return model, info
+
+
+def load_model(choice: str, runs_dir: str | os.PathLike | None = None) -> Any:
+    """The model (eval mode, CPU) for any name :func:`resolve` accepts, cached."""
+    return load_path(resolve(choice, runs_dir))[0]
+
+
+def checkpoint_path(choice: str, runs_dir: str | os.PathLike | None = None) -> Path:
+    """Alias of :func:`resolve` for a label from :func:`model_choices`."""
+    return resolve(choice, runs_dir)

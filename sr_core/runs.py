@@ -26,7 +26,7 @@ from .runlock import RunLock, lock_holder
 from .runlog import METRIC_FIELDS, append_rows, read_rows, repair_metrics
 
 __all__ = ["METRIC_FIELDS", "RunDir", "check_runs_dir", "checkpoint_problem", "create_run", "delete_run", "get_run",
-           "list_runs", "resolve_checkpoint", "resume_hint", "runs_root", "sanitize_name"]
+           "list_runs", "resume_hint", "runs_root", "sanitize_name"]
 _NAME_RE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -277,23 +277,6 @@ def delete_run(name: str, runs_dir: str | os.PathLike | None = None) -> None:
         shutil.rmtree(trash)
     finally:
         run.release_lock()
-
-
-def resolve_checkpoint(run_or_path: str, runs_dir: str | os.PathLike | None = None) -> Path:
-    """A run name or a checkpoint path -> the checkpoint file's path (one-line error if neither)."""
-    p = Path(run_or_path)
-    if p.is_file():
-        return p
-    if p.is_dir() and (p / "checkpoint.pt").is_file():
-        return p / "checkpoint.pt"
-    try:
-        run = get_run(run_or_path, runs_dir)
-    except UserError:
-        raise UserError(f"'{run_or_path}' is neither a checkpoint file nor a run in {runs_root(runs_dir)}; "
-                        f"see `python -m sr_core list`") from None
-    if not run.checkpoint_path.is_file():
-        raise UserError(f"run '{run.name}' has no checkpoint yet; train it (or resume it) first")
-    return run.checkpoint_path
 
 
 # The listing (with its health checks) lives in sr_core.run_list; imported last because it builds on RunDir.

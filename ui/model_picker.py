@@ -10,8 +10,8 @@ from typing import Any
 
 import streamlit as st
 
-from sr_core.checkpoint import model_from_checkpoint
 from sr_core.errors import UserError
+from sr_core.model_catalog import Entry, catalog, display_label, load_path
 from sr_core.runs import list_runs, runs_root
 from sr_core.shipped import SHIPPED_DIR, shipped_checkpoints
 
@@ -76,15 +76,13 @@ def pick_checkpoint(key: str) -> Path:
 
 
 def checkpoint_catalog() -> dict[str, Path]:
-    """Every checkpoint a page can offer: {label: path}; trained runs by name, then the shipped ones
-    as ``shipped · <model>`` (read-only)."""
+    """Every checkpoint a page can offer (:func:`sr_core.model_catalog.catalog`): {display label: path};
+    trained runs by name, then the shipped ones as ``shipped · <model>`` (read-only)."""
     try:
-        runs = list_runs(check=True)
+        entries = catalog(check=True, shipped_first=False)
     except UserError:  # an unusable runs folder: pick_checkpoint already said so
-        runs = []
-    out = {r["name"]: Path(r["path"]) / "checkpoint.pt" for r in runs if not r["error"] and r.get("has_checkpoint")}
-    out.update({shipped_label(name): path for name, path in shipped_checkpoints().items()})
-    return out
+        entries = {name: Entry(name, path, True) for name, path in shipped_checkpoints().items()}
+    return {display_label(e): e.path for e in entries.values()}
 
 
 def checkpoint_label(path: Path, catalog: dict[str, Path]) -> str:
@@ -120,13 +118,6 @@ def pick_more_models(key: str, primary: Path, *, newcomer_models: tuple[str, ...
     return primary_label, {label: catalog[label] for label in chosen}
 
 
-@st.cache_resource(max_entries=8, show_spinner="Loading checkpoint…")
-def load_model_cached(path: str, mtime: float, size: int) -> tuple[Any, dict[str, Any]]:
-    model, ckpt = model_from_checkpoint(path)
-    info = {k: ckpt.get(k) for k in ("model_name", "model_config", "train_config", "step", "extra")}
-    return model, info
-
-
 def checkpoint_key(path: Path) -> tuple[str, float, int]:
     """(resolved path, mtime, size): the cache key of a checkpoint; a rewritten file gets a new key."""
     stat = path.stat()
@@ -135,12 +126,8 @@ def checkpoint_key(path: Path) -> tuple[str, float, int]:
 
 def load_checked(path: Path) -> tuple[Any, dict[str, Any], tuple[str, float, int]]:
     """(model in eval mode, checkpoint info, cache key); a missing or unreadable file is a UserError."""
-    try:
-        key = checkpoint_key(path)
-    except OSError:
-        raise UserError(f"checkpoint {path} does not exist; pick another model or type the path of a .pt file") from None
-    model, info = load_model_cached(*key)
-    return model, info, key
+    model, info = load_path(path)  # the core's one load cache (by file version); missing file: UserError
+    return model, info, checkpoint_key(path)
 
 
 def load_model_or_stop(path: Path) -> tuple[Any, dict[str, Any], tuple[str, float, int]]:

@@ -32,8 +32,9 @@ NAV = (("home", "Home", ":material/home:"), ("train", "Train", ":material/model_
 
 def navigation() -> Any:
     """The studio's router: one ``st.Page`` per entry of :data:`NAV` (URL ``/<key>``, Home at ``/``)."""
-    pages = [st.Page(PAGES[key], title=title, icon=icon, url_path=key, default=key == "home")
-             for key, title, icon in NAV]
+    # No icon on st.Page: a page's icon becomes its favicon, and a Material icon favicon is fetched from
+    # fonts.gstatic.com (seen in the browser walk); page_setup sets an emoji favicon, drawn inline.
+    pages = [st.Page(PAGES[key], title=title, url_path=key, default=key == "home") for key, title, _ in NAV]
     return st.navigation(pages)
 # Pixel-exact images: PNGs are zoomed with nearest neighbour already; if the browser has to scale an
 # image further it must not blur it either. A style-only st.html goes to the event container (no space).
