@@ -202,11 +202,23 @@ def to_uint8(img: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(np.asarray(img, dtype=np.float64) * 255.0), 0, 255).astype(np.uint8)
 
 
+def png_from_uint8(pixels: np.ndarray) -> bytes:
+    """uint8 (H, W) grey or (H, W, 3) RGB -> lossless PNG bytes (the one PNG encoder of the project)."""
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(pixels)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
 def encode_png(img: np.ndarray) -> bytes:
     """Float (H, W) or (H, W, 3) image in [0, 1] -> lossless PNG bytes."""
-    buf = io.BytesIO()
-    Image.fromarray(to_uint8(img)).save(buf, format="PNG")
-    return buf.getvalue()
+    return png_from_uint8(to_uint8(img))
+
+
+def zoom(img: np.ndarray, scale: int) -> np.ndarray:
+    """Nearest-neighbour zoom by an integer factor: (H, W[, C]) -> (H*scale, W*scale[, C])."""
+    if scale < 1 or int(scale) != scale:
+        raise ValueError(f"scale must be a positive integer, got {scale}")
+    return np.repeat(np.repeat(img, scale, axis=0), scale, axis=1)
 
 
 def display_zoom(img: np.ndarray, min_side: int = 448) -> np.ndarray:
@@ -214,6 +226,4 @@ def display_zoom(img: np.ndarray, min_side: int = 448) -> np.ndarray:
 
     Small images (28×28 -> 56×56) would otherwise be blurred by the browser's smooth scaling."""
     factor = max(1, -(-min_side // max(1, min(img.shape[:2]))))
-    if factor == 1:
-        return img
-    return np.repeat(np.repeat(img, factor, axis=0), factor, axis=1)
+    return img if factor == 1 else zoom(img, factor)

@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sr_core.data import Split  # noqa: E402
 from sr_core.errors import UserError  # noqa: E402
 from sr_core.spectra import error_spectrum, hf_energy_share, log_magnitude  # noqa: E402
+from sr_core import imageio  # noqa: E402
 from ui import compare, figures, images, spectra  # noqa: E402
 
 
@@ -127,7 +128,7 @@ def test_png_is_lossless_nearest_neighbour_zoom():
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     decoded = np.array(Image.open(io.BytesIO(data)))
     assert decoded.shape == (112, 112)
-    expected = np.repeat(np.repeat(images.to_uint8(img), 8, 0), 8, 1)
+    expected = np.repeat(np.repeat(imageio.to_uint8(img), 8, 0), 8, 1)
     assert np.array_equal(decoded, expected)
     assert images.png_size(data) == (112, 112)
 
@@ -148,7 +149,7 @@ def test_mosaic_tiles_and_zooms_lr():
     with pytest.raises(ValueError):
         images.mosaic([[np.zeros((10, 10))]], size=28)
     with pytest.raises(ValueError):
-        images.zoom(np.zeros((2, 2)), 0)
+        imageio.zoom(np.zeros((2, 2)), 0)
 
 
 # ---------------------------------------------------------------- choosing samples, tables

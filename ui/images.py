@@ -12,20 +12,10 @@ from typing import Sequence
 import numpy as np
 from PIL import Image
 
+from sr_core.imageio import png_from_uint8, to_uint8, zoom
+
 #: Anchor colours of the error/std colour map (black -> purple -> orange -> yellow, like "inferno").
 _CMAP_ANCHORS = np.array([[0, 0, 4], [87, 16, 110], [188, 55, 84], [249, 142, 9], [252, 255, 164]], dtype=float)
-
-
-def to_uint8(img: np.ndarray) -> np.ndarray:
-    """Float image in [0, 1] (values outside are clipped) -> uint8, rounding to nearest."""
-    return np.clip(np.rint(np.asarray(img, dtype=np.float64) * 255.0), 0, 255).astype(np.uint8)
-
-
-def zoom(img: np.ndarray, scale: int) -> np.ndarray:
-    """Nearest-neighbour zoom by an integer factor: (H, W[, C]) -> (H*scale, W*scale[, C])."""
-    if scale < 1 or int(scale) != scale:
-        raise ValueError(f"scale must be a positive integer, got {scale}")
-    return np.repeat(np.repeat(img, scale, axis=0), scale, axis=1)
 
 
 def colorize(values: np.ndarray, vmax: float) -> np.ndarray:
@@ -38,21 +28,14 @@ def colorize(values: np.ndarray, vmax: float) -> np.ndarray:
     return np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
 
 
-def encode_png(pixels: np.ndarray) -> bytes:
-    """uint8 (H, W) grey or (H, W, 3) RGB -> PNG bytes (lossless)."""
-    buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(pixels)).save(buf, format="PNG")
-    return buf.getvalue()
-
-
 def png_bytes(img: np.ndarray, scale: int = 4) -> bytes:
     """A float grey image in [0, 1], (H, W), as a ``scale``x nearest-neighbour zoomed PNG."""
-    return encode_png(zoom(to_uint8(img), scale))
+    return png_from_uint8(zoom(to_uint8(img), scale))
 
 
 def heat_png(values: np.ndarray, vmax: float, scale: int = 4) -> bytes:
     """A non-negative map (error, std) as a colour PNG, ``vmax`` and above at full brightness."""
-    return encode_png(zoom(colorize(values, vmax), scale))
+    return png_from_uint8(zoom(colorize(values, vmax), scale))
 
 
 def mosaic(rows: Sequence[Sequence[np.ndarray]], size: int = 28, gap: int = 2, fill: float = 1.0) -> np.ndarray:

@@ -20,7 +20,9 @@ from sr_core.metrics import psnr
 from sr_core.models import SRModel
 
 from .figures import alpha_marker_layout
-from .images import colorize, encode_png, zoom
+from sr_core.imageio import png_from_uint8, zoom
+
+from .images import colorize
 
 #: Panel columns of a sample row: (key, title). ``sigma`` and ``err`` are heat maps.
 PANELS = (("hr", "HR"), ("lr", "LR"), ("mu", "μ"), ("sigma", "σ"), ("z", "z sample"), ("err", "|z − LR|"),
@@ -79,12 +81,12 @@ def panel_caption(key: str, metrics: Mapping[str, np.ndarray], i: int) -> str:
 def heat_scale_png(vmax: float, width: int = 112, height: int = 10) -> bytes:
     """A horizontal colour bar (0 at the left, ``vmax`` at the right) for the heat-map panels."""
     ramp = np.tile(np.linspace(0.0, vmax, width), (height, 1))
-    return encode_png(colorize(ramp, vmax))
+    return png_from_uint8(colorize(ramp, vmax))
 
 
 def heat_pixels(values: np.ndarray, vmax: float, scale: int) -> bytes:
     """A non-negative (H, W) map as a colour PNG zoomed ``scale``x (pixel-exact)."""
-    return encode_png(zoom(colorize(values, vmax), scale))
+    return png_from_uint8(zoom(colorize(values, vmax), scale))
 
 
 @torch.no_grad()
