@@ -55,7 +55,7 @@ def predict(model: SRModel | None, hr: torch.Tensor, degradation: str = "box", l
     if model is not None:
         model.eval()
         gen = torch.Generator(device=hr.device).manual_seed(seed)
-        kw = {"temperature": temperature}  # models without one ignore it (SRModel.takes_temperature)
+        kw = {"temperature": model.clamp_temperature(temperature)} if model.takes_temperature else {}
         out["sr"] = model.super_resolve(lr, labels=labels, generator=gen, **kw).clamp(0, 1)
         if model.has_reconstruction:
             out["recon"] = model(hr, lr=lr, labels=labels, generator=gen, sample=False).recon.clamp(0, 1)
