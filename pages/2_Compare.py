@@ -15,7 +15,7 @@ import uuid
 import streamlit as st
 
 from sr_core.errors import UserError
-from ui.background import worker
+from ui.services import worker
 from ui.compare import (RANKED_MODES, SELECTION_MODES, cell_caption, cell_png, compare_grid, diversity_pngs,
                         grid_rows, projection_available, select_indices, title_html)
 from ui.figures import psnr_histogram_figure

@@ -17,6 +17,7 @@ from .errors import UserError
 from .fs import json_safe
 from .rate import RateMeter
 from .signals import Interrupted, end_deferral
+from .status import RESUMABLE_STATUSES, RunStatus
 
 EXIT_USAGE = 2
 
@@ -181,7 +182,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             if bar is not None:
                 bar.close()
     snap = trainer.snapshot()
-    if stopper.signum is not None and status == "stopped":
+    if stopper.signum is not None and status == RunStatus.STOPPED:
         print(f"{snap['message']} at step {trainer.step}/{cfg.steps}; checkpoint saved — resume with "
               f"`{resume_hint(run.name)}`", file=sys.stderr)
         print(run.path)
@@ -193,7 +194,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if snap["message"]:
         print(snap["message"], file=sys.stderr)
     print(run.path)
-    return 0 if status in ("finished", "stopped") else 1
+    return 0 if status in RESUMABLE_STATUSES else 1
 
 
 def _inside_assets(path: Path) -> bool:

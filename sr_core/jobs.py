@@ -21,6 +21,7 @@ from .fs import atomic_write_text
 from .models import build_model
 from .photos import is_photo_dataset, resolve_patch
 from .runs import RunDir, check_runs_dir, create_run, get_run
+from .status import RunStatus
 from .trainer import Trainer, resolve_device
 
 
@@ -49,10 +50,10 @@ class RunRecorder:
     def _on_eval(self, trainer: Trainer, row: dict[str, Any]) -> None:
         self._rows.append(row)
         self.flush()
-        self.run.write_status(status="running", step=trainer.step, best_test_loss=trainer.best_test_loss)
+        self.run.write_status(status=RunStatus.RUNNING, step=trainer.step, best_test_loss=trainer.best_test_loss)
 
     def _on_checkpoint(self, trainer: Trainer, info: dict[str, Any]) -> None:
-        self.run.write_status(status="running", checkpoint_step=info["step"])
+        self.run.write_status(status=RunStatus.RUNNING, checkpoint_step=info["step"])
 
     def _on_end(self, trainer: Trainer, info: dict[str, Any]) -> None:
         try:
@@ -204,7 +205,7 @@ def prepare_run(config: TrainConfig | None = None, *, runs_dir: str | os.PathLik
             run.release_lock()
         raise
     RunRecorder(run).attach(trainer)
-    run.write_status(status="ready", step=start_step, total_steps=cfg.steps)
+    run.write_status(status=RunStatus.READY, step=start_step, total_steps=cfg.steps)
     return trainer, run
 
 

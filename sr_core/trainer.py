@@ -27,6 +27,7 @@ from .losses import alpha_at
 from .models import SRModel
 from .photos import PatchStream, PhotoSplit
 from .seeds import eval_noise_seed, step_noise_seed
+from .status import RESUMABLE_STATUSES, RunStatus
 
 Callback = Callable[["Trainer", dict[str, Any]], None]
 # before_checkpoint: the recorder writes the steps' metrics rows before the checkpoint file of that step
@@ -118,7 +119,7 @@ class Trainer:
         self._stop = threading.Event()
         self._gen = torch.Generator(device=self.device)
         self._state: dict[str, Any] = {
-            "status": "ready", "step": start_step, "total_steps": config.steps, "start_step": start_step,
+            "status": RunStatus.READY, "step": start_step, "total_steps": config.steps, "start_step": start_step,
             "elapsed_s": 0.0, "img_s": 0.0, "eta_s": None, "message": "", "notice": "", "train": [], "test": [],
             "alpha_changes": [s for s, _ in config.alpha_schedule[1:]], "preview": None,
             "best_test_loss": best_test_loss, "checkpoint_step": None,
@@ -224,20 +225,20 @@ class Trainer:
         start_step = self.step
         t0 = time.perf_counter()
         self._rate_t, self._rate_step = t0, self.step  # the smoothed images/s is measured from here
-        self._update(status="running")
-        status = "finished"
+        self._update(status=RunStatus.RUNNING)
+        status = RunStatus.FINISHED
         try:
             if self.step == 0 or self.best_test_loss is None:
                 self._record_eval(alpha_at(max(self.step - 1, 0), cfg.alpha_schedule), t0)
             while self.step < cfg.steps:
                 if self._stop.is_set():
-                    status = "stopped"
+                    status = RunStatus.STOPPED
                     break
                 step = self.step
                 alpha = alpha_at(step, cfg.alpha_schedule)
                 row = self._optimizer_step(step, alpha)
                 if row is None:
-                    status = "nan"
+                    status = RunStatus.NAN
                     break
                 self.step = step + 1
                 now = time.perf_counter()
@@ -253,11 +254,11 @@ class Trainer:
                     self._record_eval(alpha, t0)
                 if self.step % cfg.checkpoint_every == 0 and self.step < cfg.steps:
                     self.save()
-            if status in ("finished", "stopped"):
-                self.save(final=status == "finished")
+            if status in RESUMABLE_STATUSES:
+                self.save(final=status == RunStatus.FINISHED)
         except Exception as exc:
-            self._update(status="failed", message=f"{type(exc).__name__}: {exc}")
-            self._emit("on_end", {"status": "failed", "step": self.step, "message": str(exc)})
+            self._update(status=RunStatus.FAILED, message=f"{type(exc).__name__}: {exc}")
+            self._emit("on_end", {"status": RunStatus.FAILED, "step": self.step, "message": str(exc)})
             raise
         self._update(status=status)
         self._emit("on_end", {"status": status, "step": self.step, "message": self._state["message"]})

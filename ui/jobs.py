@@ -1,6 +1,6 @@
 """The process-wide training-job registry: at most one :class:`sr_core.jobs.TrainJob` per server.
 
-The Train page keeps one :class:`JobRegistry` in ``st.cache_resource``, so every tab and every
+The Train page keeps one :class:`JobRegistry` (``ui.services.job_registry``), so every tab and every
 refresh of the same server sees the same job: a reload reattaches to it instead of starting another,
 and two tabs pressing Start at once get one job and one "already running" message.
 
@@ -22,6 +22,7 @@ from sr_core.config import TrainConfig
 from sr_core.errors import UserError
 from sr_core.jobs import TrainJob, prepare_run
 from sr_core.rate import RateMeter
+from sr_core.status import ENDED_STATUSES, RunStatus
 
 
 
@@ -126,11 +127,11 @@ class JobRegistry:
         if job is None:
             return None
         snap = job.snapshot()
-        if snap["error"] and snap["status"] not in ("failed",):
-            snap["status"] = "failed"
+        if snap["error"] and snap["status"] != RunStatus.FAILED:
+            snap["status"] = RunStatus.FAILED
         # The trainer reports its final status a moment before its thread ends (it still flushes files):
         # a final status means the run is over, so no page shows "finished" next to a Stop button.
-        snap["running"] = job.running and snap["status"] not in ("finished", "stopped", "nan", "failed")
+        snap["running"] = job.running and snap["status"] not in ENDED_STATUSES
         self._smooth(snap)
         if self._history[0] or self._history[1]:
             snap["train"] = self._history[0] + snap["train"]

@@ -74,18 +74,18 @@ class SetRequest:
         split, limit, degradation = self.split, self.limit, self.degradation
         n = min(limit, len(split))
         if label == BASELINES:
-            def run(progress):
+            def run(progress, stop):
                 return _numpy(per_image_metrics(None, split, degradation=degradation, limit=limit,
-                                                on_progress=progress))
+                                                progress=progress, stop=stop))
             return Task(self.key(label), "interpolation baselines", n, run)
         m = next(s for s in self.models if s.label == label)
         t = m.model.clamp_temperature(self.temperature)
         project = projection_available(degradation)
 
-        def run(progress):
+        def run(progress, stop):
             return _numpy(per_image_metrics(m.model, split, degradation=degradation, limit=limit,
                                             projection=project, temperature=t, baselines=False,
-                                            on_progress=progress))
+                                            progress=progress, stop=stop))
         return Task(self.key(label), label, n, run)
 
 
