@@ -104,7 +104,7 @@ def run_trial(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _train_and_score(spec, setting: int, seed: int, name: str, config: dict[str, Any]) -> dict[str, Any]:
-    from .jobs import prepare_run
+    from .jobs import resume_job, start_job
     from .sweep_spec import setting_label
 
     runs_dir, data_dir = config["runs_dir"], config.get("data_dir")
@@ -123,14 +123,16 @@ def _train_and_score(spec, setting: int, seed: int, name: str, config: dict[str,
         shutil.rmtree(path)  # killed before its first checkpoint: start the trial over
     status = RunStatus.FINISHED
     if ckpt_step is None or ckpt_step == 0:
-        trainer, run = prepare_run(cfg, runs_dir=runs_dir, name=name, data_dir=data_dir,
-                                   command=["python", "-m", "sr_core", "sweep", "--name", spec.name])
+        job = start_job(cfg, runs_dir=runs_dir, name=name, data_dir=data_dir,
+                        command=["python", "-m", "sr_core", "sweep", "--name", spec.name])
+        trainer, run = job.trainer, job.run
         _tag(run, {"name": spec.name, "setting": setting, "label": setting_label(spec.settings()[setting]),
                    "seed": seed})
-        status = trainer.run()
+        status = job.run_here()
     elif ckpt_step < cfg.steps:
-        trainer, run = prepare_run(None, runs_dir=runs_dir, resume=name, data_dir=data_dir)
-        status = trainer.run()
+        job = resume_job(name, runs_dir=runs_dir, data_dir=data_dir)
+        trainer, run = job.trainer, job.run
+        status = job.run_here()
     if status != RunStatus.FINISHED:
         msg = trainer.snapshot()["message"] or f"training ended with status '{status}'"
         return {"status": TrialStatus.FAILED, "error": f"{status}: {msg}"[:400]}

@@ -26,6 +26,7 @@ from .latent import latent_lr_psnr
 from .losses import alpha_at
 from .models import SRModel
 from .photos import PatchStream, PhotoSplit
+from .rate import RateMeter
 from .seeds import eval_noise_seed, step_noise_seed
 from .status import RESUMABLE_STATUSES, RunStatus
 
@@ -120,7 +121,7 @@ class Trainer:
         self._gen = torch.Generator(device=self.device)
         self._state: dict[str, Any] = {
             "status": RunStatus.READY, "step": start_step, "total_steps": config.steps, "start_step": start_step,
-            "elapsed_s": 0.0, "img_s": 0.0, "eta_s": None, "message": "", "notice": "", "train": [], "test": [],
+            "elapsed_s": 0.0, "img_s": 0.0, "avg_img_s": None, "total_s": None, "eta_s": None, "message": "", "notice": "", "train": [], "test": [],
             "alpha_changes": [s for s, _ in config.alpha_schedule[1:]], "preview": None,
             "best_test_loss": best_test_loss, "checkpoint_step": None,
         }
@@ -224,7 +225,8 @@ class Trainer:
         self.model.train()
         start_step = self.step
         t0 = time.perf_counter()
-        self._rate_t, self._rate_step = t0, self.step  # the smoothed images/s is measured from here
+        meter = self._meter = RateMeter()  # the one images/s of a run: smoothed over seconds, and its average
+        meter.update(0, t0)
         self._update(status=RunStatus.RUNNING)
         status = RunStatus.FINISHED
         try:
@@ -242,13 +244,14 @@ class Trainer:
                     break
                 self.step = step + 1
                 now = time.perf_counter()
-                img_s = self._images_per_s(now, t0, start_step)
+                meter.update((self.step - start_step) * cfg.batch_size, now)
+                img_s = meter.current() or 0.0
                 row.update(step=self.step, split="train", alpha=alpha, lr=self.optimizer.param_groups[0]["lr"],
                            elapsed_s=now - t0, img_s=img_s)
-                eta = (cfg.steps - self.step) * cfg.batch_size / img_s if img_s > 0 else None
                 with self._lock:
                     self._state["train"].append(row)
-                    self._state.update(step=self.step, elapsed_s=now - t0, img_s=img_s, eta_s=eta)
+                    self._state.update(step=self.step, elapsed_s=now - t0, img_s=img_s, avg_img_s=meter.average(),
+                                       eta_s=meter.eta((cfg.steps - self.step) * cfg.batch_size))
                 self._emit("on_step", row)
                 if self.step % cfg.eval_every == 0 or self.step == cfg.steps:
                     self._record_eval(alpha, t0)
@@ -260,7 +263,9 @@ class Trainer:
             self._update(status=RunStatus.FAILED, message=f"{type(exc).__name__}: {exc}")
             self._emit("on_end", {"status": RunStatus.FAILED, "step": self.step, "message": str(exc)})
             raise
-        self._update(status=status)
+        meter.update((self.step - start_step) * cfg.batch_size, time.perf_counter())
+        avg = meter.average()  # a run that ended reports its mean images/s over its wall time
+        self._update(status=status, img_s=avg, avg_img_s=avg, total_s=meter.elapsed(), eta_s=0.0)
         self._emit("on_end", {"status": status, "step": self.step, "message": self._state["message"]})
         return status
 
@@ -284,15 +289,6 @@ class Trainer:
         terms["total"].backward()
         self.optimizer.step()
         return row
-
-    def _images_per_s(self, now: float, t0: float, start_step: int) -> float:
-        """Images/s over the last >= 0.5 s; between updates the last value (the run's average at first)."""
-        batch = self.config.batch_size
-        if now - self._rate_t >= 0.5:
-            img_s = (self.step - self._rate_step) * batch / (now - self._rate_t)
-            self._rate_t, self._rate_step = now, self.step
-            return img_s
-        return self._state["img_s"] or (self.step - start_step) * batch / max(now - t0, 1e-9)
 
     def _record_eval(self, alpha: float, t0: float) -> None:
         test = self.evaluate(alpha)
