@@ -33,7 +33,7 @@ from sr_core.imageio import (LIMITS_TEXT, MAX_FILE_BYTES, decode_image, display_
                              to_uint8)
 from sr_core.examples import example_images
 from sr_core.model_catalog import load_model, model_choices
-from sr_core.upscale import MAX_SAMPLES, PROTOCOL, Y_NOTE, default_temperature, fit_square, upscale
+from sr_core.upscale import MAX_SAMPLES, PROTOCOL, Y_NOTE, fit_square, upscale
 from ui.figures import radial_profile_figure
 from ui.images import colorize
 
@@ -98,9 +98,9 @@ def _run(image: Any, sketch: Any, source: str, model_name: str, mode: str, degra
          temperature: float, samples: int, seed: int) -> tuple[Any, Any]:
     decoded = _decode(image, sketch, source)
     model = load_model(model_name)
-    # API callers can send anything: the temperature into [0, 5], the seed into torch's range.
-    t = min(max(float(temperature), 0.0), 5.0) if default_temperature(model) is not None else None
-    return model, upscale(model, decoded, mode=mode, degradation=degradation, temperature=t,
+    # API callers can send anything: the temperature into the model's own range (SRModel.clamp_temperature,
+    # inside upscale), the seed into torch's range.
+    return model, upscale(model, decoded, mode=mode, degradation=degradation, temperature=temperature,
                           samples=int(samples), seed=int(seed) % 2**32)
 
 
@@ -167,11 +167,14 @@ def ui_upscale(image: Any, sketch: Any, source: str, model_name: str, mode: str,
 def on_model(model_name: str) -> tuple[Any, Any]:
     """Temperature and samples only for models that sample; the temperature starts at the model's default."""
     try:
-        t = default_temperature(load_model(model_name))
+        model = load_model(model_name)
     except UserError:
-        t = None
-    return (gr.Slider(visible=t is not None, value=t if t is not None else 0.5),
-            gr.Slider(visible=t is not None))
+        return gr.Slider(visible=False), gr.Slider(visible=False)
+    if not model.takes_temperature:
+        return gr.Slider(visible=False), gr.Slider(visible=False)
+    lo, hi = model.temperature_range  # the model's own range and default (SRModel)
+    return (gr.Slider(visible=True, value=model.default_temperature(), minimum=lo, maximum=hi),
+            gr.Slider(visible=True))
 
 
 def build_demo() -> gr.Blocks:

@@ -108,7 +108,7 @@ def bench_spectra(limit: int, timeout: float) -> dict[str, Any]:
 def _stop_background() -> None:
     """End the pages' background worker, if this version of the pages has one, before the process exits."""
     try:
-        from ui.background import worker
+        from ui.services import worker
     except ImportError:
         return
     worker().shutdown()

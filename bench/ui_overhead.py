@@ -3,7 +3,7 @@
     SR_DATA_DIR=../shared/data .venv/bin/python bench/ui_overhead.py [--steps N] [--slice-s S] [--poll-s P] [--quick]
 
 One training job, started as the Train page starts it: the app's job registry
-(:func:`ui.widgets.job_registry`) trains the ``quick`` preset (cnn-vae, batches of 100) as a background
+(:func:`ui.services.job_registry`) trains the ``quick`` preset (cnn-vae, batches of 100) as a background
 :class:`sr_core.jobs.TrainJob` with the app's torch thread count. Meanwhile the main thread alternates
 slices of ``--slice-s`` seconds: ``headless`` (it sleeps: no page is open) and ``ui`` (a browser tab on
 the Train page: ``streamlit.testing.v1.AppTest`` reruns the app's registered Train page every ``--poll-s``
@@ -154,7 +154,7 @@ def report(raw: dict[str, Any], args: argparse.Namespace, cfg: Any, threads: int
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     from sr_core.config import preset_config
-    from ui.widgets import job_registry
+    from ui.services import job_registry
 
     t_start = time.perf_counter()
     data_dir = fashion_mnist_dir(args.data_dir)

@@ -15,9 +15,9 @@ import uuid
 import streamlit as st
 
 from sr_core.errors import UserError
-from ui.background import worker
+from ui.services import worker
 from ui.compare import (RANKED_MODES, SELECTION_MODES, cell_caption, cell_png, compare_grid, diversity_pngs,
-                        grid_rows, projection_available, select_indices, takes_temperature, title_html)
+                        grid_rows, projection_available, select_indices, title_html)
 from ui.figures import psnr_histogram_figure
 from ui.model_picker import PageModel, chosen_models, model_page_header
 from ui.set_level import (STALE_MARK, LoadedModel, SetRequest, compare_table, eval_run_dir,
@@ -73,10 +73,11 @@ def options(head: PageModel, models: list[LoadedModel]) -> tuple[bool, float | N
                            help="Adds each model's SR back-projected onto its LR input (exact for the box "
                                 "degradation): the output then downsamples exactly to the input.") and can_project
     temperature = None
-    tempered = [m.model for m in models if takes_temperature(m.model)]
-    if tempered:
+    tempered = [m.model for m in models if m.model.takes_temperature]
+    if tempered:  # the range and default are the models' own (SRModel.temperature_range)
+        lo, hi = min(m.temperature_range[0] for m in tempered), max(m.temperature_range[1] for m in tempered)
         st.session_state.setdefault("cmp_temperature", float(tempered[0].default_temperature()))
-        temperature = float(c2.slider("Temperature (stochastic models)", 0.0, 1.5, step=0.05,
+        temperature = float(c2.slider("Temperature (stochastic models)", lo, hi, step=0.05,
                                       key="cmp_temperature", persist_state=P,
                                       help="Scales the spread of the prior the latent is drawn from: 0 gives one "
                                            "deterministic image, 1 samples the learned prior."))

@@ -17,7 +17,8 @@ from sr_core.shipped import list_shipped
 from ui.dataset import download_dataset
 from ui.demo_server import ensure_demo, running_url
 from ui.run_tables import home_runs_table, shipped_caption, shipped_table
-from ui.widgets import PAGES, data_dir, dataset_missing_notice, job_registry, page_setup
+from ui.services import job_registry
+from ui.widgets import PAGES, data_dir, dataset_missing_notice, page_setup
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 

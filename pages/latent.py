@@ -7,26 +7,23 @@ Gaussian noise to the LR image before decoding.
 """
 from __future__ import annotations
 
+import uuid
+
 import numpy as np
 import streamlit as st
 
 from sr_core.errors import UserError
+from ui.services import worker
 from ui.compare import RANKED_MODES, SELECTION_MODES, select_indices
 from ui.images import mosaic, png_bytes
-from ui.latent import (INTERP_STEPS, NOISE_SCALES, PANELS, LatentScoring, heat_pixels, heat_scale_png,
-                       interpolation, latent_table, noisy_decode, panel_caption, sample_panels, table_caption)
+from ui.latent import (INTERP_STEPS, NOISE_SCALES, PANELS, heat_pixels, heat_scale_png, interpolation,
+                       latent_table, latent_task, noisy_decode, panel_caption, sample_panels, table_caption)
 from ui.model_picker import model_page_header
 from ui.widgets import show_png
 
 P = "session"
 HR_SCALE, LR_SCALE = 4, 8  # both show as 112 px
 POLL_S = 1.0
-
-
-@st.cache_resource(max_entries=8)
-def _scorings() -> dict:
-    """Background scorings per (checkpoint key, limit, degradation), shared across reruns."""
-    return {}
 
 
 def _scale(img) -> int:
@@ -62,44 +59,46 @@ def samples_section(model, split, indices: list[int], degradation: str) -> None:
                "difference is what SR loses because LR ≠ latent. Numbers under the decoders: PSNR / SSIM vs HR.")
 
 
-def set_section(model, split, ckey, degradation: str) -> None:
+def set_section(head) -> None:
+    """The set-level latent table: a task of the process-wide background worker (cached per checkpoint,
+    dataset, degradation and N; a newer request of this page supersedes the older one)."""
+    split = head.split
     st.session_state.setdefault("lat_limit", 2000)
     limit = int(st.number_input("Test images for the set-level table", min_value=100, max_value=len(split),
                                 step=500, key="lat_limit", persist_state=P))
-    jobs = _scorings()
-    key = (ckey, limit, degradation)
+    task = latent_task(head.model, split, ckpt=head.ckpt, label=head.model.name, dataset=head.dataset,
+                       limit=limit, degradation=head.degradation)
+    w = worker()
+    client = st.session_state.setdefault("lat_client", f"latent:{uuid.uuid4()}")
+    result, err = w.lookup(task.key), w.error(task.key)
+    if err:
+        st.error(f"Scoring failed: {err}")
+        return
+    if result is not None:
+        st.table(latent_table(result))
+        st.caption(table_caption(result["n_images"]))
+        return
     c1, c2 = st.columns(2)
-    if key not in jobs or jobs[key].state()["status"] in ("stopped", "failed"):
-        if c1.button("Compute set-level latent metrics", key="lat_start", type="primary"):
-            jobs[key] = LatentScoring(model, split, limit=limit, degradation=degradation)
-    if key in jobs:
-        _show_scoring(jobs[key], c2)
-
-
-def _show_scoring(job: LatentScoring, stop_col) -> None:
-    state = job.state()
-    if state["status"] == "running":
-        if stop_col.button("Stop", key="lat_stop"):
-            job.stop()
-        st.fragment(run_every=POLL_S)(_progress)(job)
+    wanted = st.session_state.get("lat_wanted") == task.key
+    if not wanted and c1.button("Compute set-level latent metrics", key="lat_start", type="primary"):
+        st.session_state["lat_wanted"], wanted = task.key, True
+    if not wanted:
+        w.stop(client)  # the settings changed: this page no longer wants its older table
         return
-    if state["status"] == "failed":
-        st.error(f"Scoring failed: {state['message']}")
-        return
-    if state["result"]:
-        st.table(latent_table(state["result"]))
-        note = " (stopped early)" if state["status"] == "stopped" else ""
-        st.caption(table_caption(state["result"]["n_images"]) + note)
+    w.request([task], client)
+    if c2.button("Stop", key="lat_stop"):
+        w.stop(client)
+        st.session_state.pop("lat_wanted", None)
+        st.rerun()
+    st.fragment(run_every=POLL_S)(_progress)(w, task, client)
 
 
-def _progress(job: LatentScoring) -> None:
-    state = job.state()
-    total = max(int(state["total"]), 1)
-    eta = state["eta_s"]
-    st.progress(min(state["done"] / total, 1.0),
-                text=f"Scoring {state['done']}/{total} test images"
-                     + (f" · about {eta:.0f} s left" if eta is not None else ""))
-    if state["status"] != "running":
+def _progress(w, task, client: str) -> None:
+    w.request([task], client)  # polling renews the request (a closed tab's lapses)
+    status = w.status([task.key])
+    st.progress(status.fraction, text=f"Scoring {status.done}/{status.total} test images"
+                + (f" · about {status.eta_s:.0f} s left" if status.eta_s is not None else ""))
+    if status.complete:
         st.rerun(scope="app")  # done: draw the table once
 
 
@@ -155,7 +154,7 @@ def noise_section(model, split, indices: list[int], degradation: str) -> None:
 
 def main() -> None:
     head = model_page_header("Latent", "🧬", "lat")
-    model, ckey, degradation, split = head.model, head.ckpt, head.degradation, head.split
+    model, degradation, split = head.model, head.degradation, head.split
     if not model.has_latent:
         st.info(f"`{model.name}` has no latent image: pick a CNN-VAE (cnn-vae-paper, cnn-vae, cnn-vae-class, "
                 f"cnn-vae-deep). cvae-sr's latent is a 2-channel code on the 14×14 grid for what LR leaves "
@@ -166,7 +165,7 @@ def main() -> None:
     if indices:
         samples_section(model, split, indices, degradation)
     st.subheader("Set-level latent metrics")
-    set_section(model, split, ckey, degradation)
+    set_section(head)
     interpolation_section(model, split, degradation)
     if indices:
         noise_section(model, split, indices, degradation)

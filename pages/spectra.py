@@ -15,7 +15,7 @@ from typing import Any
 import streamlit as st
 
 from sr_core.spectra import LR_NYQUIST
-from ui.background import worker
+from ui.services import worker
 from ui.figures import radial_profile_figure, spectrum_panels_figure
 from ui.labels import fmt_duration
 from ui.model_picker import PageModel, chosen_models, model_page_header

@@ -11,10 +11,12 @@ import streamlit as st
 from sr_core.config import PRESET_HELP, PRESETS
 from sr_core.errors import UserError
 from sr_core.runs import runs_root, sanitize_name
+from sr_core.status import TrialStatus
 from sr_core.sweep_spec import SweepSpec, default_sweep_name, parse_grid
 from sr_core.sweep_stats import METRICS, PROTOCOL_NOTE
+from ui.services import sweep_launcher
 from ui.sweeps import (SweepLauncher, counts, load_state, my_sweeps, shipped_studies, summary_table, sweep_figure,
-                       sweep_launcher, trials_table)
+                       trials_table)
 from ui.widgets import PAGES, page_setup
 
 REFRESH_S = 2.0
@@ -92,7 +94,7 @@ def results(choice: str, state: dict) -> None:
     st.caption(f"Protocol: {state.get('protocol', PROTOCOL_NOTE)}")
     with st.expander("Trials", expanded=not choice.startswith(SHIPPED)):
         st.dataframe(trials_table(state), hide_index=True)
-        done = [t["run"] for t in state["trials"] if t["status"] == "finished"]
+        done = [t["run"] for t in state["trials"] if t["status"] == TrialStatus.FINISHED]
         if choice.startswith(SHIPPED):
             st.caption("Shipped study: its runs are not shipped (no checkpoints); rerun it with the command in "
                        "the README to open its trials in Compare and Runs.")

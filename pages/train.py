@@ -1,6 +1,6 @@
 """Train page: a preset and its hyperparameters in a form, Start/Stop, live losses and SR preview.
 
-The job lives in the process-wide :class:`ui.jobs.JobRegistry` (``st.cache_resource``): a refresh
+The job lives in the process-wide :class:`ui.jobs.JobRegistry` (``ui.services.job_registry``): a refresh
 or a second tab reattaches to it. The live view is two fragments that
 rerun only while the job runs: status and progress every second, charts and preview every 3 s.
 """
@@ -12,12 +12,14 @@ from sr_core.config import LR_SCHEDULES, PRESET_HELP, PRESETS
 from sr_core.data import DATASETS, DEGRADATIONS, check_dataset
 from sr_core.errors import UserError
 from sr_core.models import model_names
+from sr_core.status import RESUMABLE_STATUSES
 from sr_core.trainer import available_devices
 from ui.figures import loss_figure
 from ui.latent import latent_psnr_figure
 from ui.train_view import (apply_preset, config_from_form, ended_message, loss_choices, preset_extras_caption,
                            preview_caption, preview_pngs, progress_text, resumable_runs, run_choice_label)
-from ui.widgets import PAGES, dataset_missing_notice, job_registry, page_setup, show_png
+from ui.services import job_registry
+from ui.widgets import PAGES, dataset_missing_notice, page_setup, show_png
 
 REFRESH_S = 1.0        # status line and progress bar
 CHART_REFRESH_S = 3.0  # loss charts and preview strip (see charts_panel)
@@ -123,7 +125,7 @@ def status_panel(live: bool) -> None:
             st.info("Stopping… the trainer saves a checkpoint and ends within one batch.")
     elif (note := ended_message(snap)) is not None:
         getattr(st, note[0])(note[1])
-    if not running and status in ("finished", "stopped"):
+    if not running and status in RESUMABLE_STATUSES:
         st.page_link(PAGES["compare"], label="Compare this run with the baselines", icon=":material/compare:")
     if live and not running:
         st.rerun()  # the job ended: one full rerun turns the auto-refresh off

@@ -77,10 +77,9 @@ def upscale_file(model: Any, src: Path, *, mode: str = "lr", degradation: str = 
                  temperature: float | None = API_TEMPERATURE, seed: int = 0) -> tuple[bytes, Any]:
     """(PNG bytes of the SR image, the :class:`UpscaleResult`) of one file, as the API computes them."""
     from .imageio import decode_image, encode_png
-    from .upscale import default_temperature, upscale
-    decoded = decode_image(src, name=src.name)
-    t = min(max(float(temperature), 0.0), 5.0) if temperature is not None and default_temperature(model) is not None else None
-    r = upscale(model, decoded, mode=mode, degradation=degradation, temperature=t, samples=1, seed=int(seed) % 2**32)
+    from .upscale import upscale
+    decoded = decode_image(src, name=src.name)  # the temperature: clamped by the model's own policy
+    r = upscale(model, decoded, mode=mode, degradation=degradation, temperature=temperature, samples=1, seed=int(seed) % 2**32)
     return encode_png(r.sr), r
 
 

@@ -15,8 +15,8 @@ from typing import Any, Sequence
 
 from .errors import UserError
 from .fs import json_safe
-from .rate import RateMeter
 from .signals import Interrupted, end_deferral
+from .status import RESUMABLE_STATUSES, RunStatus
 
 EXIT_USAGE = 2
 
@@ -124,24 +124,26 @@ def _train_options(args: argparse.Namespace) -> dict[str, Any]:
                 degradation=args.degradation, keep_optimizer=args.keep_optimizer)
 
 
-def _prepare(args: argparse.Namespace) -> tuple[Any, Any]:
+def _job(args: argparse.Namespace) -> Any:
+    """The :class:`sr_core.jobs.TrainJob` of ``train`` (new run, or ``--resume``), not started."""
     from .config import preset_config
-    from .jobs import prepare_run
+    from .jobs import resume_job, start_job
 
     options = _train_options(args)
     if args.resume:
         if args.name:
             raise UserError("--name cannot be used with --resume (the run keeps its name); drop --name")
         overrides = dict(options, preset=args.preset)
-        return prepare_run(None, runs_dir=args.runs_dir, resume=args.resume, data_dir=args.data_dir,
-                           command=sys.argv, overrides=overrides)
+        return resume_job(args.resume, runs_dir=args.runs_dir, data_dir=args.data_dir, command=sys.argv,
+                          overrides=overrides)
     cfg = preset_config(args.preset or "quick", **options)
-    return prepare_run(cfg, runs_dir=args.runs_dir, name=args.name, data_dir=args.data_dir, command=sys.argv)
+    return start_job(cfg, runs_dir=args.runs_dir, name=args.name, data_dir=args.data_dir, command=sys.argv)
 
 
-def _progress_bar(trainer: Any, run: Any, meter: RateMeter) -> Any:
+def _progress_bar(job: Any) -> Any:
     from tqdm import tqdm
 
+    trainer, run = job.trainer, job.run
     cfg = trainer.config
     bar = tqdm(total=cfg.steps, initial=trainer.step, unit="batch", desc=f"{cfg.model} {run.name}",
                dynamic_ncols=True, file=sys.stderr)
@@ -151,7 +153,7 @@ def _progress_bar(trainer: Any, run: Any, meter: RateMeter) -> Any:
         bar.update(1)
         last["loss"] = f"{row['total']:.4f}"
         if row["step"] % 10 == 0:
-            bar.set_postfix(loss=last["loss"], alpha=row["alpha"], img_s=f"{meter.rate or 0:.0f}")
+            bar.set_postfix(loss=last["loss"], alpha=row["alpha"], img_s=f"{row['img_s'] or 0:.0f}")  # the trainer's
 
     def on_eval(t: Any, row: dict[str, Any]) -> None:
         bar.set_postfix(loss=last["loss"], test=f"{row['total']:.4f}")
@@ -166,34 +168,32 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .signals import GracefulStop
 
     with GracefulStop() as stopper:
-        trainer, run = _prepare(args)
+        job = _job(args)
+        trainer, run = job.trainer, job.run
         stopper.attach(trainer)
         cfg = trainer.config
-        if trainer.snapshot().get("notice"):
-            print(trainer.snapshot()["notice"], file=sys.stderr)
-        meter = RateMeter()  # images/s smoothed over seconds, not the last batch's (which jumps 10x)
-        meter.update(trainer.step * cfg.batch_size)
-        trainer.add_callback("on_step", lambda t, row: meter.update(row["step"] * cfg.batch_size))
-        bar = None if args.no_progress else _progress_bar(trainer, run, meter)
+        if job.snapshot().get("notice"):
+            print(job.snapshot()["notice"], file=sys.stderr)
+        bar = None if args.no_progress else _progress_bar(job)
         try:
-            status = trainer.run()
+            status = job.run_here()
         finally:
             if bar is not None:
                 bar.close()
-    snap = trainer.snapshot()
-    if stopper.signum is not None and status == "stopped":
+    snap = job.snapshot()  # the same snapshot the Train page reads (images/s from the trainer's meter)
+    if stopper.signum is not None and status == RunStatus.STOPPED:
         print(f"{snap['message']} at step {trainer.step}/{cfg.steps}; checkpoint saved — resume with "
               f"`{resume_hint(run.name)}`", file=sys.stderr)
         print(run.path)
         return 128 + stopper.signum
     tests = snap["test"]
     last = f"test loss {tests[-1]['total']:.4f}" if tests else "no test loss"
-    print(f"{status}: {trainer.step}/{cfg.steps} batches, {last}, {meter.average() or 0:.0f} img/s on average, "
-          f"{snap['elapsed_s']:.1f} s", file=sys.stderr)
+    print(f"{status}: {trainer.step}/{cfg.steps} batches, {last}, {snap['avg_img_s'] or 0:.0f} img/s on average, "
+          f"{snap['total_s'] or snap['elapsed_s']:.1f} s", file=sys.stderr)
     if snap["message"]:
         print(snap["message"], file=sys.stderr)
     print(run.path)
-    return 0 if status in ("finished", "stopped") else 1
+    return 0 if status in RESUMABLE_STATUSES else 1
 
 
 def _inside_assets(path: Path) -> bool:

@@ -19,6 +19,7 @@ Optional extras (keyword arguments with defaults, so older callers get the same 
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any, Callable
 
@@ -55,7 +56,7 @@ def predict(model: SRModel | None, hr: torch.Tensor, degradation: str = "box", l
     if model is not None:
         model.eval()
         gen = torch.Generator(device=hr.device).manual_seed(seed)
-        kw = {"temperature": temperature}  # models without one ignore it (SRModel.takes_temperature)
+        kw = {"temperature": model.clamp_temperature(temperature)} if model.takes_temperature else {}
         out["sr"] = model.super_resolve(lr, labels=labels, generator=gen, **kw).clamp(0, 1)
         if model.has_reconstruction:
             out["recon"] = model(hr, lr=lr, labels=labels, generator=gen, sample=False).recon.clamp(0, 1)
@@ -117,12 +118,14 @@ def per_image_metrics(model: SRModel | None, split: Split, *, degradation: str =
                       seed: int = 0, samples: int = 8, projection: bool = False, hf_share: bool = False,
                       predicted_labels: bool = True,
                       temperature: float | None = None, baselines: bool = True,
-                      on_progress: Callable[[int, int], None] | None = None) -> dict[str, dict[str, torch.Tensor]]:
+                      progress: Callable[[int, int], None] | None = None,
+                      stop: threading.Event | None = None) -> dict[str, dict[str, torch.Tensor]]:
     """Per-image metrics over the first ``limit`` images of ``split`` (0 = all).
 
     ``baselines=False`` leaves out the interpolation baselines (they do not depend on the model, so a
-    caller scoring several models scores them once). ``on_progress(done, total)`` is called after
-    each batch (images done so far); it may raise to abandon the computation.
+    caller scoring several models scores them once). The one progress/cancel protocol of sr_core:
+    ``progress(done, total)`` after each batch (images done so far); a set ``stop`` event ends early
+    (the result then covers the images done so far).
 
     Returns {method: {"psnr": (N,), "ssim": (N,), "lr_psnr": (N,)}} for ``nearest``, ``bilinear``,
     ``bicubic``, and with a model ``model`` (decoder-only SR) and ``reconstruction`` (psnr, ssim only).
@@ -135,6 +138,8 @@ def per_image_metrics(model: SRModel | None, split: Split, *, degradation: str =
     acc: dict[str, dict[str, list[torch.Tensor]]] = {}
     model = fast_inference_copy(model)
     for i in range(0, n, batch_size):
+        if stop is not None and stop.is_set():
+            break
         idx = slice(i, min(i + batch_size, n))
         hr = split.hr(idx, device)
         labels = split.labels[idx].to(device)
@@ -165,8 +170,8 @@ def per_image_metrics(model: SRModel | None, split: Split, *, degradation: str =
                 (outs["pred_labels"] == labels).double().cpu())
         if hf_share:
             acc.setdefault("hr", {}).setdefault("hf_share", []).append(hf_energy_share(hr).reshape(-1).cpu())
-        if on_progress is not None:
-            on_progress(idx.stop, n)
+        if progress is not None:
+            progress(idx.stop, n)
     return {name: {k: torch.cat(v) for k, v in d.items() if v} for name, d in acc.items()}
 
 

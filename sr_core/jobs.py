@@ -1,9 +1,13 @@
 """Wiring a :class:`Trainer` to a run folder, in the caller's thread or as a background job.
 
-``prepare_run`` builds (or resumes) a run: data, model, optimizer state, run folder, and a recorder
-that writes ``metrics.csv`` and ``status.json``. :class:`TrainJob` runs it in a background thread
-with ``start / stop / status / snapshot / join`` and no UI code, so the CLI, the Streamlit app and
-the benchmarks all drive the same object.
+The one hand-off of a training request: :func:`start_job` (a new run from a validated config) and
+:func:`resume_job` (an existing run by name) build the run — data, model, optimizer state, run
+folder, and a recorder that writes ``metrics.csv`` and ``status.json`` — and return a
+:class:`TrainJob`, which runs it in a background thread (``start``) or in the caller's
+(``run_here``), with ``stop / status / snapshot / join`` and no UI code, so the CLI, the Streamlit
+app, sweeps and the benchmarks all drive the same object. The config is validated once, here where
+the run is built; the device is re-checked at start. ``prepare_run`` remains as the lower-level pair
+``(trainer, run)`` for scripts and tests.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from .fs import atomic_write_text
 from .models import build_model
 from .photos import is_photo_dataset, resolve_patch
 from .runs import RunDir, check_runs_dir, create_run, get_run
+from .status import RunStatus
 from .trainer import Trainer, resolve_device
 
 
@@ -49,10 +54,10 @@ class RunRecorder:
     def _on_eval(self, trainer: Trainer, row: dict[str, Any]) -> None:
         self._rows.append(row)
         self.flush()
-        self.run.write_status(status="running", step=trainer.step, best_test_loss=trainer.best_test_loss)
+        self.run.write_status(status=RunStatus.RUNNING, step=trainer.step, best_test_loss=trainer.best_test_loss)
 
     def _on_checkpoint(self, trainer: Trainer, info: dict[str, Any]) -> None:
-        self.run.write_status(status="running", checkpoint_step=info["step"])
+        self.run.write_status(status=RunStatus.RUNNING, checkpoint_step=info["step"])
 
     def _on_end(self, trainer: Trainer, info: dict[str, Any]) -> None:
         try:
@@ -143,49 +148,51 @@ def recorded_data_dir(run: RunDir, dataset: str) -> str | None:
     return None
 
 
-def prepare_run(config: TrainConfig | None = None, *, runs_dir: str | os.PathLike | None = None,
-                name: str | None = None, resume: str | None = None, data_dir: str | os.PathLike | None = None,
-                command: list[str] | None = None, steps: int | None = None,
-                overrides: dict[str, Any] | None = None) -> tuple[Trainer, RunDir]:
-    """A trainer attached to a new run folder (``config``) or to an existing one (``resume``).
+def _new_run(config: TrainConfig, *, runs_dir: str | os.PathLike | None, name: str | None,
+             data_dir: str | os.PathLike | None, command: list[str] | None) -> tuple[Trainer, RunDir]:
+    """A trainer attached to a new run folder of ``config`` (validated here, the one place)."""
+    cfg = config.validate()  # before anything touches the disk
+    check_runs_dir(runs_dir)
+    device = resolve_device(cfg.device)
+    model = build_model(cfg.model, cfg.model_config, seed=cfg.seed)
+    return _attach(cfg, model, device, None, runs_dir=runs_dir, name=name, data_dir=data_dir, command=command)
 
-    The run's lock is held from here until the trainer ends (a second writer gets a one-line error).
-    On resume the step count, optimizer state and best test loss come from the checkpoint; the options
-    in ``overrides`` (see :data:`RESUMABLE`; ``steps`` too) are applied and recorded in config.json, and
-    metrics.csv is repaired to one row per step up to the checkpoint. Device, runs folder, data and
-    batch size are checked before a new run folder exists. Errors are one-line UserErrors.
-    """
-    run: RunDir | None = None
-    notice = ""
+
+def _resumed_run(resume: str, *, runs_dir: str | os.PathLike | None, data_dir: str | os.PathLike | None,
+                 command: list[str] | None, overrides: dict[str, Any]) -> tuple[Trainer, RunDir]:
+    """A trainer attached to existing run ``resume`` (lock held from here; released on any error)."""
+    run, ckpt, cfg = _open_for_resume(resume, runs_dir, overrides, command)
     try:
-        if resume:
-            overrides = dict(overrides or {})
-            if steps is not None:
-                overrides["steps"] = steps
-            if config is not None and config.device != "auto":
-                overrides.setdefault("device", config.device)
-            run, ckpt, cfg = _open_for_resume(resume, runs_dir, overrides, command)
-            device = resolve_device(cfg.device)
-            if ckpt is None:
-                model = build_model(cfg.model, cfg.model_config, seed=cfg.seed)
-                start_step, opt_state, best = 0, None, None
-            else:
-                model, _ = model_from_checkpoint(ckpt, map_location=device)
-                start_step = int(ckpt.get("step", 0))
-                opt_state = ckpt.get("optimizer_state")
-                best = (ckpt.get("extra") or {}).get("best_test_loss")
-                if opt_state is None:
-                    notice = record_optimizer_reset(run, start_step, command)
-        else:
-            if config is None:
-                raise ValueError("prepare_run needs a config or a run to resume")
-            check_runs_dir(runs_dir)
-            cfg = config.validate()
-            device = resolve_device(cfg.device)
+        device = resolve_device(cfg.device)
+        notice = ""
+        if ckpt is None:
             model = build_model(cfg.model, cfg.model_config, seed=cfg.seed)
-            start_step, opt_state, best = 0, None, None
-        if data_dir is None and run is not None:
+            state = (0, None, None)
+        else:
+            model, _ = model_from_checkpoint(ckpt, map_location=device)
+            state = (int(ckpt.get("step", 0)), ckpt.get("optimizer_state"),
+                     (ckpt.get("extra") or {}).get("best_test_loss"))
+            if state[1] is None:
+                notice = record_optimizer_reset(run, state[0], command)
+        if data_dir is None:
             data_dir = recorded_data_dir(run, cfg.dataset)
+        trainer, run = _attach(cfg, model, device, run, runs_dir=runs_dir, data_dir=data_dir, command=command,
+                               state=state)
+    except BaseException:
+        run.release_lock()
+        raise
+    trainer.set_notice(notice)
+    return trainer, run
+
+
+def _attach(cfg: TrainConfig, model: Any, device: Any, run: RunDir | None, *, runs_dir: str | os.PathLike | None,
+            data_dir: str | os.PathLike | None, command: list[str] | None, name: str | None = None,
+            state: tuple[int, Any, float | None] = (0, None, None)) -> tuple[Trainer, RunDir]:
+    """Load the data, make the run folder (new runs) or cut its metrics (resumed), build the trainer and
+    the recorder. ``state``: (start step, optimizer state, best test loss)."""
+    start_step, opt_state, best = state
+    created = run is None
+    try:
         patch = resolve_patch(cfg.model, cfg.patch) if is_photo_dataset(cfg.dataset) else 0
         train = load_split(cfg.dataset, train=True, data_dir=data_dir, patch=patch)
         test = load_split(cfg.dataset, train=False, data_dir=data_dir, patch=patch)
@@ -198,14 +205,58 @@ def prepare_run(config: TrainConfig | None = None, *, runs_dir: str | os.PathLik
             run.truncate_metrics(start_step, redo_test=start_step == 0 or best is None)
         trainer = Trainer(model, cfg, train, test, checkpoint_path=str(run.checkpoint_path),
                           start_step=start_step, optimizer_state=opt_state, best_test_loss=best, device=device)
-        trainer.set_notice(notice)
     except BaseException:
-        if run is not None:
+        if created and run is not None:
             run.release_lock()
         raise
     RunRecorder(run).attach(trainer)
-    run.write_status(status="ready", step=start_step, total_steps=cfg.steps)
+    run.write_status(status=RunStatus.READY, step=start_step, total_steps=cfg.steps)
     return trainer, run
+
+
+def start_job(config: TrainConfig, *, runs_dir: str | os.PathLike | None = None, name: str | None = None,
+              data_dir: str | os.PathLike | None = None, command: list[str] | None = None,
+              torch_threads: int | None = None) -> "TrainJob":
+    """A job that trains a new run of ``config`` (not started: ``start()`` or ``run_here()``).
+
+    Checks (one-line UserErrors) before any run folder exists: settings, device, runs folder, data and
+    batch size. The run's lock is held from here until the trainer ends (a second writer is refused)."""
+    trainer, run = _new_run(config, runs_dir=runs_dir, name=name, data_dir=data_dir, command=command)
+    return TrainJob(trainer, run, torch_threads=torch_threads)
+
+
+def resume_job(name: str, *, steps: int | None = None, runs_dir: str | os.PathLike | None = None,
+               data_dir: str | os.PathLike | None = None, command: list[str] | None = None,
+               overrides: dict[str, Any] | None = None, torch_threads: int | None = None) -> "TrainJob":
+    """A job that continues run ``name`` from its checkpoint (not started).
+
+    The step count, optimizer state and best test loss come from the checkpoint; the options in
+    ``overrides`` (see :data:`RESUMABLE`; ``steps`` too) are applied and recorded in config.json, and
+    metrics.csv is repaired to one row per step up to the checkpoint."""
+    overrides = dict(overrides or {})
+    if steps is not None:
+        overrides["steps"] = int(steps)
+    trainer, run = _resumed_run(name, runs_dir=runs_dir, data_dir=data_dir, command=command, overrides=overrides)
+    return TrainJob(trainer, run, torch_threads=torch_threads)
+
+
+def prepare_run(config: TrainConfig | None = None, *, runs_dir: str | os.PathLike | None = None,
+                name: str | None = None, resume: str | None = None, data_dir: str | os.PathLike | None = None,
+                command: list[str] | None = None, steps: int | None = None,
+                overrides: dict[str, Any] | None = None) -> tuple[Trainer, RunDir]:
+    """``(trainer, run)`` of :func:`start_job` (``config``) or :func:`resume_job` (``resume``), for scripts
+    and tests that drive a :class:`Trainer` themselves."""
+    if resume:
+        overrides = dict(overrides or {})
+        if config is not None and config.device != "auto":
+            overrides.setdefault("device", config.device)
+        job = resume_job(resume, steps=steps, runs_dir=runs_dir, data_dir=data_dir, command=command,
+                         overrides=overrides)
+    elif config is None:
+        raise ValueError("prepare_run needs a config or a run to resume")
+    else:
+        job = start_job(config, runs_dir=runs_dir, name=name, data_dir=data_dir, command=command)
+    return job.trainer, job.run
 
 
 class TrainJob:
@@ -224,6 +275,10 @@ class TrainJob:
                                         daemon=True)
         self._thread.start()
         return self
+
+    def run_here(self) -> RunStatus:
+        """Train in the calling thread (the CLI, a sweep trial); returns the final status."""
+        return self.trainer.run()
 
     def _main(self) -> None:
         if self.torch_threads:

@@ -19,6 +19,7 @@ Set-level numbers are plain means of the per-image values (the protocol in :data
 """
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable
 
 import torch
@@ -100,17 +101,17 @@ def batch_metrics(outs: dict[str, torch.Tensor], hr: torch.Tensor, lr: torch.Ten
 def latent_per_image(model: SRModel, split: Split, *, degradation: str = "box", limit: int = 0,
                      device: torch.device | str = "cpu", seed: int = 0, batch_size: int = 500,
                      progress: Callable[[int, int], None] | None = None,
-                     stop: Callable[[], bool] | None = None) -> dict[str, torch.Tensor]:
+                     stop: threading.Event | None = None) -> dict[str, torch.Tensor]:
     """Per-image latent metrics over the first ``limit`` images of ``split`` (0 = all): {key: (N,)}.
 
-    ``progress(done, total)`` is called after each batch; ``stop()`` returning True ends early (the
-    result then covers the images done so far). Batch i's noise comes from ``seed + i`` (reproducible).
+    The one progress/cancel protocol of sr_core: ``progress(done, total)`` after each batch; a set
+    ``stop`` event ends early (the result then covers the images done so far). Batch i's noise comes from ``seed + i`` (reproducible).
     """
     degrade = get_degradation(degradation)
     n = len(split) if not limit else min(limit, len(split))
     acc: dict[str, list[torch.Tensor]] = {}
     for i in range(0, n, batch_size):
-        if stop is not None and stop():
+        if stop is not None and stop.is_set():
             break
         idx = slice(i, min(i + batch_size, n))
         hr = split.hr(idx, device)  # (b, 1, 28, 28)

@@ -32,11 +32,12 @@ class RateMeter:
     _last_t: float | None = None
     _last_done: float = 0.0
     _now: float = field(default=0.0)
+    _now_done: float = 0.0
 
     def update(self, done: float, now: float | None = None) -> float | None:
         """Feed the counter's running total at time ``now`` (default: ``time.monotonic()``); returns the rate."""
         now = time.monotonic() if now is None else float(now)
-        self._now = now
+        self._now, self._now_done = now, done
         if self._t0 is None:
             self._t0, self._done0, self._last_t, self._last_done = now, done, now, done
             return self.rate
@@ -50,6 +51,10 @@ class RateMeter:
         self._last_t, self._last_done = now, done
         return self.rate
 
+    def current(self) -> float | None:
+        """The smoothed rate; before it exists (readings under ``min_dt_s`` apart), the mean so far."""
+        return self.rate if self.rate is not None else self.average()
+
     def eta(self, remaining: float) -> float | None:
         """Seconds to do ``remaining`` more units at the smoothed rate (None before a rate exists)."""
         if self.rate is None or self.rate <= 0:
@@ -57,10 +62,11 @@ class RateMeter:
         return max(0.0, remaining) / self.rate
 
     def average(self) -> float | None:
-        """Mean rate since the first reading: units done / seconds elapsed (None before two readings)."""
-        if self._t0 is None or self._last_t is None or self._last_t <= self._t0:
+        """Mean rate since the first reading: units done / seconds elapsed, to the latest reading (None
+        before two readings at different times)."""
+        if self._t0 is None or self._now <= self._t0:
             return None
-        return (self._last_done - self._done0) / (self._last_t - self._t0)
+        return (self._now_done - self._done0) / (self._now - self._t0)
 
     def elapsed(self) -> float:
         """Seconds from the first reading to the latest one."""

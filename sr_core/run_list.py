@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UserError
-from .runs import LIVE_STATUSES, RunDir, runs_root
+from .runs import RunDir, runs_root
+from .status import LIVE_STATUSES, RunStatus
 
 
 def resume_hint(name: str) -> str:
@@ -37,7 +38,7 @@ def _summary(run: RunDir, check: bool) -> dict[str, Any]:
         pid = run.writer_pid()
         if pid is None:  # the status says a writer is busy, but nobody holds the lock: it died
             at = st.get("checkpoint_step")
-            row["status"] = "interrupted"
+            row["status"] = RunStatus.INTERRUPTED
             at = at if at is not None and row["has_checkpoint"] else 0
             row["note"] = f"interrupted at step {at} — resume with `{resume_hint(run.name)}`"
         else:

@@ -24,14 +24,13 @@ from .fs import atomic_write_text
 from .errors import UserError
 from .runlock import RunLock, lock_holder
 from .runlog import METRIC_FIELDS, append_rows, read_rows, repair_metrics
+from .status import LIVE_STATUSES, RunStatus  # noqa: F401  (LIVE_STATUSES re-exported)
 
 __all__ = ["METRIC_FIELDS", "RunDir", "check_runs_dir", "checkpoint_problem", "create_run", "delete_run", "get_run",
            "list_runs", "resume_hint", "runs_root", "sanitize_name"]
 _NAME_RE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-# Statuses written while a writer is alive; without the lock's holder they mean "interrupted".
-LIVE_STATUSES = ("created", "ready", "running")
 # status.json field -> accepted types (None always allowed): a hand-edited file of the wrong type is
 # one broken run, never a traceback in `list` or a page.
 _STATUS_TYPES: dict[str, tuple[type, ...]] = {"status": (str,), "step": (int,), "total_steps": (int,),
@@ -230,7 +229,7 @@ def create_run(config: dict[str, Any], *, runs_dir: str | os.PathLike | None = N
     if data_dir:
         meta["data_dir"] = data_dir
     atomic_write_text(run.config_path, json.dumps(meta, indent=2))
-    run.write_status(status="created", step=0, total_steps=config.get("steps"))
+    run.write_status(status=RunStatus.CREATED, step=0, total_steps=config.get("steps"))
     return run
 
 

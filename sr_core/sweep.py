@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .errors import UserError
+from .status import SweepStatus, TrialStatus
 from .sweep_spec import SweepSpec, read_state, setting_label, spec_from_dict, sweep_dir, write_state
 from .sweep_stats import PROTOCOL_NOTE, summarize, write_summary_csv
 from .sweep_trial import run_trial
@@ -31,8 +32,8 @@ Progress = Callable[[dict[str, Any]], None]
 
 def new_state(spec: SweepSpec, runs_dir: str | None) -> dict[str, Any]:
     """A fresh ``sweep.json`` for ``spec``: every trial pending."""
-    trials = [dict(t, status="pending", error="", metrics=None) for t in spec.trials()]
-    return {"format": 1, "spec": spec.to_dict(), "runs_dir": str(runs_dir or ""), "status": "created",
+    trials = [dict(t, status=TrialStatus.PENDING, error="", metrics=None) for t in spec.trials()]
+    return {"format": 1, "spec": spec.to_dict(), "runs_dir": str(runs_dir or ""), "status": SweepStatus.CREATED,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "protocol": PROTOCOL_NOTE,
             "labels": [setting_label(s) for s in spec.settings()], "trials": trials, "summary": []}
 
@@ -101,14 +102,14 @@ def _callback(folder: Path, state: dict[str, Any], index: dict[tuple[int, int], 
         """Tune events -> trial statuses in ``sweep.json``."""
 
         def on_trial_start(self, iteration, trials, trial, **info):
-            entry(trial).update(status="running", started=time.time())
+            entry(trial).update(status=TrialStatus.RUNNING, started=time.time())
             write_state(folder, state)
             report()
 
         def on_trial_complete(self, iteration, trials, trial, **info):
             res = trial.last_result or {}
             e = entry(trial)
-            e.update(status=res.get("status", "failed"), error=res.get("error", ""), metrics=res.get("metrics"),
+            e.update(status=res.get("status", TrialStatus.FAILED), error=res.get("error", ""), metrics=res.get("metrics"),
                      train_s=res.get("train_s"), eval_s=res.get("eval_s"), ended=time.time())
             refresh_summary(folder, state)
             report()
@@ -121,7 +122,7 @@ def _callback(folder: Path, state: dict[str, Any], index: dict[tuple[int, int], 
                 err = lines[-1].strip() if lines else err
             except (OSError, TypeError):
                 pass
-            entry(trial).update(status="failed", error=err[:400], ended=time.time())
+            entry(trial).update(status=TrialStatus.FAILED, error=err[:400], ended=time.time())
             refresh_summary(folder, state)
             report()
 
@@ -147,8 +148,8 @@ def run_sweep(spec: SweepSpec | None = None, *, runs_dir: str | os.PathLike | No
         state = read_state(folder)
         spec = spec_from_dict(state["spec"])
         for t in state["trials"]:
-            if t["status"] != "finished":
-                t.update(status="pending", error="")
+            if t["status"] != TrialStatus.FINISHED:
+                t.update(status=TrialStatus.PENDING, error="")
     else:
         if spec is None:
             raise ValueError("run_sweep needs a spec or a sweep to resume")
@@ -160,18 +161,18 @@ def run_sweep(spec: SweepSpec | None = None, *, runs_dir: str | os.PathLike | No
         state = new_state(spec, runs_abs)
     index = {(t["setting"], t["seed"]): t for t in state["trials"]}
     # Seed-major order: a sweep stopped half-way has every setting at (nearly) the same number of seeds.
-    todo = sorted((t for t in state["trials"] if t["status"] != "finished"), key=lambda t: (t["seed"], t["setting"]))
-    state.update(status="running", workers=workers, address=address or os.environ.get("RAY_ADDRESS", ""))
+    todo = sorted((t for t in state["trials"] if t["status"] != TrialStatus.FINISHED), key=lambda t: (t["seed"], t["setting"]))
+    state.update(status=SweepStatus.RUNNING, workers=workers, address=address or os.environ.get("RAY_ADDRESS", ""))
     refresh_summary(folder, state)
     if progress is not None:
         progress(state)
     if todo:
         _fit(spec, todo, folder, state, index, progress, runs_abs, data_abs, workers, cpus_per_trial,
              gpus_per_trial, address or os.environ.get("RAY_ADDRESS") or None)
-    left = [t for t in state["trials"] if t["status"] in ("pending", "running")]
+    left = [t for t in state["trials"] if t["status"] in (TrialStatus.PENDING, TrialStatus.RUNNING)]
     for t in left:  # Tune stopped before they ended (interrupt): they are resumable
-        t["status"] = "pending"
-    state["status"] = "stopped" if left else "finished"
+        t["status"] = TrialStatus.PENDING
+    state["status"] = SweepStatus.STOPPED if left else SweepStatus.FINISHED
     refresh_summary(folder, state)
     return state
 

@@ -17,6 +17,7 @@ import sys
 from typing import Any
 
 from .errors import UserError
+from .status import SweepStatus, TrialStatus
 
 TRAIN_OPTIONS = ("model", "steps", "batch_size", "lr", "lr_schedule", "kl_weight", "eval_every", "eval_limit",
                  "device", "dataset", "patch")
@@ -94,13 +95,13 @@ class _Bar:
 
         trials = state["trials"]
         if self.bar is None:
-            self.start_done = sum(t["status"] == "finished" for t in trials)
+            self.start_done = sum(t["status"] == TrialStatus.FINISHED for t in trials)
             self.bar = tqdm(total=len(trials), initial=self.start_done, unit="trial",
                             desc=f"sweep {state['spec']['name']}", dynamic_ncols=True, file=sys.stderr)
-        ended = sum(t["status"] in ("finished", "failed") for t in trials)
+        ended = sum(t["status"] in (TrialStatus.FINISHED, TrialStatus.FAILED) for t in trials)
         self.bar.update(ended - self.bar.n)
-        self.bar.set_postfix(running=sum(t["status"] == "running" for t in trials),
-                             failed=sum(t["status"] == "failed" for t in trials))
+        self.bar.set_postfix(running=sum(t["status"] == TrialStatus.RUNNING for t in trials),
+                             failed=sum(t["status"] == TrialStatus.FAILED for t in trials))
 
     def close(self) -> None:
         if self.bar is not None:
@@ -119,9 +120,9 @@ def show(name: str, runs_dir: str | None, reference: str | None = None) -> str:
     base = " ".join(f"{k}={v}" for k, v in spec.base.items())
     lines = [f"sweep {spec.name} [{state.get('status', '?')}]: preset {spec.preset} {base}".rstrip()
              + f", seeds {spec.seeds}, reference: setting {ref + 1}", format_table(rows)]
-    failed = [t for t in state["trials"] if t["status"] == "failed"]
+    failed = [t for t in state["trials"] if t["status"] == TrialStatus.FAILED]
     lines += [f"failed: {t['run']} ({t['label']}, seed {t['seed']}): {t['error']}" for t in failed]
-    pending = sum(t["status"] in ("pending", "running") for t in state["trials"])
+    pending = sum(t["status"] in (TrialStatus.PENDING, TrialStatus.RUNNING) for t in state["trials"])
     if pending:
         lines.append(f"{pending} trial(s) not finished: continue with `python -m sr_core sweep --resume {spec.name}`")
     lines.append(f"Protocol: {state.get('protocol', '')}")
@@ -157,5 +158,5 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     name = state["spec"]["name"]
     print(show(name, args.runs_dir), file=sys.stderr)
     print(sweep_dir(name, args.runs_dir).resolve())
-    failed = any(t["status"] == "failed" for t in state["trials"])
-    return 0 if state["status"] == "finished" and not failed else 1
+    failed = any(t["status"] == TrialStatus.FAILED for t in state["trials"])
+    return 0 if state["status"] == SweepStatus.FINISHED and not failed else 1

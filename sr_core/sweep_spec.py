@@ -30,6 +30,7 @@ from .fs import atomic_write_text
 from .config import parse_alpha_schedule, preset_config
 from .errors import UserError
 from .runs import runs_root, sanitize_name
+from .status import TrialStatus
 
 SWEEPS_FOLDER = ".sweeps"
 STUDIES_DIR = Path(__file__).resolve().parents[1] / "assets" / "studies"  # shipped studies (read-only)
@@ -237,7 +238,7 @@ def list_sweeps(runs_dir: str | os.PathLike | None = None, shipped: bool = True)
         row: dict[str, Any] = {"name": path.name, "path": str(path), "error": "", "shipped": path in studies}
         try:
             st = read_state(path)
-            counts = {s: sum(t["status"] == s for t in st["trials"]) for s in ("finished", "failed", "running")}
+            counts = {s: sum(t["status"] == s for t in st["trials"]) for s in (TrialStatus.FINISHED, TrialStatus.FAILED, TrialStatus.RUNNING)}
             row.update(status=st.get("status", "?"), n_trials=len(st["trials"]), **counts)
         except (UserError, KeyError, TypeError) as exc:
             row["error"] = str(exc)

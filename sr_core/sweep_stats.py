@@ -18,6 +18,7 @@ import math
 from typing import Any, Sequence
 
 from .fs import atomic_write_text
+from .status import TrialStatus
 
 CONFIDENCE = 0.95
 # (key in a trial's metrics, label, higher is better)
@@ -119,7 +120,7 @@ def _values(trials: list[dict[str, Any]], setting: int, metric: str) -> dict[int
     out = {}
     for t in trials:
         v = (t.get("metrics") or {}).get(metric)
-        if t["setting"] == setting and t["status"] == "finished" and v is not None and math.isfinite(v):
+        if t["setting"] == setting and t["status"] == TrialStatus.FINISHED and v is not None and math.isfinite(v):
             out[int(t["seed"])] = float(v)
     return out
 
@@ -133,8 +134,8 @@ def summarize(trials: list[dict[str, Any]], labels: list[str], reference: int = 
     for k, label in enumerate(labels):
         mine = [t for t in trials if t["setting"] == k]
         row: dict[str, Any] = {"setting": k, "label": label, "reference": k == reference,
-                               "n_finished": sum(t["status"] == "finished" for t in mine),
-                               "n_failed": sum(t["status"] == "failed" for t in mine), "metrics": {}}
+                               "n_finished": sum(t["status"] == TrialStatus.FINISHED for t in mine),
+                               "n_failed": sum(t["status"] == TrialStatus.FAILED for t in mine), "metrics": {}}
         for metric, _, _ in METRICS:
             vals = _values(trials, k, metric)
             if not vals:

@@ -20,6 +20,7 @@ from .errors import UserError
 from .evaluate import write_eval
 from .fs import atomic_write_text, json_safe
 from .runs import RunDir, runs_root
+from .status import RunStatus, TrialStatus
 
 
 def trial_metrics(result: dict[str, Any], test_loss: float | None) -> dict[str, float | None]:
@@ -73,7 +74,7 @@ def _scored(run: RunDir, steps: int, limit: int) -> dict[str, Any] | None:
     except UserError:
         return None
     n_expected = limit or None
-    if st.get("status") == "finished" and ev.get("step") == steps and \
+    if st.get("status") == RunStatus.FINISHED and ev.get("step") == steps and \
             (n_expected is None or ev.get("n_images") == n_expected):
         return ev
     return None
@@ -99,11 +100,11 @@ def run_trial(config: dict[str, Any]) -> dict[str, Any]:
         return {**out, **_train_and_score(spec, setting, seed, name, config)}
     except Exception as exc:  # a trial's failure is data for the sweep, not a crash of the sweep
         msg = str(exc).splitlines()[0] if str(exc) else ""
-        return {**out, "status": "failed", "error": f"{type(exc).__name__}: {msg}"[:400]}
+        return {**out, "status": TrialStatus.FAILED, "error": f"{type(exc).__name__}: {msg}"[:400]}
 
 
 def _train_and_score(spec, setting: int, seed: int, name: str, config: dict[str, Any]) -> dict[str, Any]:
-    from .jobs import prepare_run
+    from .jobs import resume_job, start_job
     from .sweep_spec import setting_label
 
     runs_dir, data_dir = config["runs_dir"], config.get("data_dir")
@@ -113,30 +114,32 @@ def _train_and_score(spec, setting: int, seed: int, name: str, config: dict[str,
     t0 = time.perf_counter()
     done = _scored(run, cfg.steps, spec.eval_limit) if path.is_dir() else None
     if done is not None:
-        return {"status": "finished", "metrics": trial_metrics(done, final_test_loss(run)), "train_s": 0.0,
+        return {"status": TrialStatus.FINISHED, "metrics": trial_metrics(done, final_test_loss(run)), "train_s": 0.0,
                 "eval_s": 0.0, "reused": True}
     ckpt_step = None
     if path.is_dir() and run.checkpoint_path.is_file():
         ckpt_step = int(load_checkpoint(run.checkpoint_path).get("step") or 0)
     if path.is_dir() and not ckpt_step:
         shutil.rmtree(path)  # killed before its first checkpoint: start the trial over
-    status = "finished"
+    status = RunStatus.FINISHED
     if ckpt_step is None or ckpt_step == 0:
-        trainer, run = prepare_run(cfg, runs_dir=runs_dir, name=name, data_dir=data_dir,
-                                   command=["python", "-m", "sr_core", "sweep", "--name", spec.name])
+        job = start_job(cfg, runs_dir=runs_dir, name=name, data_dir=data_dir,
+                        command=["python", "-m", "sr_core", "sweep", "--name", spec.name])
+        trainer, run = job.trainer, job.run
         _tag(run, {"name": spec.name, "setting": setting, "label": setting_label(spec.settings()[setting]),
                    "seed": seed})
-        status = trainer.run()
+        status = job.run_here()
     elif ckpt_step < cfg.steps:
-        trainer, run = prepare_run(None, runs_dir=runs_dir, resume=name, data_dir=data_dir)
-        status = trainer.run()
-    if status != "finished":
+        job = resume_job(name, runs_dir=runs_dir, data_dir=data_dir)
+        trainer, run = job.trainer, job.run
+        status = job.run_here()
+    if status != RunStatus.FINISHED:
         msg = trainer.snapshot()["message"] or f"training ended with status '{status}'"
-        return {"status": "failed", "error": f"{status}: {msg}"[:400]}
+        return {"status": TrialStatus.FAILED, "error": f"{status}: {msg}"[:400]}
     train_s = time.perf_counter() - t0
     res = _evaluate(run, data_dir, spec.eval_limit)
     metrics = trial_metrics(json_safe(res), final_test_loss(run))
     if metrics["sr_psnr"] is None or not math.isfinite(metrics["sr_psnr"]):
-        return {"status": "failed", "error": "evaluation gave no finite SR PSNR", "metrics": metrics}
-    return {"status": "finished", "metrics": metrics, "train_s": train_s,
+        return {"status": TrialStatus.FAILED, "error": "evaluation gave no finite SR PSNR", "metrics": metrics}
+    return {"status": TrialStatus.FINISHED, "metrics": metrics, "train_s": train_s,
             "eval_s": time.perf_counter() - t0 - train_s}

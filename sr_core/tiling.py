@@ -7,9 +7,9 @@ part of the output is kept. Inside the image the result is then the untiled resu
 round-off: different tile shapes can pick different convolution algorithms). At the image border a
 tile ends where the image ends, so the model's zero padding is the same as untiled.
 
-The radius is bounded by :func:`receptive_margin`: the sum of every convolution's half-width (an
-upper bound for any path through the network, residual branches included) plus the 2-pixel reach of
-bicubic interpolation, which resnet-sr and cvae-sr add their residual to.
+The radius is bounded by the model's own declaration, :meth:`sr_core.models.SRModel.receptive_margin`:
+the sum of every convolution's half-width (an upper bound for any path through the network, residual
+branches included) plus the reach of the interpolation its residual is added to (bicubic: 2 pixels).
 
 Random sampling (cvae-sr at temperature > 0) draws the noise per tile from one generator, so a tiled
 sample is reproducible for a seed but is a different draw than the untiled one; at temperature 0
@@ -20,25 +20,12 @@ from __future__ import annotations
 from typing import Callable
 
 import torch
-from torch import nn
 
 SCALE = 2
 DEFAULT_TILE = 384  # LR pixels per tile side at most: ~25 MB per 32-channel float32 activation map
-BICUBIC_REACH = 2   # a bicubic sample reads 2 LR pixels on each side
 
 SRFunction = Callable[[torch.Tensor], torch.Tensor]
 """(B, 1, h, w) LR -> (B, 1, 2h, 2w) SR."""
-
-
-def receptive_margin(model: nn.Module) -> int:
-    """An upper bound (in LR pixels) of the model's receptive-field radius, plus bicubic's reach."""
-    radius = 0
-    for m in model.modules():
-        if isinstance(m, nn.Conv2d):
-            k = max(m.kernel_size)
-            d = max(m.dilation)
-            radius += (k // 2) * d
-    return radius + BICUBIC_REACH
 
 
 def _spans(n: int, tile: int) -> list[tuple[int, int]]:

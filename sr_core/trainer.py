@@ -26,7 +26,9 @@ from .latent import latent_lr_psnr
 from .losses import alpha_at
 from .models import SRModel
 from .photos import PatchStream, PhotoSplit
+from .rate import RateMeter
 from .seeds import eval_noise_seed, step_noise_seed
+from .status import RESUMABLE_STATUSES, RunStatus
 
 Callback = Callable[["Trainer", dict[str, Any]], None]
 # before_checkpoint: the recorder writes the steps' metrics rows before the checkpoint file of that step
@@ -139,8 +141,8 @@ class Trainer:
         self._stop = threading.Event()
         self._gen = torch.Generator(device=self.device)
         self._state: dict[str, Any] = {
-            "status": "ready", "step": start_step, "total_steps": config.steps, "start_step": start_step,
-            "elapsed_s": 0.0, "img_s": 0.0, "eta_s": None, "message": "", "notice": "", "train": [], "test": [],
+            "status": RunStatus.READY, "step": start_step, "total_steps": config.steps, "start_step": start_step,
+            "elapsed_s": 0.0, "img_s": 0.0, "avg_img_s": None, "total_s": None, "eta_s": None, "message": "", "notice": "", "train": [], "test": [],
             "alpha_changes": [s for s, _ in config.alpha_schedule[1:]], "preview": None,
             "best_test_loss": best_test_loss, "checkpoint_step": None,
         }
@@ -244,43 +246,47 @@ class Trainer:
         self.model.train()
         start_step = self.step
         t0 = time.perf_counter()
-        self._rate_t, self._rate_step = t0, self.step  # the smoothed images/s is measured from here
-        self._update(status="running")
-        status = "finished"
+        meter = self._meter = RateMeter()  # the one images/s of a run: smoothed over seconds, and its average
+        meter.update(0, t0)
+        self._update(status=RunStatus.RUNNING)
+        status = RunStatus.FINISHED
         try:
             if self.step == 0 or self.best_test_loss is None:
                 self._record_eval(alpha_at(max(self.step - 1, 0), cfg.alpha_schedule), t0)
             while self.step < cfg.steps:
                 if self._stop.is_set():
-                    status = "stopped"
+                    status = RunStatus.STOPPED
                     break
                 step = self.step
                 alpha = alpha_at(step, cfg.alpha_schedule)
                 row = self._optimizer_step(step, alpha)
                 if row is None:
-                    status = "nan"
+                    status = RunStatus.NAN
                     break
                 self.step = step + 1
                 now = time.perf_counter()
-                img_s = self._images_per_s(now, t0, start_step)
+                meter.update((self.step - start_step) * cfg.batch_size, now)
+                img_s = meter.current() or 0.0
                 row.update(step=self.step, split="train", alpha=alpha, lr=self.optimizer.param_groups[0]["lr"],
                            elapsed_s=now - t0, img_s=img_s)
-                eta = (cfg.steps - self.step) * cfg.batch_size / img_s if img_s > 0 else None
                 with self._lock:
                     self._state["train"].append(row)
-                    self._state.update(step=self.step, elapsed_s=now - t0, img_s=img_s, eta_s=eta)
+                    self._state.update(step=self.step, elapsed_s=now - t0, img_s=img_s, avg_img_s=meter.average(),
+                                       eta_s=meter.eta((cfg.steps - self.step) * cfg.batch_size))
                 self._emit("on_step", row)
                 if self.step % cfg.eval_every == 0 or self.step == cfg.steps:
                     self._record_eval(alpha, t0)
                 if self.step % cfg.checkpoint_every == 0 and self.step < cfg.steps:
                     self.save()
-            if status in ("finished", "stopped"):
-                self.save(final=status == "finished")
+            if status in RESUMABLE_STATUSES:
+                self.save(final=status == RunStatus.FINISHED)
         except Exception as exc:
-            self._update(status="failed", message=f"{type(exc).__name__}: {exc}")
-            self._emit("on_end", {"status": "failed", "step": self.step, "message": str(exc)})
+            self._update(status=RunStatus.FAILED, message=f"{type(exc).__name__}: {exc}")
+            self._emit("on_end", {"status": RunStatus.FAILED, "step": self.step, "message": str(exc)})
             raise
-        self._update(status=status)
+        meter.update((self.step - start_step) * cfg.batch_size, time.perf_counter())
+        avg = meter.average()  # a run that ended reports its mean images/s over its wall time
+        self._update(status=status, img_s=avg, avg_img_s=avg, total_s=meter.elapsed(), eta_s=0.0)
         self._emit("on_end", {"status": status, "step": self.step, "message": self._state["message"]})
         return status
 
@@ -304,15 +310,6 @@ class Trainer:
         terms["total"].backward()
         self.optimizer.step()
         return row
-
-    def _images_per_s(self, now: float, t0: float, start_step: int) -> float:
-        """Images/s over the last >= 0.5 s; between updates the last value (the run's average at first)."""
-        batch = self.config.batch_size
-        if now - self._rate_t >= 0.5:
-            img_s = (self.step - self._rate_step) * batch / (now - self._rate_t)
-            self._rate_t, self._rate_step = now, self.step
-            return img_s
-        return self._state["img_s"] or (self.step - start_step) * batch / max(now - t0, 1e-9)
 
     def _record_eval(self, alpha: float, t0: float) -> None:
         test = self.evaluate(alpha)

@@ -28,7 +28,7 @@ from .errors import UserError
 from .imageio import DecodedImage, rgb_to_ycbcr, ycbcr_to_rgb
 from .metrics import lr_psnr, psnr, ssim
 from .spectra import frequency_radius, power_spectrum
-from .tiling import DEFAULT_TILE, FIXED_STRIDE, FIXED_TILE, blended, receptive_margin, tiled
+from .tiling import DEFAULT_TILE, FIXED_STRIDE, FIXED_TILE, blended, tiled
 
 MODES = ("lr", "truth")
 FIXED_LR_SIDE = 14   # LR side of the models with a fixed 28×28 output
@@ -39,43 +39,12 @@ PROTOCOL = ("PSNR/SSIM of the SR image against your image (the truth), on the lu
             "data range 1, no border crop; SSIM: 11×11 Gaussian window, σ = 1.5; LR-PSNR: the SR image shrunk "
             "with the same degradation vs the LR input (∞ = exactly consistent).")
 
-_FULLY_CONV: dict[type, bool] = {}
-
-
-def takes_temperature(model: Any) -> bool:
-    """True for models whose SR has a temperature: the class's ``takes_temperature`` capability when the
-    model interface declares one, else a config with a default ``temperature`` (cvae-sr today)."""
-    declared = getattr(type(model), "takes_temperature", None)
-    if isinstance(declared, bool):
-        return declared
-    return hasattr(getattr(model, "config", None), "temperature")
-
-
-def default_temperature(model: Any) -> float | None:
-    """The model's default SR temperature, or None for models without one."""
-    if not takes_temperature(model):
-        return None
-    return float(getattr(getattr(model, "config", None), "temperature", 0.5))
-
-
 def sr_call(model: Any, lr: torch.Tensor, *, temperature: float | None = None,
             generator: torch.Generator | None = None) -> torch.Tensor:
-    """The one call of the model's SR entry point: (B,1,h,w) LR in [0,1] -> (B,1,2h,2w) SR in [0,1]."""
-    kw = {"temperature": float(temperature)} if temperature is not None and takes_temperature(model) else {}
+    """The one call of the model's SR entry point: (B,1,h,w) LR in [0,1] -> (B,1,2h,2w) SR in [0,1].
+    ``temperature`` goes through the model's own policy (:meth:`SRModel.clamp_temperature`)."""
+    kw = {"temperature": model.clamp_temperature(temperature)} if model.takes_temperature else {}
     return model.super_resolve(lr, generator=generator, **kw).clamp(0.0, 1.0)
-
-
-@torch.no_grad()
-def is_fully_convolutional(model: Any) -> bool:
-    """True when the model super-resolves any size (probed once per class on a 10×12 input)."""
-    cls = type(model)
-    if cls not in _FULLY_CONV:
-        probe = torch.zeros(1, 1, 10, 12, device=next(model.parameters()).device)
-        try:
-            _FULLY_CONV[cls] = tuple(sr_call(model, probe, temperature=0.0).shape) == (1, 1, 20, 24)
-        except (RuntimeError, ValueError):  # a linear layer refuses the shape
-            _FULLY_CONV[cls] = False
-    return _FULLY_CONV[cls]
 
 
 def fit_square(pixels: np.ndarray, side: int) -> np.ndarray:
@@ -165,18 +134,18 @@ def upscale(model: Any, image: DecodedImage | np.ndarray, *, mode: str = "lr", d
 
     image: a :class:`DecodedImage` or float (H, W[, 3]) in [0, 1]. ``samples``: SR samples of a stochastic
     model (1 .. :data:`MAX_SAMPLES`; ignored for deterministic ones). ``temperature``: for models that take
-    one (None: the model's default). ``tile``: LR tile side for fully convolutional models.
+    one (None: the model's default; clamped into the model's range). ``tile``: LR tile side for fully convolutional models.
     """
     decoded = image if isinstance(image, DecodedImage) else DecodedImage(np.asarray(image, dtype=np.float32))
     notes = list(decoded.notes)
-    fully_conv = is_fully_convolutional(model)
+    fully_conv = model.fully_convolutional
     lr, truth = _prepare(decoded.pixels, mode, degradation, fully_conv, notes)
     color = lr.ndim == 3
     ycc = rgb_to_ycbcr(lr) if color else lr[..., None]  # (h, w, C)
     y = _planes(ycc[..., 0])  # (1, 1, h, w)
     bic = upsample(_planes(ycc), "bicubic")  # (C, 1, 2h, 2w): Y and the chroma, bicubic
-    n = max(1, min(int(samples), MAX_SAMPLES)) if getattr(model, "stochastic", False) else 1
-    margin = receptive_margin(model)
+    n = max(1, min(int(samples), MAX_SAMPLES)) if model.stochastic else 1
+    margin = model.receptive_margin()
     outs = []
     for k in range(n):
         gen = torch.Generator().manual_seed(int(seed) + k)

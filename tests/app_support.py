@@ -27,7 +27,7 @@ from sr_core.data import RAW_FILES, check_dataset, resolve_data_dir  # noqa: E40
 from sr_core.jobs import TrainJob, prepare_run  # noqa: E402
 from sr_core.models import model_class, model_names  # noqa: E402
 from ui.labels import SHORT_PROTOCOL  # noqa: E402
-from ui.widgets import job_registry  # noqa: E402
+from ui.services import job_registry  # noqa: E402
 
 TRAIN, COMPARE, SPECTRA, RUNS = "pages/train.py", "pages/compare.py", "pages/spectra.py", "pages/runs.py"
 
@@ -172,11 +172,13 @@ def titles(at: AppTest) -> list[str]:
 @pytest.fixture(autouse=False)
 def fresh_worker(monkeypatch):
     """A new background worker (empty cache) for one test."""
-    from ui import background
+    from ui.services import worker
 
-    monkeypatch.setattr(background, "_WORKER", background.BackgroundWorker(torch_threads=1))
-    yield background._WORKER
-    background._WORKER.shutdown()
+    worker().shutdown()
+    worker.clear()
+    yield worker()
+    worker().shutdown()
+    worker.clear()
 
 
 @pytest.fixture()

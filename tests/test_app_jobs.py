@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sr_core.config import preset_config  # noqa: E402
 from sr_core.errors import UserError  # noqa: E402
+from sr_core.jobs import TrainJob  # noqa: E402
 from ui import jobs  # noqa: E402
 
 
@@ -21,6 +22,7 @@ class FakeTrainer:
     def __init__(self) -> None:
         self._stop = threading.Event()
         self.status = "ready"
+        self.step, self.config = 0, preset_config("tiny")
 
     def run(self) -> str:
         self.status = "running"
@@ -44,12 +46,12 @@ class FakeRun:
 def fake_prepare(monkeypatch):
     calls = []
 
-    def prepare_run(config, *, runs_dir=None, name=None, data_dir=None, command=None):
+    def start_job(config, *, runs_dir=None, name=None, data_dir=None, command=None, torch_threads=None):
         calls.append(name)
         time.sleep(0.3)  # setting up data takes a while: the window in which a second Start must be refused
-        return FakeTrainer(), FakeRun(name or f"run{len(calls)}")
+        return TrainJob(FakeTrainer(), FakeRun(name or f"run{len(calls)}"), torch_threads=torch_threads)
 
-    monkeypatch.setattr(jobs, "prepare_run", prepare_run)
+    monkeypatch.setattr(jobs, "start_job", start_job)
     return calls
 
 
@@ -88,11 +90,11 @@ def test_two_tabs_pressing_start_at_once_start_one_job(fake_prepare):
     assert not reg.running
 
 
-def test_invalid_config_is_refused_before_any_setup(fake_prepare):
-    reg = jobs.JobRegistry(torch_threads=1)
+def test_invalid_config_is_refused_before_any_setup(tmp_path):
+    reg = jobs.JobRegistry(torch_threads=1)  # the real start_job: it validates before anything exists
     with pytest.raises(UserError, match="learning rate"):
-        reg.start(preset_config("tiny", lr=-1.0))
-    assert fake_prepare == [] and reg.job is None and reg.snapshot() is None
+        reg.start(preset_config("tiny", lr=-1.0), runs_dir=tmp_path / "runs")
+    assert not (tmp_path / "runs").exists() and reg.job is None and reg.snapshot() is None
 
 
 def test_default_torch_threads(monkeypatch):

@@ -9,9 +9,11 @@ from ui.background import BackgroundWorker, Task
 
 
 def gated_task(key, gate: threading.Event, log: list, value=None, images: int = 4) -> Task:
-    def run(progress):
+    def run(progress, stop):
         for i in range(images):
             gate.wait(10)
+            if stop.is_set():
+                return "partial"
             progress(i + 1, images)
         log.append(key)
         return value if value is not None else f"value of {key}"
@@ -39,7 +41,7 @@ def test_newer_request_supersedes_and_never_overwrites_its_numbers():
     fast = threading.Event()
     fast.set()
     w.request([gated_task("new", fast, log, value="NEW")])
-    slow.set()  # the old task resumes, reports progress, finds itself unwanted and is abandoned
+    slow.set()  # the old task resumes, finds its stop event set and returns; its partial value is dropped
     assert w.wait(["new"], timeout=10)
     assert w.lookup("new") == "NEW"
     w.request([])
@@ -60,7 +62,7 @@ def test_a_task_still_wanted_by_the_newer_request_is_kept():
 def test_errors_are_kept_per_key_and_the_worker_goes_on():
     w = BackgroundWorker()
 
-    def boom(progress):
+    def boom(progress, stop):
         raise ValueError("broken checkpoint")
     gate, log = threading.Event(), []
     gate.set()

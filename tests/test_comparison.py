@@ -60,7 +60,7 @@ def test_compare_grid_temperature_reaches_only_models_that_take_it():
     col = lambda res, k: next(c for c in res["columns"] if c["key"] == k)["images"]  # noqa: E731
     assert not np.allclose(col(cold, "sr:cvae"), col(warm, "sr:cvae"))
     assert np.array_equal(col(cold, "sr:res"), col(warm, "sr:res"))
-    assert comparison.takes_temperature(m["cvae"]) and not comparison.takes_temperature(m["res"])
+    assert m["cvae"].takes_temperature and not m["res"].takes_temperature
     with pytest.raises(ValueError):
         comparison.compare_grid({}, fake_split(), [0])
 

@@ -52,7 +52,7 @@ def test_api_sizes_and_truth_psnr(client, model_name: str, mode: str) -> None:
     # temperature for models that take one), PSNR per image.
     hr = torch.from_numpy(np.asarray(Image.open(EXAMPLE), dtype=np.float32) / 255.0)[None, None]
     model, _ = model_from_checkpoint(checkpoint_path(model_name))
-    kw = {"temperature": 0.5} if hasattr(model.config, "temperature") else {}
+    kw = {"temperature": 0.5} if model.takes_temperature else {}
     with torch.no_grad():
         sr = model.super_resolve(box_downsample(hr), generator=torch.Generator().manual_seed(0), **kw).clamp(0, 1)
     assert info["metrics"]["sr"]["psnr"] == pytest.approx(float(psnr(sr, hr)[0]), abs=1e-4)

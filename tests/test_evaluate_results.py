@@ -34,7 +34,7 @@ def test_scoring_without_baselines_gives_the_same_model_numbers(cvae, projection
     seen = []
     full = per_image_metrics(cvae, split, batch_size=6, projection=projection)
     lean = per_image_metrics(cvae, split, batch_size=6, projection=projection, baselines=False,
-                             on_progress=lambda done, total: seen.append((done, total)))
+                             progress=lambda done, total: seen.append((done, total)))
     assert {"nearest", "bilinear", "bicubic"} <= set(full) and not {"nearest", "bilinear", "bicubic"} & set(lean)
     for name in lean:
         for k, v in lean[name].items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from sr_core.errors import UserError
 from sr_core.models import Posterior, SRModel, build_model, model_class, model_names
 from sr_core.runs import METRIC_FIELDS
 
@@ -52,7 +53,7 @@ def test_temperature_changes_only_a_stochastic_models_output(name: str) -> None:
     def sr(t: float | None) -> torch.Tensor:
         return model.super_resolve(lr, labels=labels, generator=torch.Generator().manual_seed(3), temperature=t)
 
-    assert model.takes_temperature == (model.default_temperature() is not None)
+    assert model.takes_temperature == (model.default_temperature() is not None) == (model.temperature_range is not None)
     if model.takes_temperature:
         assert model.stochastic
         assert not torch.allclose(sr(0.0), sr(1.0))
@@ -123,3 +124,67 @@ def test_registered_loss_names_cover_every_model_and_metrics_csv() -> None:
     assert names[0] == "total" and "cls" in names
     assert all(set(model_class(m).loss_names) <= set(names) for m in model_names())
     assert set(names) <= set(METRIC_FIELDS)
+
+
+# ---------------------------------------------------------------- declarations checked against behaviour
+# (the forward-pass probe that used to live in sr_core.upscale: callers now read the declaration)
+
+def _sr0(model: SRModel, lr: torch.Tensor) -> torch.Tensor:
+    """Deterministic SR (temperature at the bottom of the range for models that take one)."""
+    t = model.temperature_range[0] if model.takes_temperature else None
+    return model.super_resolve(lr, generator=torch.Generator().manual_seed(0), temperature=t)
+
+
+@pytest.mark.parametrize("name", model_names())
+@torch.no_grad()
+def test_fully_convolutional_declaration_matches_a_probe(name: str) -> None:
+    model = _model(name)
+    probe = torch.rand(1, 1, 10, 12, generator=torch.Generator().manual_seed(0))
+    try:
+        conv = tuple(_sr0(model, probe).shape) == (1, 1, 20, 24)
+    except (RuntimeError, ValueError):  # a linear layer refuses the shape
+        conv = False
+    assert model.fully_convolutional is conv
+
+
+@pytest.mark.parametrize("name", [n for n in model_names() if model_class(n).fully_convolutional])
+@torch.no_grad()
+def test_receptive_margin_bounds_an_impulse_response(name: str) -> None:
+    """One LR pixel changed: the SR changes only within ``receptive_margin`` LR pixels of it (tiling's premise)."""
+    model = _model(name)
+    with torch.no_grad():  # random (not zero-initialized) weights so every path carries signal
+        for p in model.parameters():
+            p.copy_(0.3 * torch.randn(p.shape, generator=torch.Generator().manual_seed(6)))
+    lr = torch.rand(1, 1, 48, 48, generator=torch.Generator().manual_seed(1))
+    bumped = lr.clone()
+    bumped[..., 24, 24] = 1.0 - bumped[..., 24, 24]
+    diff = (_sr0(model, bumped) - _sr0(model, lr)).abs()[0, 0]  # (96, 96)
+    ys, xs = torch.nonzero(diff > 0, as_tuple=True)
+    assert len(ys) > 0
+    reach = max((ys // 2 - 24).abs().max().item(), (xs // 2 - 24).abs().max().item())  # in LR pixels
+    assert 0 < reach <= model.receptive_margin()
+
+
+@pytest.mark.parametrize("name", model_names())
+def test_temperature_range_and_clamp_match_behaviour(name: str) -> None:
+    model = _model(name)
+    _, lr, labels = _batch()
+    if not model.takes_temperature:
+        assert model.temperature_range is None and model.clamp_temperature(0.7) is None
+        assert model.clamp_temperature(None) is None and model.clamp_temperature(float("nan")) is None
+        return
+    lo, hi = model.temperature_range
+    assert lo < hi and lo <= model.default_temperature() <= hi
+    assert model.clamp_temperature(None) == model.default_temperature()
+    assert model.clamp_temperature(hi + 10) == hi and model.clamp_temperature(lo - 10) == lo
+    for bad in (float("nan"), float("inf"), -float("inf")):
+        with pytest.raises(UserError, match="temperature") as err:
+            model.clamp_temperature(bad)
+        assert "\n" not in str(err.value)
+
+    def sr(t: float, seed: int) -> torch.Tensor:
+        return model.super_resolve(lr, labels=labels, generator=torch.Generator().manual_seed(seed), temperature=t)
+
+    assert torch.equal(sr(lo, 1), sr(lo, 2)) == (lo == 0.0)  # the bottom of the range: no spread at T = 0
+    spread = [(sr(t, 1) - sr(t, 2)).abs().mean().item() for t in (lo, (lo + hi) / 2, hi)]
+    assert spread[0] < spread[1] < spread[2] and all(torch.isfinite(sr(hi, s)).all() for s in (1, 2))

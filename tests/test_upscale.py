@@ -11,8 +11,8 @@ from sr_core.errors import UserError
 from sr_core.imageio import rgb_to_ycbcr
 from sr_core.metrics import psnr
 from sr_core.models import build_model
-from sr_core.tiling import receptive_margin, tiled
-from sr_core.upscale import (Y_NOTE, fit_square, is_fully_convolutional, radial_power, sr_call, upscale)
+from sr_core.tiling import tiled
+from sr_core.upscale import (Y_NOTE, fit_square, radial_power, sr_call, upscale)
 
 SMALL = {"resnet-sr": {"channels": 8, "blocks": 2}, "cvae-sr": {"channels": 8, "blocks": 2, "enc_channels": 8}}
 
@@ -29,7 +29,7 @@ def test_tiled_equals_untiled(name: str, tile: int) -> None:
     lr = torch.rand(1, 1, 45, 38, generator=torch.Generator().manual_seed(1))
     fn = lambda t: sr_call(model, t, temperature=0.0)  # noqa: E731  (T = 0: cvae-sr is deterministic)
     full = fn(lr)
-    out = tiled(fn, lr, tile=tile, margin=receptive_margin(model))
+    out = tiled(fn, lr, tile=tile, margin=model.receptive_margin())
     assert out.shape == (1, 1, 90, 76)
     assert (out - full).abs().max().item() < 1e-5
 
@@ -44,13 +44,7 @@ def test_too_small_margin_is_not_exact() -> None:
 
 def test_receptive_margin_counts_every_conv() -> None:
     # resnet-sr: head + 2 x 2 block convs + tail + sub-pixel conv = 7 convs of radius 1, plus bicubic's 2.
-    assert receptive_margin(_model("resnet-sr")) == 7 + 2
-
-
-@pytest.mark.parametrize("name, conv", [("resnet-sr", True), ("cvae-sr", True), ("cnn-vae", False),
-                                        ("cnn-vae-paper", False), ("cnn-vae-class", False)])
-def test_fully_convolutional_probe(name: str, conv: bool) -> None:
-    assert is_fully_convolutional(_model(name)) is conv
+    assert _model("resnet-sr").receptive_margin() == 7 + 2
 
 
 @pytest.mark.parametrize("shape", [(20, 30), (20, 30, 3), (1, 1)])

@@ -12,8 +12,11 @@ Rules:
 * Results are cached per task key, process-wide (every session and page switch sees them) with
   least-recently-used eviction, so returning to a setting is instant.
 * The newest request of a client wins: a request replaces that client's previous one (a client is one
-  page in one browser session), and a running task that no client wants any more is abandoned at its
-  next progress report. Several clients share the worker: the most recent request's tasks go first,
+  page in one browser session), and a running task that no client wants any more is told to stop (its
+  ``stop`` event is set; it returns after the current batch) and its partial result is dropped.
+* One progress/cancel protocol, the one of :mod:`sr_core` (``evaluate.per_image_metrics``,
+  ``latent.latent_per_image``): ``progress(done, total)`` after each batch, ``stop: threading.Event``
+  checked before each batch. Several clients share the worker: the most recent request's tasks go first,
   and a client that stops polling (closed tab, other page) drops out after :data:`CLIENT_TTL_S`.
   A finished task only ever fills its own key, so an old request cannot overwrite newer numbers.
 * Errors are kept per key (``error(key)``) and shown by the page; the worker keeps going.
@@ -31,17 +34,19 @@ from typing import Any, Callable, Hashable
 from sr_core.rate import RateMeter
 
 Progress = Callable[[int, int], None]  # (images done in this task, images in this task)
+Stop = threading.Event                  # set when nobody wants the task any more: return early
 CLIENT_TTL_S = 10.0  # a client's request lapses when it has not been renewed (polled) for this long
 
 
 @dataclass(frozen=True)
 class Task:
-    """One unit of background work: ``run(progress)`` computes the value cached under ``key``."""
+    """One unit of background work: ``run(progress, stop)`` computes the value cached under ``key``
+    (``progress(done, total)`` after each batch; return early once ``stop`` is set)."""
 
     key: Hashable
     label: str                       # what it is, for the progress line ("shipped · cvae-sr")
     images: int                      # its size, for images done / total
-    run: Callable[[Progress], Any] = field(compare=False, hash=False)
+    run: Callable[[Progress, Stop], Any] = field(compare=False, hash=False)
 
 
 @dataclass
@@ -59,10 +64,6 @@ class Status:
         return 1.0 if self.total <= 0 else min(1.0, self.done / self.total)
 
 
-class Superseded(Exception):
-    """Raised inside a task's progress report when a newer request no longer wants it."""
-
-
 class BackgroundWorker:
     """A process-wide cache of set-level results and the one thread that fills it."""
 
@@ -76,6 +77,7 @@ class BackgroundWorker:
         self._wanted: set[Hashable] = set()
         self._current: Task | None = None
         self._current_done = 0
+        self._current_stop = threading.Event()  # the running task's stop event
         self._requests: dict[str, tuple[float, list[Task]]] = {}  # client -> (time of request, tasks)
         self._sizes: dict[Hashable, int] = {}
         self._meter = RateMeter(tau_s=3.0)
@@ -112,6 +114,8 @@ class BackgroundWorker:
                         queue.setdefault(t.key, t)
             self._queue = list(queue.values())
             self._wanted = set(queue)
+            if self._current is not None and self._current.key not in self._wanted:
+                self._current_stop.set()  # nobody wants the running task any more: newest wins
             self._cond.notify_all()
             if self._queue and (self._thread is None or not self._thread.is_alive()):
                 self._thread = threading.Thread(target=self._main, name="set-level-worker", daemon=True)
@@ -141,6 +145,7 @@ class BackgroundWorker:
             self._requests.clear()
             self._queue, self._wanted = [], set()
             self._closed = True
+            self._current_stop.set()
             self._cond.notify_all()
             thread = self._thread
         if thread is not None:
@@ -180,10 +185,9 @@ class BackgroundWorker:
                 if task.key in self._cache:
                     continue
                 self._current, self._current_done = task, 0
+                stop = self._current_stop = threading.Event()
             try:
-                value = task.run(lambda done, total, t=task: self._report(t, done))
-            except Superseded:
-                value = Superseded
+                value = task.run(lambda done, total, t=task: self._report(t, done), stop)
             except Exception as exc:  # shown on the page; the worker must survive a broken checkpoint
                 with self._cond:
                     self._errors[task.key] = f"{type(exc).__name__}: {exc}"
@@ -192,7 +196,7 @@ class BackgroundWorker:
                 continue
             with self._cond:
                 self._current = None
-                if value is not Superseded:
+                if not stop.is_set():  # a stopped task's (partial) value is dropped
                     self._cache[task.key] = value
                     self._cache.move_to_end(task.key)
                     while len(self._cache) > self.max_entries:
@@ -204,20 +208,5 @@ class BackgroundWorker:
             self._images_done += max(0, done - self._current_done)
             self._current_done = done
             self._meter.update(self._images_done)
-            if task.key not in self._wanted:
-                raise Superseded(task.label)
-
-
-_WORKER: BackgroundWorker | None = None
-_LOCK = threading.Lock()
-
-
-def worker() -> BackgroundWorker:
-    """The process-wide worker (created on first use; torch threads as :func:`ui.jobs.default_torch_threads`)."""
-    global _WORKER
-    with _LOCK:
-        if _WORKER is None:
-            from .jobs import default_torch_threads
-
-            _WORKER = BackgroundWorker(torch_threads=default_torch_threads())
-        return _WORKER
+            if task.key not in self._wanted:  # e.g. its client dropped out (CLIENT_TTL_S)
+                self._current_stop.set()

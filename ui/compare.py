@@ -31,16 +31,6 @@ HR_SCALE, LR_SCALE = 4, 8  # both show as 112 px
 ERROR_VMAX = 0.5  # |SR − HR| of 0.5 or more shows at full brightness
 
 
-def takes_temperature(model: Any) -> bool:
-    """True for models whose ``super_resolve`` has a temperature (their config has a default one)."""
-    return model is not None and model.takes_temperature
-
-
-def temperature_for(model: Any, temperature: float | None) -> float | None:
-    """``temperature`` for models that take one, else None (so ``predict`` does not pass it)."""
-    return temperature if takes_temperature(model) else None
-
-
 def projection_available(degradation: str) -> bool:
     """The exact back-projection exists for 2x2 box averaging only."""
     return degradation == "box"
@@ -82,7 +72,7 @@ def compare_grid(models: Mapping[str, Any], split: Split, indices: list[int], *,
     for label, model in models.items():
         device = next(model.parameters()).device
         outs[label] = predict(model, hr.to(device), degradation, labels.to(device), seed=seed,
-                              projection=project, temperature=temperature_for(model, temperature))
+                              projection=project, temperature=model.clamp_temperature(temperature))
     first = next(iter(models))
     if "recon" in outs[first]:
         add("recon", "Full-VAE reconstruction", outs[first]["recon"].cpu())
@@ -107,7 +97,7 @@ def diversity_samples(model: Any, lr: torch.Tensor, n: int, *, labels: torch.Ten
     """
     device = next(model.parameters()).device
     lr = lr.to(device)
-    kw = {} if temperature_for(model, temperature) is None else {"temperature": temperature}
+    kw = {"temperature": model.clamp_temperature(temperature)} if model.takes_temperature else {}
     outs = []
     for i in range(int(n)):
         gen = torch.Generator(device=device).manual_seed(int(seed) + i)

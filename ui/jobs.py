@@ -1,6 +1,6 @@
 """The process-wide training-job registry: at most one :class:`sr_core.jobs.TrainJob` per server.
 
-The Train page keeps one :class:`JobRegistry` in ``st.cache_resource``, so every tab and every
+The Train page keeps one :class:`JobRegistry` (``ui.services.job_registry``), so every tab and every
 refresh of the same server sees the same job: a reload reattaches to it instead of starting another,
 and two tabs pressing Start at once get one job and one "already running" message.
 
@@ -20,8 +20,8 @@ from typing import Any
 
 from sr_core.config import TrainConfig
 from sr_core.errors import UserError
-from sr_core.jobs import TrainJob, prepare_run
-from sr_core.rate import RateMeter
+from sr_core.jobs import TrainJob, resume_job, start_job
+from sr_core.status import ENDED_STATUSES, RunStatus
 
 
 
@@ -45,8 +45,6 @@ class JobRegistry:
         self._lock = threading.Lock()
         self._job: TrainJob | None = None
         self._config: TrainConfig | None = None
-        self._meter: RateMeter | None = None    # smoothed images/s of the current job
-        self._start_step = 0                     # the job's first step (> 0 when continuing a run)
         self._history: tuple[list, list] = ([], [])  # a continued run's earlier train / test rows
         self._disk_key: tuple | None = None            # what _follow_disk last read from the run's files
         self._disk_rows: tuple[list, list] = ([], [])
@@ -66,10 +64,11 @@ class JobRegistry:
 
     def start(self, config: TrainConfig, *, name: str | None = None, runs_dir: str | os.PathLike | None = None,
               data_dir: str | os.PathLike | None = None) -> TrainJob:
-        """Validate ``config``, make the run folder and start training in a background thread.
+        """Hand ``config`` to :func:`sr_core.jobs.start_job` (which validates it and makes the run folder) and
+        start training in a background thread.
 
         Raises :class:`JobAlreadyRunning` when a job runs or another tab is starting one, and any
-        :class:`UserError` of ``validate`` / ``prepare_run`` (bad setting, missing data, taken name).
+        :class:`UserError` of ``start_job`` (bad setting, missing data, taken name).
         """
         if not self._lock.acquire(blocking=False):
             raise JobAlreadyRunning("a job is already being started from another tab; watch it below instead")
@@ -78,10 +77,9 @@ class JobRegistry:
                 run = self._job.run.name if self._job and self._job.run else "?"
                 raise JobAlreadyRunning(f"a job is already running (run '{run}'); stop it first or wait "
                                         f"until it finishes")
-            config.validate()
-            trainer, run = prepare_run(config, runs_dir=runs_dir, name=name or None, data_dir=data_dir,
-                                       command=["streamlit", "run", "app.py"])
-            return self._launch(trainer, run, config)
+            job = start_job(config, runs_dir=runs_dir, name=name or None, data_dir=data_dir,
+                            command=["streamlit", "run", "app.py"], torch_threads=self.torch_threads)
+            return self._launch(job)
         finally:
             self._lock.release()
 
@@ -94,22 +92,19 @@ class JobRegistry:
         try:
             if self.running:
                 raise JobAlreadyRunning("a job is already running; stop it first or wait until it finishes")
-            trainer, run = prepare_run(runs_dir=runs_dir, resume=run_name, data_dir=data_dir, steps=int(steps),
-                                       command=["streamlit", "run", "app.py", "(continue)"])
-            return self._launch(trainer, run, trainer.config)
+            job = resume_job(run_name, steps=int(steps), runs_dir=runs_dir, data_dir=data_dir,
+                             command=["streamlit", "run", "app.py", "(continue)"], torch_threads=self.torch_threads)
+            return self._launch(job)
         finally:
             self._lock.release()
 
-    def _launch(self, trainer: Any, run: Any, config: TrainConfig) -> TrainJob:
-        job = TrainJob(trainer, run, torch_threads=self.torch_threads)
-        start = int(getattr(trainer, "step", 0))
-        self._meter, self._start_step = RateMeter(), start
+    def _launch(self, job: TrainJob) -> TrainJob:
         # A continued run's curve goes on from its history (metrics.csv, already cut at the checkpoint).
-        history = run.read_metrics() if start > 0 else []
+        history = job.run.read_metrics() if job.trainer.step > 0 else []
         self._history = ([r for r in history if r.get("split") == "train"],
                          [r for r in history if r.get("split") == "test"])
         job.start()
-        self._job, self._config = job, config
+        self._job, self._config = job, job.trainer.config
         return job
 
     def stop(self) -> bool:
@@ -126,12 +121,11 @@ class JobRegistry:
         if job is None:
             return None
         snap = job.snapshot()
-        if snap["error"] and snap["status"] not in ("failed",):
-            snap["status"] = "failed"
+        if snap["error"] and snap["status"] != RunStatus.FAILED:
+            snap["status"] = RunStatus.FAILED
         # The trainer reports its final status a moment before its thread ends (it still flushes files):
         # a final status means the run is over, so no page shows "finished" next to a Stop button.
-        snap["running"] = job.running and snap["status"] not in ("finished", "stopped", "nan", "failed")
-        self._smooth(snap)
+        snap["running"] = job.running and snap["status"] not in ENDED_STATUSES
         if self._history[0] or self._history[1]:
             snap["train"] = self._history[0] + snap["train"]
             snap["test"] = self._history[1] + snap["test"]
@@ -164,28 +158,6 @@ class JobRegistry:
                     notice=f"run '{run.name}' was changed on disk by another writer"
                            f"{f' (pid {writer}, still writing)' if writer else ''} since this page started it; "
                            f"shown as its files are now")
-
-    def _smooth(self, snap: dict[str, Any]) -> None:
-        """Replace the trainer's last-window images/s and time left by steadier figures.
-
-        While running: :class:`sr_core.rate.RateMeter` (EMA over seconds) of the images trained, and the
-        time left at that rate. Afterwards: ``avg_img_s``, the run's mean (images / wall time) and
-        ``total_s``; ``img_s`` then holds that mean too and ``eta_s`` is 0.
-        """
-        meter = self._meter
-        cfg = self._config
-        if meter is None or cfg is None:
-            return
-        done = (snap["step"] - self._start_step) * cfg.batch_size
-        elapsed = float(snap.get("elapsed_s") or 0.0)
-        if snap["running"]:
-            meter.update(done)
-            snap["img_s"] = meter.rate
-            snap["eta_s"] = meter.eta((snap["total_steps"] - snap["step"]) * cfg.batch_size)
-        else:
-            snap["avg_img_s"] = snap["img_s"] = done / elapsed if elapsed > 0 else None
-            snap["total_s"] = elapsed
-            snap["eta_s"] = 0.0
 
     def is_training(self, run_name: str) -> bool:
         """True while the running job writes into run ``run_name`` (the Runs page must not delete it)."""

@@ -1,14 +1,12 @@
 """The Latent page's compute and pictures: per-sample latent panels, interpolation, noise, the
-set-level latent table (scored in a background thread) and the latent-vs-LR PSNR curve.
+set-level latent table (a task of the process-wide background worker) and the latent-vs-LR PSNR curve.
 
 No Streamlit here: the page calls these and draws. Images are float numpy arrays in [0, 1];
 PNGs come from :mod:`ui.images` (pixel-exact).
 """
 from __future__ import annotations
 
-import threading
-import time
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -19,6 +17,7 @@ from sr_core.latent import LATENT_PROTOCOL, batch_metrics, latent_outputs, laten
 from sr_core.metrics import psnr
 from sr_core.models import SRModel
 
+from .background import Task
 from .figures import alpha_marker_layout
 from sr_core.imageio import png_from_uint8, zoom
 
@@ -134,52 +133,25 @@ def noisy_decode(model: SRModel, split: Split, indices: Sequence[int], scale: fl
     return {"sr": _np(sr), "z": _np(z.clamp(0.0, 1.0)), "psnr": psnr(sr, hr).cpu().numpy()}
 
 
-class LatentScoring:
-    """Set-level latent metrics in a background thread: progress, time left, stop, result.
+def latent_key(ckpt: Hashable, dataset: str, degradation: str, limit: int) -> Hashable:
+    """Cache key of a set-level latent table in the process-wide worker (:mod:`ui.background`)."""
+    return ("latent", ckpt, dataset, degradation, int(limit))
 
-    ``state()`` is a thread-safe copy: status (running/done/stopped/failed), done, total, eta_s,
-    message, result (set means, when done or stopped with images scored).
-    """
 
-    def __init__(self, model: SRModel, split: Split, *, limit: int, degradation: str = "box") -> None:
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._state: dict[str, Any] = {"status": "running", "done": 0, "total": limit, "eta_s": None,
-                                       "message": "", "result": None}
-        self._t0 = time.perf_counter()
-        self._thread = threading.Thread(target=self._run, args=(model, split, limit, degradation), daemon=True,
-                                        name="latent-scoring")
-        self._thread.start()
+def latent_task(model: SRModel, split: Split, *, ckpt: Hashable, label: str, dataset: str, limit: int,
+                degradation: str = "box") -> Task:
+    """Background task of the set-level latent table: set means of :func:`latent_per_image` over the first
+    ``limit`` test images (plus ``n_images``), run by the shared :class:`ui.background.BackgroundWorker`
+    (cache per key, newest request wins, sr_core's ``progress``/``stop`` protocol)."""
+    n = min(int(limit), len(split))
 
-    def _progress(self, done: int, total: int) -> None:
-        dt = time.perf_counter() - self._t0
-        with self._lock:
-            self._state.update(done=done, total=total, eta_s=dt / done * (total - done) if done else None)
-
-    def _run(self, model: SRModel, split: Split, limit: int, degradation: str) -> None:
-        try:
-            with torch.no_grad():
-                per = latent_per_image(model, split, degradation=degradation, limit=limit, batch_size=250,
-                                       progress=self._progress, stop=self._stop.is_set)
-            status = "stopped" if self._stop.is_set() else "done"
-            n = int(next(iter(per.values())).numel()) if per else 0
-            result = dict(summarize_latent(per), n_images=n) if n else None
-            with self._lock:
-                self._state.update(status=status, result=result)
-        except Exception as exc:  # shown on the page; the app keeps running
-            with self._lock:
-                self._state.update(status="failed", message=f"{type(exc).__name__}: {exc}")
-
-    def stop(self) -> None:
-        """Ask the thread to stop after the current batch."""
-        self._stop.set()
-
-    def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
-
-    def state(self) -> dict[str, Any]:
-        with self._lock:
-            return dict(self._state)
+    def run(progress, stop):
+        with torch.no_grad():
+            per = latent_per_image(model, split, degradation=degradation, limit=n, batch_size=250,
+                                   progress=progress, stop=stop)
+        done = int(next(iter(per.values())).numel()) if per else 0
+        return dict(summarize_latent(per), n_images=done) if done else None
+    return Task(latent_key(ckpt, dataset, degradation, n), f"latent · {label}", n, run)
 
 
 def latent_table(result: Mapping[str, float]) -> list[dict[str, str]]:

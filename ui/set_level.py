@@ -22,7 +22,7 @@ from sr_core.data import Split
 from sr_core.evaluate import eval_result, per_image_metrics, write_eval
 
 from .background import BackgroundWorker, Status, Task
-from .compare import projection_available, takes_temperature, temperature_for
+from .compare import projection_available
 from .labels import SHIPPED_PREFIX, SHORT_PROTOCOL, fmt_duration
 
 BASELINE_ROWS = (("nearest", "nearest"), ("bilinear", "bilinear"), ("bicubic", "bicubic"))
@@ -60,7 +60,7 @@ class SetRequest:
         m = next(s for s in self.models if s.label == label)
         # No projection in the key: a model's entry always holds its projection (one SR pass serves both),
         # so the projection toggle only shows or hides rows.
-        return ("set", m.ckpt, self.dataset, self.degradation, self.limit, temperature_for(m.model, self.temperature))
+        return ("set", m.ckpt, self.dataset, self.degradation, self.limit, m.model.clamp_temperature(self.temperature))
 
     def labels(self) -> list[str]:
         """Entries in computing order: the primary (the ranking needs it), the baselines, the rest."""
@@ -74,25 +74,25 @@ class SetRequest:
         split, limit, degradation = self.split, self.limit, self.degradation
         n = min(limit, len(split))
         if label == BASELINES:
-            def run(progress):
+            def run(progress, stop):
                 return _numpy(per_image_metrics(None, split, degradation=degradation, limit=limit,
-                                                on_progress=progress))
+                                                progress=progress, stop=stop))
             return Task(self.key(label), "interpolation baselines", n, run)
         m = next(s for s in self.models if s.label == label)
-        t = temperature_for(m.model, self.temperature)
+        t = m.model.clamp_temperature(self.temperature)
         project = projection_available(degradation)
 
-        def run(progress):
+        def run(progress, stop):
             return _numpy(per_image_metrics(m.model, split, degradation=degradation, limit=limit,
                                             projection=project, temperature=t, baselines=False,
-                                            on_progress=progress))
+                                            progress=progress, stop=stop))
         return Task(self.key(label), label, n, run)
 
 
 def set_request(state: Mapping[str, Any], models: list[LoadedModel], split: Split, dataset: str,
                 degradation: str) -> SetRequest:
     """The request of the Compare page's current settings, read from its widgets' state (``cmp_*``)."""
-    temperature = float(state["cmp_temperature"]) if any(takes_temperature(m.model) for m in models) \
+    temperature = float(state["cmp_temperature"]) if any(m.model.takes_temperature for m in models) \
         and "cmp_temperature" in state else None
     projection = bool(state.get("cmp_projection")) and projection_available(degradation)
     limit = min(int(state.get("cmp_limit", DEFAULT_LIMIT)), len(split))
@@ -155,7 +155,7 @@ def save_eval(run_dir: Path, request: SetRequest, per: Mapping[str, PerImage], s
     result = eval_result({**per[primary.label], **per[BASELINES]}, dataset=request.dataset,
                          degradation=request.degradation, step=step,
                          samples=8 if type(primary.model).stochastic else None,
-                         temperature=temperature_for(primary.model, request.temperature))
+                         temperature=primary.model.clamp_temperature(request.temperature))
     return write_eval(run_dir, result), result
 
 

@@ -27,14 +27,17 @@ BATCH = 250  # images per forward pass of a set average (one progress report eac
 
 @torch.no_grad()
 def spectra_outputs(model: Any, split: Split, indices: list[int] | slice, *, degradation: str = "box",
-                    seed: int = 0, batch_size: int = BATCH, on_progress=None) -> dict[str, torch.Tensor]:
+                    seed: int = 0, batch_size: int = BATCH, progress=None, stop=None) -> dict[str, torch.Tensor]:
     """HR, LR, reconstruction, decoder-only SR and bicubic images of ``indices`` as (B,1,H,W) CPU tensors.
 
-    ``on_progress(done, total)`` is called after each batch (it may raise to abandon the work).
+    sr_core's progress/cancel protocol: ``progress(done, total)`` after each batch; a set ``stop`` event
+    (``threading.Event``) ends early.
     """
     idx = list(range(*indices.indices(len(split)))) if isinstance(indices, slice) else list(indices)
     acc: dict[str, list[torch.Tensor]] = {}
     for i in range(0, len(idx), batch_size):
+        if stop is not None and stop.is_set():
+            break
         chunk = idx[i:i + batch_size]
         hr = split.hr(chunk)
         outs = predict(model, hr, degradation, split.labels[chunk], seed=seed + i)
@@ -42,8 +45,8 @@ def spectra_outputs(model: Any, split: Split, indices: list[int] | slice, *, deg
         for k in SUMMARY_KEYS:
             if k in outs:
                 acc.setdefault(k, []).append(outs[k].cpu())
-        if on_progress is not None:
-            on_progress(i + len(chunk), len(idx))
+        if progress is not None:
+            progress(i + len(chunk), len(idx))
     return {k: torch.cat(v) for k, v in acc.items()}
 
 
@@ -66,9 +69,9 @@ def set_spectra_task(model: Any, ckpt: tuple[str, float, int], label: str, split
     """Background task: the labelled summary of the first ``limit`` test images of one model."""
     n = min(limit, len(split))
 
-    def run(progress):
+    def run(progress, stop):
         return spectra_summary(spectra_outputs(model, split, slice(0, n), degradation=degradation,
-                                               on_progress=progress))
+                                               progress=progress, stop=stop))
     return Task(set_spectra_key(ckpt, dataset, degradation, n), label, n, run)
 
 

@@ -2,7 +2,7 @@
 
 A sweep started from the page runs as its own process, ``python -m sr_core sweep ... --no-progress``
 (Ray must not live inside the Streamlit server), held by the process-wide :class:`SweepLauncher`
-(``st.cache_resource`` in the page), so a refresh or a second tab sees the same sweep and a second
+(``ui.services.sweep_launcher``), so a refresh or a second tab sees the same sweep and a second
 Start is refused. Live state comes from the sweep's ``sweep.json``, which the sweep rewrites
 atomically after every trial event; Stop sends SIGINT, on which Ray Tune ends its trials and the
 sweep records them as pending (``sweep --resume NAME`` continues).
@@ -20,9 +20,9 @@ from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
-import streamlit as st
 
 from sr_core.errors import UserError
+from sr_core.status import TrialStatus
 from sr_core.sweep import create_sweep
 from sr_core.sweep_spec import SweepSpec, read_state, shipped_studies, sweep_dir, sweeps_root
 from sr_core.sweep_stats import METRICS
@@ -91,12 +91,6 @@ class SweepLauncher:
         return lines[-1] if lines else f"the sweep process ended with code {self.returncode}"
 
 
-@st.cache_resource(show_spinner=False)
-def sweep_launcher() -> SweepLauncher:
-    """The one sweep launcher of this server process (shared by every session and tab)."""
-    return SweepLauncher()
-
-
 def my_sweeps(runs_dir: str | os.PathLike | None = None) -> dict[str, Path]:
     """Sweeps under the runs folder (newest first) that have a ``sweep.json``."""
     root = sweeps_root(runs_dir)
@@ -112,7 +106,7 @@ def load_state(folder: Path) -> dict[str, Any]:
 
 
 def counts(state: dict[str, Any]) -> dict[str, int]:
-    out = {s: 0 for s in ("pending", "running", "finished", "failed")}
+    out = {str(s): 0 for s in TrialStatus}
     for t in state["trials"]:
         out[t["status"]] = out.get(t["status"], 0) + 1
     return out

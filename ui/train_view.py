@@ -13,6 +13,7 @@ from sr_core.config import PRESETS, TrainConfig, parse_alpha_schedule, preset_co
 from sr_core.errors import UserError
 from sr_core.models import model_class, model_names
 from sr_core.runs import list_runs
+from sr_core.status import RESUMABLE_STATUSES, RunStatus
 
 from .figures import LOSS_COMPONENTS
 from .images import mosaic, png_bytes
@@ -65,7 +66,7 @@ def preset_extras_caption(preset: str) -> str:
 def resumable_runs() -> dict[str, dict[str, Any]]:
     """{name: run row} of the stopped or finished runs with a checkpoint (the runs a job can continue)."""
     return {r["name"]: r for r in list_runs() if not r["error"] and r.get("has_checkpoint")
-            and r.get("status") in ("stopped", "finished")}
+            and r.get("status") in RESUMABLE_STATUSES}
 
 
 def run_choice_label(row: Mapping[str, Any]) -> str:
@@ -90,14 +91,14 @@ def ended_message(snap: Mapping[str, Any]) -> tuple[str, str] | None:
     status, name, step, total = snap["status"], snap["run_name"], snap["step"], snap["total_steps"]
     if snap["running"]:
         return None
-    if status == "finished":
+    if status == RunStatus.FINISHED:
         if snap.get("best_test_loss") is None:
             return "success", f"Run `{name}` finished."
         return "success", (f"Run `{name}` finished: {step} / {total} batches, best test loss "
                            f"{snap['best_test_loss']:.4f}.")
-    if status == "stopped":
+    if status == RunStatus.STOPPED:
         return "warning", f"Run `{name}` stopped at step {step} / {total}; its checkpoint is saved."
-    if status in ("nan", "failed"):
+    if status in (RunStatus.NAN, RunStatus.FAILED):
         return "error", snap.get("message") or snap.get("error") or f"run ended with status {status}"
     return None
 

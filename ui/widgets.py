@@ -18,7 +18,7 @@ from sr_core.data import RAW_FILES, DATASETS, check_dataset, load_split, missing
 from sr_core.errors import UserError
 
 from .images import png_size
-from .jobs import JobRegistry, default_torch_threads
+from .jobs import default_torch_threads
 
 APP_NAME = "VAE SR Studio"
 PAGES = {key: f"pages/{key}.py" for key in ("home", "train", "compare", "latent", "spectra", "runs", "sweeps")}
@@ -52,12 +52,6 @@ def page_setup(title: str, icon: str) -> None:
     threads = default_torch_threads()
     if torch.get_num_threads() != threads:  # this script thread and those started later (see ui.jobs)
         torch.set_num_threads(threads)
-
-
-@st.cache_resource(show_spinner=False)
-def job_registry() -> JobRegistry:
-    """The one job registry of this server process (shared by every session and tab)."""
-    return JobRegistry()
 
 
 def data_dir() -> Path:

@@ -2,8 +2,9 @@
 
 A model is an ``nn.Module`` subclass of :class:`SRModel`. Callers rely only on what it declares:
 - ``Config``: a dataclass of its hyperparameters (saved as JSON and inside checkpoints);
-- capabilities, as class attributes (no ``hasattr`` guessing): ``stochastic``, ``takes_temperature``,
-  ``has_latent`` (``encode`` returns a 14x14 latent image), ``has_reconstruction``, ``has_classifier``
+- capabilities, as class attributes (no ``hasattr`` guessing): ``stochastic``, ``takes_temperature``
+  with its ``temperature_range`` (read through :meth:`SRModel.clamp_temperature`), ``fully_convolutional``
+  (with :meth:`SRModel.receptive_margin` for tiling), ``has_latent`` (``encode`` returns a 14x14 latent image), ``has_reconstruction``, ``has_classifier``
   (``classify``), ``takes_labels``;
 - ``forward(x_hr, lr=None, labels=None, generator=None, sample=True) -> SROutput``: the training pass;
 - ``super_resolve(x_lr, labels=None, generator=None, *, temperature=None)``: HR from LR alone,
@@ -103,6 +104,12 @@ class SRModel(nn.Module):
     stochastic: ClassVar[bool] = False
     #: True when ``super_resolve`` takes a ``temperature`` (see :meth:`default_temperature`).
     takes_temperature: ClassVar[bool] = False
+    #: (lo, hi) temperatures the model offers (sliders, API clamps); None exactly when it takes none.
+    temperature_range: ClassVar[tuple[float, float] | None] = None
+    #: True when ``super_resolve`` maps any (B,1,h,w) to (B,1,2h,2w) (tiled at any size); False: 14x14 only.
+    fully_convolutional: ClassVar[bool] = False
+    #: LR pixels an interpolation the output is added to reads on each side (bicubic: 2), for the margin.
+    interpolation_reach: ClassVar[int] = 0
     #: True when ``encode(hr)`` returns a :class:`Posterior` over a (B,1,14,14) latent *image*.
     has_latent: ClassVar[bool] = False
     #: True when ``forward`` is a full-VAE reconstruction from HR (distinct from ``super_resolve``).
@@ -128,6 +135,24 @@ class SRModel(nn.Module):
     def default_temperature(self) -> float | None:
         """The temperature ``super_resolve`` uses when given none (None: takes no temperature)."""
         return None
+
+    def clamp_temperature(self, t: float | None) -> float | None:
+        """The one temperature policy: None for models without one; ``t`` (None: the default) clamped into
+        ``temperature_range``. A NaN or infinite ``t`` is refused with a one-line :class:`UserError`."""
+        if self.temperature_range is None:
+            return None
+        lo, hi = self.temperature_range
+        if t is None:
+            return float(self.default_temperature())
+        if not math.isfinite(float(t)):
+            raise UserError(f"temperature {t} is not a finite number; give one in [{lo:g}, {hi:g}]")
+        return min(max(float(t), lo), hi)
+
+    def receptive_margin(self) -> int:
+        """An upper bound (LR pixels) of a fully convolutional model's receptive-field radius: every
+        convolution's half-width (any path, residual branches included) plus ``interpolation_reach``."""
+        radius = sum((max(m.kernel_size) // 2) * max(m.dilation) for m in self.modules() if isinstance(m, nn.Conv2d))
+        return radius + self.interpolation_reach
 
     def super_resolve(self, x_lr: torch.Tensor, labels: torch.Tensor | None = None,
                       generator: torch.Generator | None = None, *,

@@ -60,6 +60,7 @@ class CNNVAEDeep(CNNVAE):
 
     name = "cnn-vae-deep"
     Config = CNNVAEDeepConfig
+    fully_convolutional = True  # super_resolve decodes the LR image itself: convolutions and nearest only
 
     def __init__(self, config: CNNVAEDeepConfig) -> None:
         SRModel.__init__(self, config)  # not CNNVAE.__init__: its linear decoder is not wanted here
