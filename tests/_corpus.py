@@ -13,7 +13,15 @@ from sr_core.runs import RunDir
 # name -> how its files are broken
 BROKEN = ("status-null", "status-list", "status-step-text", "config-list", "config-train-int",
           "metrics-bad-middle", "ckpt-state-list", "ckpt-step-text", "ckpt-nan-weights", "ckpt-unknown-dataset",
-          "ckpt-garbage", "ckpt-foreign-pickle")
+          "ckpt-garbage", "ckpt-foreign-pickle", "ckpt-zero-bytes", "ckpt-unsafe-pickle")
+
+
+class _Unsafe:
+    """Pickles as a call of os.getcwd: what torch.load(weights_only=True) refuses."""
+
+    def __reduce__(self):
+        import os
+        return (os.getcwd, ())
 
 
 def _patch_ckpt(run: Path, **fields) -> None:
@@ -60,6 +68,12 @@ def make_corpus(good: Path, root: Path) -> Path:
             torch.save(ck, r / "checkpoint.pt")
         elif name == "ckpt-garbage":
             (r / "checkpoint.pt").write_bytes(b"\x00not a checkpoint" * 10)
+        elif name == "ckpt-zero-bytes":
+            (r / "checkpoint.pt").write_bytes(b"")
+        elif name == "ckpt-unsafe-pickle":
+            ck = torch.load(r / "checkpoint.pt", weights_only=True)
+            ck["extra"] = {"x": _Unsafe()}
+            torch.save(ck, r / "checkpoint.pt")
         elif name == "ckpt-foreign-pickle":
             torch.save({"format": "sr_core.checkpoint/1", "model_name": 3}, r / "checkpoint.pt")
     assert RunDir(root / "good").checkpoint_path.is_file()
