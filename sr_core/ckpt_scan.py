@@ -16,6 +16,7 @@ from pathlib import Path
 # weights_only's allow-list, as far as a scan can tell: torch's own rebuilders, storages and dtypes.
 _ALLOWED = {("collections", "OrderedDict"), ("builtins", "set"), ("builtins", "frozenset"),
             ("builtins", "complex"), ("builtins", "bytearray"), ("builtins", "slice"), ("_codecs", "encode")}
+_ALLOWED |= {("__builtin__", n) for m, n in _ALLOWED if m == "builtins"}  # protocol 2's name for builtins
 # storage type -> (item size, high-byte mask, next-byte mask) of the exponent (little endian): all exponent
 # bits set means inf or NaN. Checked with bytes slicing and translate (C speed; no numpy for ``list``).
 _FLOAT_STORAGES = {"HalfStorage": (2, 0x7C, 0x00), "BFloat16Storage": (2, 0x7F, 0x80),
