@@ -13,7 +13,6 @@ import os
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: no telemetry
 
 import argparse
-import base64
 import functools
 import hashlib
 import logging
@@ -35,6 +34,7 @@ from sr_core.examples import example_images
 from sr_core.model_catalog import load_model, model_choices
 from sr_core.upscale import MAX_SAMPLES, PROTOCOL, Y_NOTE, fit_square, upscale
 from ui.figures import radial_profile_figure
+from ui.demo_inputs import BoundedSketchpad, ImageFile, RawNumber, RawSlider, check_api_args
 from ui.images import colorize
 
 log = logging.getLogger("sr_demo")
@@ -43,22 +43,10 @@ CONCURRENCY = 1  # one SR at a time: two users cannot exhaust memory; the rest w
 MODE_CHOICES = [("this is the low-resolution input — make it 2× larger", "lr"),
                 ("this is the truth — shrink it 2×, super-resolve, score", "truth")]
 OUT_DIR = Path(tempfile.gettempdir()) / "sr_demo"
+MAX_OUTPUTS = 200  # SR PNGs kept in OUT_DIR (the oldest are deleted; a download needs only the latest)
+GRADIO_CACHE = (600, 3600)  # Gradio deletes its uploads/outputs cache every 10 min, files older than 1 h
 SKETCH_SIDE = 28  # drawings are resized to the dataset's size
 PIXELATED_CSS = ".gradio-container img {image-rendering: pixelated;}"  # small images: no browser smoothing
-
-
-class ImageFile(gr.Image):
-    """``gr.Image`` (same widget: upload, clipboard) whose callback gets the file undecoded (path or bytes),
-    so ``sr_core.imageio`` judges bad files with a one-line message instead of Pillow failing first."""
-
-    is_template = True  # the browser side is gr.Image's
-
-    def preprocess(self, payload: Any) -> str | bytes | None:  # noqa: D102
-        if payload is None:
-            return None
-        if payload.url and payload.url.startswith("data:"):
-            return base64.b64decode(payload.url.split(",", 1)[1])
-        return payload.path
 
 
 def guarded(fn: Callable) -> Callable:
@@ -96,6 +84,11 @@ def _decode(image: str | bytes | None, sketch: dict | None, source: str) -> Any:
 
 def _run(image: Any, sketch: Any, source: str, model_name: str, mode: str, degradation: str,
          temperature: float, samples: int, seed: int) -> tuple[Any, Any]:
+    # API callers can send anything: wrong types and NaN are named in one line; the temperature is
+    # clamped into [0, 5], the seed folded into torch's range.
+    temperature, samples, seed = check_api_args(
+        model_name, mode, degradation, temperature, samples, seed, modes=[v for _, v in MODE_CHOICES],
+        degradations=list(DEGRADATIONS), max_samples=MAX_SAMPLES)
     decoded = _decode(image, sketch, source)
     model = load_model(model_name)
     # API callers can send anything: the temperature into the model's own range (SRModel.clamp_temperature,
@@ -104,10 +97,28 @@ def _run(image: Any, sketch: Any, source: str, model_name: str, mode: str, degra
                           samples=int(samples), seed=int(seed) % 2**32)
 
 
+def prune_outputs(keep: int = MAX_OUTPUTS) -> int:
+    """Delete all but the ``keep`` newest SR PNGs in OUT_DIR (bounded disk); returns how many went."""
+    try:
+        files = sorted(OUT_DIR.glob("sr_*.png"), key=lambda p: p.stat().st_mtime, reverse=True)
+    except OSError:
+        return 0
+    gone = 0
+    for p in files[keep:]:
+        try:
+            p.unlink()
+            gone += 1
+        except OSError:
+            pass  # another request removed it meanwhile
+    return gone
+
+
 def _save_png(img: np.ndarray, model_name: str) -> str:
     data = encode_png(img)
     path = OUT_DIR / f"sr_{model_name.replace(':', '_')}_{hashlib.sha1(data).hexdigest()[:12]}.png"
     atomic_write_bytes(path, data)
+    os.utime(path)  # the same image again counts as new for prune_outputs
+    prune_outputs()
     return str(path)
 
 
@@ -164,13 +175,19 @@ def ui_upscale(image: Any, sketch: Any, source: str, model_name: str, mode: str,
             _save_png(r.sr, model_name))
 
 
+def refresh_models(current: str | None) -> Any:
+    """The model list as of now (runs trained after the demo started appear; broken ones do not)."""
+    choices = model_choices()
+    return gr.Dropdown(choices=choices, value=current if current in choices else (choices[0] if choices else None))
+
+
 def on_model(model_name: str) -> tuple[Any, Any]:
     """Temperature and samples only for models that sample; the temperature starts at the model's default."""
     try:
-        model = load_model(model_name)
+        model = load_model(model_name) if isinstance(model_name, str) else None
     except UserError:
         return gr.Slider(visible=False), gr.Slider(visible=False)
-    if not model.takes_temperature:
+    if model is None or not model.takes_temperature:
         return gr.Slider(visible=False), gr.Slider(visible=False)
     lo, hi = model.temperature_range  # the model's own range and default (SRModel)
     return (gr.Slider(visible=True, value=model.default_temperature(), minimum=lo, maximum=hi),
@@ -181,7 +198,7 @@ def build_demo() -> gr.Blocks:
     """The Blocks app (not launched)."""
     choices = model_choices()
     default = "resnet-sr" if "resnet-sr" in choices else (choices[0] if choices else None)
-    with gr.Blocks(title="VAE SR — try it on your own image") as demo:
+    with gr.Blocks(title="VAE SR — try it on your own image", delete_cache=GRADIO_CACHE) as demo:
         gr.Markdown("# Try it on your own image\nUpscale a photo or a drawing 2× with any shipped or trained "
                     f"model, beside bicubic. Limits: {LIMITS_TEXT}. {Y_NOTE}")
         source = gr.State("upload")
@@ -195,20 +212,21 @@ def build_demo() -> gr.Blocks:
                         gr.Examples(example_images(OUT_DIR / "examples"), inputs=[image],
                                     label="Examples: one Fashion-MNIST test image per class")
                     with gr.Tab("Draw", id="draw") as tab_draw:
-                        sketch = gr.Sketchpad(label="Draw (white on black, like the dataset)", type="numpy",
+                        sketch = BoundedSketchpad(label="Draw (white on black, like the dataset)", type="numpy",
                                               image_mode="RGB", canvas_size=(280, 280), format="png",
                                               value={"background": np.zeros((280, 280, 3), np.uint8),
                                                      "layers": [], "composite": None},
                                               brush=gr.Brush(colors=["#FFFFFF"], color_mode="fixed",
                                                              default_size=18),
                                               elem_id="sketchpad")
-                model = gr.Dropdown(choices, value=default, label="Model")
+                # Custom values reach load_model, which knows runs trained after start-up (and says which exist).
+                model = gr.Dropdown(choices, value=default, label="Model", allow_custom_value=True)
                 mode = gr.Radio(MODE_CHOICES, value="lr", label="Mode")
                 degradation = gr.Dropdown(list(DEGRADATIONS), value="box", label="Degradation (truth mode)")
-                temperature = gr.Slider(0.0, 1.5, value=0.5, step=0.05, label="Temperature", visible=False,
+                temperature = RawSlider(0.0, 1.5, value=0.5, step=0.05, label="Temperature", visible=False,
                                         elem_id="temperature")
-                samples = gr.Slider(1, MAX_SAMPLES, value=4, step=1, label="Samples", visible=False)
-                seed = gr.Number(0, precision=0, label="Seed")
+                samples = RawSlider(1, MAX_SAMPLES, value=4, step=1, label="Samples", visible=False)
+                seed = RawNumber(0, precision=0, label="Seed")
                 run = gr.Button("Upscale", variant="primary", elem_id="run")
             with gr.Column(scale=2):
                 slider = gr.ImageSlider(label="bicubic ← | → SR", type="numpy", format="png", elem_id="result")
@@ -220,7 +238,8 @@ def build_demo() -> gr.Blocks:
         tab_up.select(lambda: "upload", outputs=source, api_visibility="private")
         tab_draw.select(lambda: "draw", outputs=source, api_visibility="private")
         model.change(on_model, inputs=model, outputs=[temperature, samples], api_visibility="private")
-        demo.load(on_model, inputs=model, outputs=[temperature, samples], api_visibility="private")
+        demo.load(refresh_models, inputs=model, outputs=model, api_visibility="private").then(
+            on_model, inputs=model, outputs=[temperature, samples], api_visibility="private")
         ui_inputs = [image, sketch, source, model, mode, degradation, temperature, samples, seed]
         # The page and the API share one queue slot ("sr"): at most CONCURRENCY super-resolutions at once.
         run.click(ui_upscale, inputs=ui_inputs, outputs=[slider, summary, gallery, spectrum, download],

@@ -104,6 +104,7 @@ def decode_image(source: bytes | str | os.PathLike, *, name: str = "the file") -
         if w * h > MAX_DECODE_PIXELS:
             raise ImageInputError(f"{name} declares {w}×{h} pixels (a decompression bomb?), far above the "
                                   f"{MAX_INPUT_SIDE}×{MAX_INPUT_SIDE} limit; resize it first")
+        check_input_size(w, h, name=name)  # from the header: nothing above the limit is decoded
         notes = []
         frames = int(getattr(im, "n_frames", 1) or 1)
         if frames > 1:
@@ -184,6 +185,53 @@ def check_input_size(width: int, height: int, *, name: str = "the image") -> Non
     if width > MAX_INPUT_SIDE or height > MAX_INPUT_SIDE:
         raise ImageInputError(f"{name} is {width}×{height} pixels, above the {MAX_INPUT_SIDE}×{MAX_INPUT_SIDE} "
                               f"input limit (output up to {MAX_OUTPUT_SIDE}×{MAX_OUTPUT_SIDE}); crop or resize it")
+
+
+MAX_DATA_URL_CHARS = 4 * -(-MAX_FILE_BYTES // 3) + 256  # base64 of the largest file, plus a data: header
+
+
+def data_url_bytes(url: str, *, name: str = "the image") -> bytes:
+    """The bytes of a ``data:...;base64,`` URL; its encoded length is checked before anything is decoded."""
+    import base64
+    import binascii
+
+    if not isinstance(url, str) or not url.startswith("data:") or "," not in url[:256]:
+        raise ImageInputError(f"{name} is not a data: URL; {_FIX}")
+    if len(url) > MAX_DATA_URL_CHARS:
+        raise ImageInputError(f"{name} is a {len(url) / 2**20:.0f} MiB data URL, above the "
+                              f"{MAX_FILE_BYTES // 2**20} MiB file limit; send a smaller image")
+    try:
+        return base64.b64decode(url.split(",", 1)[1], validate=False)
+    except (binascii.Error, ValueError):
+        raise ImageInputError(f"{name} is a data: URL that is not valid base64; {_FIX}") from None
+
+
+def probe_image(source: bytes | str | os.PathLike, *, name: str = "the image",
+                max_side: int = MAX_INPUT_SIDE) -> tuple[int, int]:
+    """(width, height) from the file's size and header only (Pillow's lazy open decodes no pixel): a
+    one-line error above :data:`MAX_FILE_BYTES` or ``max_side`` a side, before anything is allocated."""
+    if not isinstance(source, (bytes, bytearray)):
+        try:
+            size = os.stat(source).st_size
+        except (OSError, TypeError, ValueError):
+            raise ImageInputError(f"{name}: no such file; {_FIX}") from None
+    else:
+        size = len(source)
+    if size > MAX_FILE_BYTES:
+        raise ImageInputError(f"{name} is {size / 2**20:.1f} MiB, above the {MAX_FILE_BYTES // 2**20} MiB limit")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source,
+                            formats=FORMATS) as im:
+                w, h = im.size
+        except (Image.DecompressionBombError, UnidentifiedImageError, OSError, ValueError, SyntaxError):
+            raise ImageInputError(f"{name} is not an image Pillow can read, or declares a gigantic size; "
+                                  f"{_FIX}") from None
+    if w > max_side or h > max_side:
+        raise ImageInputError(f"{name} declares {w}×{h} pixels, above the {max_side}×{max_side} limit; "
+                              f"resize it first")
+    return w, h
 
 
 def rgb_to_ycbcr(rgb: np.ndarray) -> np.ndarray:

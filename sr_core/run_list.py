@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .ckpt_scan import scan_problem
 from .errors import UserError
 from .runs import RunDir, runs_root
 from .status import LIVE_STATUSES, RunStatus
@@ -43,6 +44,10 @@ def _summary(run: RunDir, check: bool) -> dict[str, Any]:
             row["note"] = f"interrupted at step {at} — resume with `{resume_hint(run.name)}`"
         else:
             row["writer_pid"] = pid
+    if row["has_checkpoint"]:  # empty, garbage, unsafe pickle, NaN weights: found without torch (fast)
+        problem = scan_problem(run.checkpoint_path)
+        if problem:
+            raise UserError(problem)
     if check and row["has_checkpoint"]:
         problem = checkpoint_problem(run.checkpoint_path)
         if problem:
@@ -55,8 +60,9 @@ def list_runs(runs_dir: str | os.PathLike | None = None, *, check: bool = False)
 
     Rows: name, path, error ('' if usable), model, preset, step, total_steps, status ("interrupted" when
     the status says running but its writer died), note (how to resume it), best_test_loss, psnr,
-    has_checkpoint, writer_pid. ``check``: also load every checkpoint (cached per file version) and
-    mark runs whose checkpoint is unusable as broken.
+    has_checkpoint, writer_pid. A checkpoint that is empty, garbage, an unsafe pickle or holds NaN/inf is
+    always a broken row (:func:`sr_core.ckpt_scan.scan_problem`, no torch). ``check``: also load every
+    checkpoint (cached per file version) and mark runs whose checkpoint is otherwise unusable as broken.
     """
     root = runs_root(runs_dir)
     if root.exists() and not root.is_dir():

@@ -139,14 +139,20 @@ def run_sweep(spec: SweepSpec | None = None, *, runs_dir: str | os.PathLike | No
     as many as its resources allow). ``progress(state)`` is called after every trial event.
     """
     from .data import resolve_data_dir
+    from .runlock import RunLock
     from .runs import runs_root
+    from .sweep_check import check_launch
 
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    check_launch(spec, runs_dir=runs_dir, gpus_per_trial=gpus_per_trial, cpus_per_trial=cpus_per_trial,
+                 address=None if resume else address)  # a new sweep: everything before any file is written
     runs_abs = str(runs_root(runs_dir).resolve())
-    data_abs = str(resolve_data_dir(data_dir).resolve())
     if resume:
         folder = sweep_dir(resume, runs_abs)
         state = read_state(folder)
         spec = spec_from_dict(state["spec"])
+        check_launch(spec, runs_dir=runs_dir, gpus_per_trial=gpus_per_trial, cpus_per_trial=cpus_per_trial,
+                     address=address)
         for t in state["trials"]:
             if t["status"] != TrialStatus.FINISHED:
                 t.update(status=TrialStatus.PENDING, error="")
@@ -159,22 +165,37 @@ def run_sweep(spec: SweepSpec | None = None, *, runs_dir: str | os.PathLike | No
             raise UserError(f"a sweep named '{spec.name}' already exists; continue it with `sweep --resume "
                             f"{spec.name}` or pick another --name")
         state = new_state(spec, runs_abs)
+    data_abs = str(resolve_data_dir(data_dir).resolve())
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = RunLock(folder, action="run the sweep")  # held while running: a killed driver reads "interrupted"
+    try:
+        _drive(spec, folder, state, progress, runs_abs, data_abs, workers, cpus_per_trial, gpus_per_trial,
+               address)
+    finally:
+        lock.release()
+    return state
+
+
+def _drive(spec, folder, state, progress, runs_abs, data_abs, workers, cpus_per_trial, gpus_per_trial,
+           address) -> None:
+    """Mark the sweep running, run the trials left, then finished/stopped (stopped on any exception too)."""
     index = {(t["setting"], t["seed"]): t for t in state["trials"]}
     # Seed-major order: a sweep stopped half-way has every setting at (nearly) the same number of seeds.
     todo = sorted((t for t in state["trials"] if t["status"] != TrialStatus.FINISHED), key=lambda t: (t["seed"], t["setting"]))
-    state.update(status=SweepStatus.RUNNING, workers=workers, address=address or os.environ.get("RAY_ADDRESS", ""))
+    state.update(status=SweepStatus.RUNNING, workers=workers, address=address or "")
     refresh_summary(folder, state)
     if progress is not None:
         progress(state)
-    if todo:
-        _fit(spec, todo, folder, state, index, progress, runs_abs, data_abs, workers, cpus_per_trial,
-             gpus_per_trial, address or os.environ.get("RAY_ADDRESS") or None)
-    left = [t for t in state["trials"] if t["status"] in (TrialStatus.PENDING, TrialStatus.RUNNING)]
-    for t in left:  # Tune stopped before they ended (interrupt): they are resumable
-        t["status"] = TrialStatus.PENDING
-    state["status"] = SweepStatus.STOPPED if left else SweepStatus.FINISHED
-    refresh_summary(folder, state)
-    return state
+    try:
+        if todo:
+            _fit(spec, todo, folder, state, index, progress, runs_abs, data_abs, workers, cpus_per_trial,
+                 gpus_per_trial, address)
+    finally:
+        left = [t for t in state["trials"] if t["status"] in (TrialStatus.PENDING, TrialStatus.RUNNING)]
+        for t in left:  # Tune stopped before they ended (interrupt, error): they are resumable
+            t["status"] = TrialStatus.PENDING
+        state["status"] = SweepStatus.STOPPED if left else SweepStatus.FINISHED
+        refresh_summary(folder, state)
 
 
 def _fit(spec, todo, folder, state, index, progress, runs_abs, data_abs, workers, cpus_per_trial,

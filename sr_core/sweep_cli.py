@@ -66,17 +66,20 @@ def add_sweep_parser(sub: Any) -> None:
 def spec_from_args(args: argparse.Namespace):
     """The :class:`SweepSpec` of a new sweep from the command line (validated)."""
     from .config import parse_alpha_schedule
+    from .sweep_check import check_size
     from .sweep_spec import SweepSpec, default_sweep_name, parse_grid, resolve_reference, sanitize_name
 
     if not args.grid:
         raise UserError("sweep needs --grid (e.g. --grid \"lr=0.001|0.003\"), or --resume/--show NAME")
     if args.eval_images < 0:
         raise UserError(f"--eval-images must be 0 (all) or positive (got {args.eval_images})")
+    grid = parse_grid(args.grid)
+    check_size([len(v) for _, v in grid], args.seeds)  # before any list of seeds or settings is built
     base = {k: getattr(args, k) for k in TRAIN_OPTIONS if getattr(args, k) is not None}
     if args.alpha:
         base["alpha_schedule"] = parse_alpha_schedule(args.alpha)
     spec = SweepSpec(name=sanitize_name(args.name or default_sweep_name()), preset=args.preset,
-                     grid=parse_grid(args.grid), seeds=[args.seed + i for i in range(args.seeds)], base=base,
+                     grid=grid, seeds=[args.seed + i for i in range(args.seeds)], base=base,
                      eval_limit=args.eval_images)
     spec.reference = resolve_reference(spec, args.reference)
     return spec.validate()
@@ -110,15 +113,17 @@ class _Bar:
 
 def show(name: str, runs_dir: str | None, reference: str | None = None) -> str:
     """The text of ``sweep --show``: header, table, failed trials, protocol."""
+    from .sweep_check import live_status
     from .sweep_spec import find_sweep, read_state, resolve_reference, spec_from_dict
     from .sweep_stats import format_table, summarize
 
-    state = read_state(find_sweep(name, runs_dir))
+    folder = find_sweep(name, runs_dir)
+    state = read_state(folder)
     spec = spec_from_dict(state["spec"])
     ref = resolve_reference(spec, reference)
     rows = summarize(state["trials"], state["labels"], ref) if ref != spec.reference else state["summary"]
     base = " ".join(f"{k}={v}" for k, v in spec.base.items())
-    lines = [f"sweep {spec.name} [{state.get('status', '?')}]: preset {spec.preset} {base}".rstrip()
+    lines = [f"sweep {spec.name} [{live_status(state, folder)}]: preset {spec.preset} {base}".rstrip()
              + f", seeds {spec.seeds}, reference: setting {ref + 1}", format_table(rows)]
     failed = [t for t in state["trials"] if t["status"] == TrialStatus.FAILED]
     lines += [f"failed: {t['run']} ({t['label']}, seed {t['seed']}): {t['error']}" for t in failed]

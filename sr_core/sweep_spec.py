@@ -137,13 +137,18 @@ class SweepSpec:
 
     def validate(self) -> "SweepSpec":
         """Every trial's config is valid (a bad setting fails here, before Ray starts)."""
+        from .sweep_check import check_size
+
         if not self.seeds:
             raise UserError("a sweep needs at least one seed; pass --seeds N with N >= 1")
-        n = len(self.settings())
+        check_size([len(v) for _, v in self.grid], len(self.seeds))  # before the product is built
+        settings = self.settings()
+        n = len(settings)
         if not 0 <= self.reference < n:
             raise UserError(f"reference setting {self.reference + 1} does not exist; choose 1..{n}")
-        for k in range(n):
-            self.trial_config(k, self.seeds[0])
+        for values in settings:  # linear: each setting parsed once (the lowest and highest seed)
+            for seed in {min(self.seeds), max(self.seeds)}:
+                preset_config(self.preset, **{**self.base, **setting_overrides(values), "seed": seed}).validate()
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -211,13 +216,16 @@ def default_sweep_name() -> str:
 
 def read_state(path: Path) -> dict[str, Any]:
     """A sweep's ``sweep.json`` (``path``: the file or the sweep folder); one-line error if unreadable."""
+    from .sweep_check import check_state
+
     path = path / "sweep.json" if path.is_dir() else path
     try:
-        return json.loads(path.read_text())
+        state = json.loads(path.read_text())
     except FileNotFoundError:
         raise UserError(f"no sweep at {path.parent}; see `python -m sr_core sweep --list`") from None
-    except (OSError, ValueError) as exc:
-        raise UserError(f"{path} is unreadable ({type(exc).__name__}); delete the sweep folder") from exc
+    except (OSError, ValueError, RecursionError) as exc:
+        raise UserError(f"{path} is unreadable ({type(exc).__name__}); delete the sweep folder") from None
+    return check_state(state, path)
 
 
 def write_state(folder: Path, state: dict[str, Any]) -> None:
@@ -228,7 +236,9 @@ def write_state(folder: Path, state: dict[str, Any]) -> None:
 
 def list_sweeps(runs_dir: str | os.PathLike | None = None, shipped: bool = True) -> list[dict[str, Any]]:
     """Every sweep under the runs folder, newest first, then (``shipped``) the studies in assets/studies:
-    name, path, shipped, status, trial counts (broken ones: error)."""
+    name, path, shipped, status ("interrupted": running but its driver died), trial counts (broken: error)."""
+    from .sweep_check import live_status
+
     root = sweeps_root(runs_dir)
     mine = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True) \
         if root.is_dir() else []
@@ -238,8 +248,9 @@ def list_sweeps(runs_dir: str | os.PathLike | None = None, shipped: bool = True)
         row: dict[str, Any] = {"name": path.name, "path": str(path), "error": "", "shipped": path in studies}
         try:
             st = read_state(path)
-            counts = {s: sum(t["status"] == s for t in st["trials"]) for s in (TrialStatus.FINISHED, TrialStatus.FAILED, TrialStatus.RUNNING)}
-            row.update(status=st.get("status", "?"), n_trials=len(st["trials"]), **counts)
+            counts = {s: sum(t["status"] == s for t in st["trials"])
+                      for s in (TrialStatus.FINISHED, TrialStatus.FAILED, TrialStatus.RUNNING)}
+            row.update(status=live_status(st, path), n_trials=len(st["trials"]), **counts)
         except (UserError, KeyError, TypeError) as exc:
             row["error"] = str(exc)
         out.append(row)

@@ -78,3 +78,27 @@ def test_a_tiny_sweep_started_from_the_page_runs_live_and_shows_its_results(empt
     assert at.selectbox(key="sweep_trial").options == ["ui-sweep-00-seed0", "ui-sweep-00-seed1"]
     at.button(key="sweep_to_runs").click().run()
     assert at.session_state["runs_selected"] == "ui-sweep-00-seed0"
+
+
+def test_malformed_sweep_files_are_one_message_each_and_the_page_keeps_working(empty_runs, launcher):
+    """The Sweeps page opens the newest sweep by default: a malformed one is one error message, never an
+    exception; every other sweep (the good one, the shipped study) is still offered and shown."""
+    import os
+
+    from tests._corpus import BROKEN_SWEEPS, make_sweep_corpus
+
+    make_sweep_corpus(empty_runs)
+    newest = empty_runs / ".sweeps" / "status-null"
+    os.utime(newest, (time.time() + 60, time.time() + 60))
+    at = page(SWEEPS)
+    assert not at.exception
+    options = at.selectbox(key="sweep_pick").options
+    assert set(BROKEN_SWEEPS) | {"good", "shipped · alpha-ablation"} <= set(options)
+    assert at.selectbox(key="sweep_pick").value == "status-null"
+    assert any("status-null" in e and "'status'" in e for e in texts(at, "error"))
+    for name in BROKEN_SWEEPS:
+        at = page(SWEEPS, sweep_pick=name)
+        assert not at.exception, name
+        assert any(name in e for e in texts(at, "error")), name
+    at = page(SWEEPS, sweep_pick="good")
+    assert not at.exception and not texts(at, "error") and "finished" in " ".join(texts(at, "markdown"))

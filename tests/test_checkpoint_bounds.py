@@ -79,3 +79,45 @@ def test_resume_with_a_mismatched_optimizer_state_is_one_line(tmp_path: Path, da
                           "--no-progress"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 2 and "optimizer state does not match" in out.stderr
     assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float64])
+def test_the_torch_free_scan_finds_inf_and_nan_in_every_float_width(dtype) -> None:
+    from sr_core.ckpt_scan import _FLOAT_STORAGES, _nonfinite
+
+    kind = {torch.float16: "HalfStorage", torch.bfloat16: "BFloat16Storage", torch.float32: "FloatStorage",
+            torch.float64: "DoubleStorage"}[dtype]
+    assert kind in _FLOAT_STORAGES
+    for bad in (float("nan"), float("inf"), -float("inf"), None):
+        t = (torch.randn(500, generator=torch.Generator().manual_seed(0)) * 100).to(dtype)
+        t[7] = 6e4 if dtype == torch.float16 else 1e30  # large but finite
+        if bad is not None:
+            t[321] = bad
+        raw = bytes(t.view({2: torch.int16, 4: torch.int32, 8: torch.int64}[t.element_size()]).numpy().tobytes())
+        assert _nonfinite(raw, kind) == (bad is not None)
+
+
+def test_list_and_the_demo_skip_broken_checkpoints_without_torch(tmp_path: Path) -> None:
+    """Zero bytes, an unsafe pickle, NaN weights: broken rows in list_runs (no torch needed) and not
+    offered by the demo's model list."""
+    import shutil
+
+    from sr_core.model_catalog import model_choices
+    from sr_core.run_list import list_runs
+    from tests.demo_support import RUN_NAME, make_tiny_run
+
+    make_tiny_run(tmp_path)
+    good = tmp_path / RUN_NAME
+    for name in ("zero", "unsafe", "nan"):
+        shutil.copytree(good, tmp_path / name)
+    (tmp_path / "zero" / "checkpoint.pt").write_bytes(b"")
+    ck = torch.load(good / "checkpoint.pt", weights_only=True)
+    torch.save({**ck, "extra": {"f": print}}, tmp_path / "unsafe" / "checkpoint.pt")
+    for t in ck["model_state"].values():
+        t.fill_(float("nan"))
+    torch.save(ck, tmp_path / "nan" / "checkpoint.pt")
+    rows = {r["name"]: r["error"] for r in list_runs(tmp_path)}
+    assert rows[RUN_NAME] == "" and "0 bytes" in rows["zero"] and "print" in rows["unsafe"] and "weights_only" in rows["unsafe"]
+    assert "not finite" in rows["nan"]
+    offered = model_choices(tmp_path)
+    assert f"run:{RUN_NAME}" in offered and not {"run:zero", "run:unsafe", "run:nan"} & set(offered)

@@ -46,7 +46,14 @@ def test_list_names_every_bad_run_and_shows_the_good_one(corpus, capsys) -> None
     assert "imagenet" in rows["ckpt-unknown-dataset"]["error"]
     assert main(["list", "--runs-dir", str(corpus)]) == 0
     out = capsys.readouterr().out
-    assert "good" in out and out.count("ERROR") >= 5  # list checks JSON files, not checkpoints (speed)
+    assert "good" in out and out.count("ERROR") >= 5
+    # without loading torch, list still marks empty, garbage, unsafe and NaN checkpoints broken
+    fast = {r["name"]: r["error"] for r in list_runs(corpus)}
+    for name in ("ckpt-zero-bytes", "ckpt-unsafe-pickle", "ckpt-nan-weights", "ckpt-garbage"):
+        assert fast[name] and name in out and "\n" not in fast[name], name
+        line = next(ln for ln in out.splitlines() if ln.startswith(name))
+        assert "ERROR" in line and "finished" not in line, line
+    assert "empty (0 bytes)" in fast["ckpt-zero-bytes"] and "weights_only" in fast["ckpt-unsafe-pickle"]
 
 
 @pytest.mark.parametrize("name", [n for n in BROKEN if n.startswith("ckpt")])

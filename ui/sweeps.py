@@ -102,7 +102,12 @@ def my_sweeps(runs_dir: str | os.PathLike | None = None) -> dict[str, Path]:
 
 
 def load_state(folder: Path) -> dict[str, Any]:
-    return read_state(folder)
+    """A sweep's validated state (one-line UserError if malformed); "interrupted" when its driver died."""
+    from sr_core.sweep_check import live_status
+
+    state = read_state(folder)
+    state["status"] = live_status(state, folder)
+    return state
 
 
 def counts(state: dict[str, Any]) -> dict[str, int]:
