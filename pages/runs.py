@@ -12,7 +12,8 @@ import streamlit as st
 
 from sr_core.errors import UserError
 from sr_core.run_table import rows_from
-from sr_core.runs import RunDir, delete_run, list_runs, runs_root, sanitize_name
+from sr_core.runs import RunDir, delete_run, runs_root, sanitize_name
+from sr_core.run_list import list_runs
 from sr_core.shipped import list_shipped
 from ui.figures import LOSS_COMPONENTS, runs_loss_figure
 from ui.labels import shipped_label

@@ -164,7 +164,7 @@ def _progress_bar(job: Any) -> Any:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .runs import resume_hint
+    from .run_list import resume_hint
     from .signals import GracefulStop
 
     with GracefulStop() as stopper:
@@ -257,7 +257,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from .run_table import run_rows
-    from .runs import list_runs, runs_root
+    from .runs import runs_root
+    from .run_list import list_runs
     from .shipped import SHIPPED_DIR
 
     if args.json:

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UserError
-from .runs import get_run, list_runs, runs_root
+from .runs import get_run, runs_root
+from .run_list import list_runs
 from .shipped import shipped_checkpoints
 
 RUN_PREFIX = "run:"

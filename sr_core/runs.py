@@ -26,8 +26,8 @@ from .runlock import RunLock, lock_holder
 from .runlog import METRIC_FIELDS, append_rows, read_rows, repair_metrics
 from .status import LIVE_STATUSES, RunStatus  # noqa: F401  (LIVE_STATUSES re-exported)
 
-__all__ = ["METRIC_FIELDS", "RunDir", "check_runs_dir", "checkpoint_problem", "create_run", "delete_run", "get_run",
-           "list_runs", "resume_hint", "runs_root", "sanitize_name"]
+__all__ = ["METRIC_FIELDS", "RunDir", "check_runs_dir", "create_run", "delete_run", "get_run", "runs_root",
+           "sanitize_name"]
 _NAME_RE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -276,7 +276,3 @@ def delete_run(name: str, runs_dir: str | os.PathLike | None = None) -> None:
         shutil.rmtree(trash)
     finally:
         run.release_lock()
-
-
-# The listing (with its health checks) lives in sr_core.run_list; imported last because it builds on RunDir.
-from .run_list import checkpoint_problem, list_runs, resume_hint  # noqa: E402

@@ -18,7 +18,7 @@ from sr_core import trainer as trainer_mod
 from sr_core.cli import main
 from sr_core.data import load_split
 from sr_core.errors import UserError
-from sr_core.runs import list_runs
+from sr_core.run_list import list_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -17,7 +17,8 @@ from sr_core import checkpoint as ckmod
 from sr_core.cli import main
 from sr_core.jobs import prepare_run
 from sr_core.runlock import RunLocked
-from sr_core.runs import RunDir, delete_run, list_runs
+from sr_core.runs import RunDir, delete_run
+from sr_core.run_list import list_runs
 
 
 class Crash(BaseException):

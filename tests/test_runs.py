@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from sr_core import runs
+from sr_core import run_list, runs
 from sr_core.errors import UserError
 
 
@@ -38,7 +38,7 @@ def test_list_shows_broken_runs_without_raising(runs_dir: Path) -> None:
     bad = runs_dir / "bad"
     bad.mkdir()
     (bad / "config.json").write_text("{not json")
-    rows = {r["name"]: r for r in runs.list_runs()}
+    rows = {r["name"]: r for r in run_list.list_runs()}
     assert rows["good"]["error"] == "" and rows["good"]["model"] == "cnn-vae"
     assert "unreadable" in rows["bad"]["error"]
     runs.delete_run("good")

@@ -12,7 +12,8 @@ import streamlit as st
 
 from sr_core.errors import UserError
 from sr_core.model_catalog import Entry, catalog, display_label, load_path
-from sr_core.runs import list_runs, runs_root
+from sr_core.runs import runs_root
+from sr_core.run_list import list_runs
 from sr_core.shipped import SHIPPED_DIR, shipped_checkpoints
 
 from .labels import SHIPPED_PREFIX, shipped_label
