@@ -5,10 +5,10 @@ half-imported (later imports of it then fail in odd ways). So SIGINT/SIGTERM are
 while the CLI imports, and acted on right after (one line, no traceback); :mod:`sr_core.signals`
 takes over once a trainer exists.
 """
-from .signals import defer_signals
+from sr_core.signals import defer_signals
 
 if __name__ == "__main__":
     defer_signals()
-    from .cli import main
+    from sr_core.cli import main
 
     raise SystemExit(main())

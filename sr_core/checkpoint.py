@@ -12,9 +12,9 @@ from typing import Any
 
 import torch
 
-from .errors import CheckpointError, UserError
-from .fs import atomic_write_bytes
-from .models import SRModel, build_model
+from sr_core.errors import CheckpointError, UserError
+from sr_core.fs import atomic_write_bytes
+from sr_core.models import SRModel, build_model
 
 FORMAT = "sr_core.checkpoint/1"
 def _plain(value: Any) -> Any:
@@ -107,7 +107,7 @@ def validate_checkpoint(ckpt: dict[str, Any], path: str | os.PathLike = "checkpo
     if best is not None and (not isinstance(best, (int, float)) or isinstance(best, bool)):
         raise CheckpointError(f"{path}: extra.best_test_loss is a {type(best).__name__}; the file is damaged")
     tcfg = ckpt.get("train_config") or {}
-    from .data import DATASETS, DEGRADATIONS  # local: data does not need checkpoints
+    from sr_core.data import DATASETS, DEGRADATIONS  # local: data does not need checkpoints
 
     for key, known in (("dataset", DATASETS), ("degradation", DEGRADATIONS)):
         v = tcfg.get(key)

@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from .errors import UserError
-from .fs import json_safe
-from .signals import Interrupted, end_deferral
-from .status import RESUMABLE_STATUSES, RunStatus
+from sr_core.errors import UserError
+from sr_core.fs import json_safe
+from sr_core.signals import Interrupted, end_deferral
+from sr_core.status import RESUMABLE_STATUSES, RunStatus
 
 EXIT_USAGE = 2
 
@@ -106,15 +106,15 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--json", action="store_true")
 
     sub.add_parser("models", help="list models and presets")
-    from .sweep_cli import add_sweep_parser  # sweeps live in their own module (Ray is imported only when run)
+    from sr_core.sweep_cli import add_sweep_parser  # sweeps live in their own module (Ray is imported only when run)
     add_sweep_parser(sub)
-    from .batch_upscale import add_upscale_parser  # batch upscaling of files and folders
+    from sr_core.batch_upscale import add_upscale_parser  # batch upscaling of files and folders
     add_upscale_parser(sub)
     return p
 
 
 def _train_options(args: argparse.Namespace) -> dict[str, Any]:
-    from .config import parse_alpha_schedule
+    from sr_core.config import parse_alpha_schedule
 
     return dict(model=args.model, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                 lr_schedule=args.lr_schedule, alpha_schedule=parse_alpha_schedule(args.alpha) if args.alpha else None,
@@ -126,8 +126,8 @@ def _train_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def _job(args: argparse.Namespace) -> Any:
     """The :class:`sr_core.jobs.TrainJob` of ``train`` (new run, or ``--resume``), not started."""
-    from .config import preset_config
-    from .jobs import resume_job, start_job
+    from sr_core.config import preset_config
+    from sr_core.jobs import resume_job, start_job
 
     options = _train_options(args)
     if args.resume:
@@ -164,8 +164,8 @@ def _progress_bar(job: Any) -> Any:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .run_list import resume_hint
-    from .signals import GracefulStop
+    from sr_core.run_list import resume_hint
+    from sr_core.signals import GracefulStop
 
     with GracefulStop() as stopper:
         job = _job(args)
@@ -203,11 +203,11 @@ def _inside_assets(path: Path) -> bool:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .checkpoint import model_from_checkpoint
-    from .data import load_split
-    from .evaluate import evaluate, write_eval
-    from .model_catalog import resolve
-    from .trainer import resolve_device
+    from sr_core.checkpoint import model_from_checkpoint
+    from sr_core.data import load_split
+    from sr_core.evaluate import evaluate, write_eval
+    from sr_core.model_catalog import resolve
+    from sr_core.trainer import resolve_device
 
     if args.limit < 0:
         raise UserError(f"--limit must be 0 (all) or positive (got {args.limit})")
@@ -221,7 +221,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     dataset = args.dataset or tcfg.get("dataset", "fashion-mnist")
     degradation = tcfg.get("degradation", "box")
     if args.images or dataset == "photos" or dataset.startswith("folder:"):  # sr_core.photo_eval
-        from .photo_eval import eval_photos
+        from sr_core.photo_eval import eval_photos
         return eval_photos(model, ckpt, path, dataset=None if args.images else dataset, images_dir=args.images,
                            limit=args.limit, as_json=args.json)
     split = load_split(dataset, train=False, data_dir=args.data_dir)
@@ -229,14 +229,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     result = {"protocol": result["protocol"], "checkpoint": str(path), "model_name": ckpt["model_name"],
               "step": ckpt.get("step"), **{k: v for k, v in result.items() if k != "protocol"}}
     if model.has_latent:  # the paper's latent vs LR and the latent gap (sr_core.latent)
-        from .latent import latent_metrics
+        from sr_core.latent import latent_metrics
         result["latent"] = latent_metrics(model, split, degradation=degradation, limit=args.limit, device=device)
     # A run's own eval.json is refreshed by a full evaluation; shipped assets are never written.
     if path.name == "checkpoint.pt" and (path.parent / "config.json").is_file() and not args.limit \
             and dataset == tcfg.get("dataset", "fashion-mnist") and not _inside_assets(path):
         write_eval(path.parent, result)
     if args.out:
-        from .fs import atomic_write_text
+        from sr_core.fs import atomic_write_text
         atomic_write_text(Path(args.out), json.dumps(json_safe(result), indent=2))
     if args.json:
         print(json.dumps(json_safe(result)))
@@ -256,10 +256,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from .run_table import run_rows
-    from .runs import runs_root
-    from .run_list import list_runs
-    from .shipped import SHIPPED_DIR
+    from sr_core.run_table import run_rows
+    from sr_core.runs import runs_root
+    from sr_core.run_list import list_runs
+    from sr_core.shipped import SHIPPED_DIR
 
     if args.json:
         print(json.dumps(json_safe(list_runs(args.runs_dir))))
@@ -290,8 +290,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from .config import PRESET_HELP, PRESETS
-    from .model_names import describe_light
+    from sr_core.config import PRESET_HELP, PRESETS
+    from sr_core.model_names import describe_light
 
     print("Models:")
     for m in describe_light():
@@ -308,8 +308,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         end_deferral()  # a signal recorded while the CLI imported ends the command here, in one line
         args = build_parser().parse_args(argv)
-        from .batch_upscale import cmd_upscale
-        from .sweep_cli import cmd_sweep
+        from sr_core.batch_upscale import cmd_upscale
+        from sr_core.sweep_cli import cmd_sweep
         return {"train": cmd_train, "eval": cmd_eval, "list": cmd_list, "models": cmd_models,
                 "sweep": cmd_sweep, "upscale": cmd_upscale}[args.command](args)
     except UserError as exc:

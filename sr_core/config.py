@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import UserError
+from sr_core.errors import UserError
 
 
 @dataclass
@@ -39,7 +39,7 @@ class TrainConfig:
 
     def validate(self) -> "TrainConfig":
         """Raise :class:`UserError` naming the first bad setting and its valid range."""
-        from .models import model_class  # local import: models import losses, not config
+        from sr_core.models import model_class  # local import: models import losses, not config
         model_class(self.model)
         if self.steps < 1:
             raise UserError(f"steps must be at least 1 (got {self.steps})")
@@ -70,8 +70,8 @@ class TrainConfig:
                 raise UserError(f"alpha must lie in [0, 1] (got {a})")
         if self.device not in ("auto", "cpu", "cuda", "mps") and not self.device.startswith("cuda:"):
             raise UserError(f"unknown device '{self.device}'; choose auto, cpu, cuda, cuda:N or mps")
-        from .data import get_degradation
-        from .photos import check_dataset_config
+        from sr_core.data import get_degradation
+        from sr_core.photos import check_dataset_config
         get_degradation(self.degradation)
         check_dataset_config(self.dataset, self.model, self.patch)
         return self

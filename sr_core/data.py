@@ -18,8 +18,8 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from .errors import DataMissingError, UserError
-from .seeds import epoch_order_seed
+from sr_core.errors import DataMissingError, UserError
+from sr_core.seeds import epoch_order_seed
 
 Degradation = Callable[[torch.Tensor], torch.Tensor]
 
@@ -173,7 +173,7 @@ def load_split(name: str = "fashion-mnist", train: bool = False,
     if that fails, raises :class:`DataMissingError` with one line naming the folder and files.
     """
     if name == "photos" or name.startswith("folder:"):
-        from .photos import FIXED_PATCH, load_photo_split
+        from sr_core.photos import FIXED_PATCH, load_photo_split
         return load_photo_split(name, train, patch or FIXED_PATCH)
     cls_name, _, classes = _dataset_info(name)
     root = resolve_data_dir(data_dir, name)

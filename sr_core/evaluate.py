@@ -25,14 +25,14 @@ from typing import Any, Callable
 
 import torch
 
-from .baselines import BASELINES, upsample
-from .data import Split, get_degradation
-from .fs import json_safe
-from .metrics import PROTOCOL, lr_psnr, psnr, ssim, summarize  # noqa: F401
-from .models import SRModel
-from .projection import project
-from .seeds import samples_seed
-from .spectra import hf_energy_share
+from sr_core.baselines import BASELINES, upsample
+from sr_core.data import Split, get_degradation
+from sr_core.fs import json_safe
+from sr_core.metrics import PROTOCOL, lr_psnr, psnr, ssim, summarize  # noqa: F401
+from sr_core.models import SRModel
+from sr_core.projection import project
+from sr_core.seeds import samples_seed
+from sr_core.spectra import hf_energy_share
 
 
 @torch.no_grad()
@@ -223,8 +223,8 @@ def eval_result(per_image: dict[str, dict[str, Any]], *, dataset: str, degradati
 def write_eval(run_path: str | Path, result: dict[str, Any]) -> Path:
     """Write ``result`` (an :func:`eval_result` / :func:`evaluate` object) as the run's ``eval.json``,
     atomically and as strict JSON (inf/NaN -> null); returns the file's path."""
-    from .fs import atomic_write_text
-    from .runs import RunDir
+    from sr_core.fs import atomic_write_text
+    from sr_core.runs import RunDir
 
     path = RunDir(Path(run_path)).eval_path
     atomic_write_text(path, json.dumps(json_safe(result), indent=2))

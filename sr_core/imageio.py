@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from .errors import UserError
+from sr_core.errors import UserError
 
 MAX_INPUT_SIDE = 1024          # pixels per side of the image you give
 MAX_OUTPUT_SIDE = 2048         # pixels per side of the SR image (2x the largest input)

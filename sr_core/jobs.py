@@ -17,16 +17,16 @@ import sys
 import threading
 from typing import Any
 
-from .checkpoint import load_checkpoint, model_from_checkpoint
-from .config import TrainConfig, train_config_from_dict
-from .data import DATASETS, check_batch_size, check_dataset, load_split, resolve_data_dir
-from .errors import UserError
-from .fs import atomic_write_text
-from .models import build_model
-from .photos import is_photo_dataset, resolve_patch
-from .runs import RunDir, check_runs_dir, create_run, get_run
-from .status import RunStatus
-from .trainer import Trainer, resolve_device
+from sr_core.checkpoint import load_checkpoint, model_from_checkpoint
+from sr_core.config import TrainConfig, train_config_from_dict
+from sr_core.data import DATASETS, check_batch_size, check_dataset, load_split, resolve_data_dir
+from sr_core.errors import UserError
+from sr_core.fs import atomic_write_text
+from sr_core.models import build_model
+from sr_core.photos import is_photo_dataset, resolve_patch
+from sr_core.runs import RunDir, check_runs_dir, create_run, get_run
+from sr_core.status import RunStatus
+from sr_core.trainer import Trainer, resolve_device
 
 
 class RunRecorder:

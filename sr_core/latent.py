@@ -24,10 +24,10 @@ from typing import Any, Callable
 
 import torch
 
-from .data import Split, get_degradation
-from .metrics import psnr, ssim
-from .models import SRModel
-from .projection import project
+from sr_core.data import Split, get_degradation
+from sr_core.metrics import psnr, ssim
+from sr_core.models import SRModel
+from sr_core.projection import project
 
 LATENT_PROTOCOL = (
     "latent metrics per image, then the mean over the set: PSNR of z (one posterior sample, clamped "

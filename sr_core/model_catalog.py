@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import UserError
-from .runs import get_run, runs_root
-from .run_list import list_runs
-from .shipped import shipped_checkpoints
+from sr_core.errors import UserError
+from sr_core.runs import get_run, runs_root
+from sr_core.run_list import list_runs
+from sr_core.shipped import shipped_checkpoints
 
 RUN_PREFIX = "run:"
 SHIPPED_DISPLAY = "shipped · "  # the studio's display prefix, accepted back by resolve()
@@ -95,7 +95,7 @@ def _run_checkpoint(name: str, runs_dir: str | os.PathLike | None) -> Path:
 def load_path(path: str | os.PathLike) -> tuple[Any, dict[str, Any]]:
     """(model in eval mode on the CPU, checkpoint info) of a checkpoint file, cached by file version.
     ``info``: model_name, model_config, train_config, step, extra. A missing file is a UserError."""
-    from .checkpoint import model_from_checkpoint  # torch: only once a model is actually loaded
+    from sr_core.checkpoint import model_from_checkpoint  # torch: only once a model is actually loaded
 
     p = Path(path)
     try:

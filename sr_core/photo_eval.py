@@ -10,14 +10,14 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .errors import UserError
+from sr_core.errors import UserError
 
 
 def iter_folder_images(root: Path, files: list[Path] | None = None, log: Any = None) -> Iterator[tuple[str, np.ndarray]]:
     """(relative name, float (H, W[, 3]) in [0, 1]) for each readable image under ``root`` (or ``files``),
     within the demo's limits; others are skipped with one line each and a count at the end."""
-    from .imageio import decode_image
-    from .photos import list_images
+    from sr_core.imageio import decode_image
+    from sr_core.photos import list_images
     log = log or (lambda s: print(s, file=sys.stderr))
     skipped = 0
     for f in files if files is not None else list_images(root):
@@ -33,7 +33,7 @@ def iter_folder_images(root: Path, files: list[Path] | None = None, log: Any = N
 
 def benchmark_images(dataset: str | None, images_dir: str | None, limit: int = 0) -> tuple[str, list[tuple[str, np.ndarray]]]:
     """(what was scored, [(name, HR image)]): ``--images DIR``, the ``photos`` test list, or a folder's test split."""
-    from .photos import PHOTO_TEST, skimage_photo, split_files
+    from sr_core.photos import PHOTO_TEST, skimage_photo, split_files
     if images_dir:
         root = Path(images_dir).expanduser()
         if not root.is_dir():
@@ -59,9 +59,9 @@ def benchmark_images(dataset: str | None, images_dir: str | None, limit: int = 0
 def eval_photos(model: Any, ckpt: dict[str, Any], path: Path, *, dataset: str | None, images_dir: str | None,
                 limit: int, as_json: bool) -> int:
     """Run the photo benchmark and print a table (or one JSON object); returns the exit code."""
-    from .fs import json_safe
-    from .photo_metrics import benchmark
-    from .photos import trained_on
+    from sr_core.fs import json_safe
+    from sr_core.photo_metrics import benchmark
+    from sr_core.photos import trained_on
     tcfg = ckpt.get("train_config") or {}
     degradation = tcfg.get("degradation", "box")
     what, items = benchmark_images(dataset, images_dir, limit)

@@ -26,8 +26,8 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from .data import DATASETS, Split, check_batch_size, to_float
-from .errors import UserError
+from sr_core.data import DATASETS, Split, check_batch_size, to_float
+from sr_core.errors import UserError
 
 SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 MAX_DATASET_PIXELS = 512 * 2**20  # decoded pixels per dataset (1 byte each: 512 MiB)
@@ -84,7 +84,7 @@ _ANY_SIZE: dict[str, bool] = {}
 def trains_on_any_size(model_name: str) -> bool:
     """True when the model's training pass accepts HR patches of any even size (probed once per model)."""
     if model_name not in _ANY_SIZE:
-        from .models import build_model
+        from sr_core.models import build_model
         model = build_model(model_name, seed=0)
         try:
             out = model(torch.rand(2, 1, 32, 32), lr=torch.rand(2, 1, 16, 16), labels=torch.zeros(2, dtype=torch.long))
@@ -103,7 +103,7 @@ def resolve_patch(model_name: str, patch: int) -> int:
 
 def check_dataset_config(dataset: str, model: str, patch: int) -> None:
     """One-line UserError for an unknown dataset or a patch size the model/dataset cannot use."""
-    from .models import model_class
+    from sr_core.models import model_class
     if not is_photo_dataset(dataset):
         if dataset not in DATASETS:
             raise UserError(f"unknown dataset '{dataset}'; choose one of: {', '.join(DATASETS)}, photos, folder:PATH")
@@ -132,7 +132,7 @@ def list_images(root: Path) -> list[Path]:
 
 def to_y8(pixels: np.ndarray) -> np.ndarray:
     """Float (H, W) grey or (H, W, 3) RGB in [0, 1] -> (H, W) uint8 luminance (BT.601 full range)."""
-    from .imageio import rgb_to_ycbcr
+    from sr_core.imageio import rgb_to_ycbcr
     y = rgb_to_ycbcr(pixels)[..., 0] if pixels.ndim == 3 else pixels
     return np.clip(np.rint(np.asarray(y, dtype=np.float64) * 255.0), 0, 255).astype(np.uint8)
 
@@ -148,7 +148,7 @@ def _header_pixels(path: Path) -> int:
 def decode_y8(path: Path) -> np.ndarray:
     """One file -> (H, W) uint8 luminance; raises on unreadable files."""
     from PIL import Image
-    from .imageio import pil_to_float
+    from sr_core.imageio import pil_to_float
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with Image.open(path) as im:

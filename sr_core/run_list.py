@@ -10,10 +10,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .ckpt_scan import scan_problem
-from .errors import UserError
-from .runs import RunDir, runs_root
-from .status import LIVE_STATUSES, RunStatus
+from sr_core.ckpt_scan import scan_problem
+from sr_core.errors import UserError
+from sr_core.runs import RunDir, runs_root
+from sr_core.status import LIVE_STATUSES, RunStatus
 
 
 def resume_hint(name: str) -> str:
@@ -96,7 +96,7 @@ _CHECKED: dict[tuple[str, int, int], str] = {}
 
 def checkpoint_problem(path: Path) -> str:
     """'' when the checkpoint at ``path`` loads and is usable, else its one-line error (cached per version)."""
-    from .checkpoint import model_from_checkpoint
+    from sr_core.checkpoint import model_from_checkpoint
 
     try:
         stat = path.stat()

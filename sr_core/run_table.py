@@ -10,8 +10,8 @@ import os
 from dataclasses import dataclass, fields
 from typing import Any
 
-from .run_list import list_runs
-from .shipped import list_shipped
+from sr_core.run_list import list_runs
+from sr_core.shipped import list_shipped
 
 
 @dataclass(frozen=True)

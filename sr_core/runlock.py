@@ -13,7 +13,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from .errors import UserError
+from sr_core.errors import UserError
 
 LOCK_NAME = ".lock"
 

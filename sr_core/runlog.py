@@ -14,8 +14,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .fs import atomic_write_text
-from .errors import UserError
+from sr_core.fs import atomic_write_text
+from sr_core.errors import UserError
 
 #: metrics.csv columns: every registered model's ``loss_names`` fit in (tests check it; a model
 #: leaves the others empty), then ``latent_psnr`` (test rows of models with a latent image:

@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .fs import atomic_write_text
-from .errors import UserError
-from .runlock import RunLock, lock_holder
-from .runlog import METRIC_FIELDS, append_rows, read_rows, repair_metrics
-from .status import LIVE_STATUSES, RunStatus  # noqa: F401  (LIVE_STATUSES re-exported)
+from sr_core.fs import atomic_write_text
+from sr_core.errors import UserError
+from sr_core.runlock import RunLock, lock_holder
+from sr_core.runlog import METRIC_FIELDS, append_rows, read_rows, repair_metrics
+from sr_core.status import LIVE_STATUSES, RunStatus  # noqa: F401  (LIVE_STATUSES re-exported)
 
 __all__ = ["METRIC_FIELDS", "RunDir", "check_runs_dir", "create_run", "delete_run", "get_run", "runs_root",
            "sanitize_name"]

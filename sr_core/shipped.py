@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .fs import json_safe
+from sr_core.fs import json_safe
 
 SHIPPED_DIR = Path(__file__).resolve().parents[1] / "assets" / "checkpoints"
 

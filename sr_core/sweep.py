@@ -21,11 +21,11 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from .errors import UserError
-from .status import SweepStatus, TrialStatus
-from .sweep_spec import SweepSpec, read_state, setting_label, spec_from_dict, sweep_dir, write_state
-from .sweep_stats import PROTOCOL_NOTE, summarize, write_summary_csv
-from .sweep_trial import run_trial
+from sr_core.errors import UserError
+from sr_core.status import SweepStatus, TrialStatus
+from sr_core.sweep_spec import SweepSpec, read_state, setting_label, spec_from_dict, sweep_dir, write_state
+from sr_core.sweep_stats import PROTOCOL_NOTE, summarize, write_summary_csv
+from sr_core.sweep_trial import run_trial
 
 Progress = Callable[[dict[str, Any]], None]
 
@@ -43,7 +43,7 @@ def create_sweep(spec: SweepSpec, runs_dir: str | os.PathLike | None = None) -> 
     ``created``), ready for ``python -m sr_core sweep --resume NAME``; returns the sweep folder.
     The Sweeps page starts a sweep this way: the spec crosses to the sweep process as the file it is
     persisted as, not as command-line strings."""
-    from .runs import runs_root
+    from sr_core.runs import runs_root
 
     spec.validate()
     runs_abs = str(runs_root(runs_dir).resolve())
@@ -138,10 +138,10 @@ def run_sweep(spec: SweepSpec | None = None, *, runs_dir: str | os.PathLike | No
     ``workers``: trials at once (default: the machine's cores // ``cpus_per_trial``; on a cluster,
     as many as its resources allow). ``progress(state)`` is called after every trial event.
     """
-    from .data import resolve_data_dir
-    from .runlock import RunLock
-    from .runs import runs_root
-    from .sweep_check import check_launch
+    from sr_core.data import resolve_data_dir
+    from sr_core.runlock import RunLock
+    from sr_core.runs import runs_root
+    from sr_core.sweep_check import check_launch
 
     address = address or os.environ.get("RAY_ADDRESS") or None
     check_launch(spec, runs_dir=runs_dir, gpus_per_trial=gpus_per_trial, cpus_per_trial=cpus_per_trial,

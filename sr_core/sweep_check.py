@@ -18,9 +18,9 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from .config import MAX_SEED
-from .errors import UserError
-from .runlock import lock_holder
+from sr_core.config import MAX_SEED
+from sr_core.errors import UserError
+from sr_core.runlock import lock_holder
 
 MAX_SEEDS = 100        # seeds per setting
 MAX_SETTINGS = 256     # settings in one grid
@@ -155,7 +155,7 @@ def check_address(address: str | None, timeout: float = CONNECT_TIMEOUT_S) -> No
 def check_launch(spec: Any, *, runs_dir: str | os.PathLike | None, gpus_per_trial: float, cpus_per_trial: float,
                  address: str | None) -> None:
     """Everything a sweep needs that Ray would only find inside the trials, checked up front (one line each)."""
-    from .runs import runs_root
+    from sr_core.runs import runs_root
 
     root = runs_root(runs_dir)
     if root.exists() and not root.is_dir():
@@ -166,7 +166,7 @@ def check_launch(spec: Any, *, runs_dir: str | os.PathLike | None, gpus_per_tria
             raise UserError(f"seeds {lo}..{hi} leave the range 0..{MAX_SEED}; lower --seed or --seeds")
         device = str(spec.base.get("device") or "auto")
         if device != "auto" and not address:
-            from .trainer import resolve_device
+            from sr_core.trainer import resolve_device
             resolve_device(device)
     if not (math.isfinite(gpus_per_trial) and gpus_per_trial >= 0):
         raise UserError(f"--gpus-per-trial must be 0 or positive (got {gpus_per_trial}); use 0 on a CPU machine")

@@ -17,8 +17,8 @@ import io
 import math
 from typing import Any, Sequence
 
-from .fs import atomic_write_text
-from .status import TrialStatus
+from sr_core.fs import atomic_write_text
+from sr_core.status import TrialStatus
 
 CONFIDENCE = 0.95
 # (key in a trial's metrics, label, higher is better)

@@ -15,12 +15,12 @@ import shutil
 import time
 from typing import Any
 
-from .checkpoint import load_checkpoint
-from .errors import UserError
-from .evaluate import write_eval
-from .fs import atomic_write_text, json_safe
-from .runs import RunDir, runs_root
-from .status import RunStatus, TrialStatus
+from sr_core.checkpoint import load_checkpoint
+from sr_core.errors import UserError
+from sr_core.evaluate import write_eval
+from sr_core.fs import atomic_write_text, json_safe
+from sr_core.runs import RunDir, runs_root
+from sr_core.status import RunStatus, TrialStatus
 
 
 def trial_metrics(result: dict[str, Any], test_loss: float | None) -> dict[str, float | None]:
@@ -46,16 +46,16 @@ def _tag(run: RunDir, tag: dict[str, Any]) -> None:
 
 def _evaluate(run: RunDir, data_dir: str | None, limit: int) -> dict[str, Any]:
     """``eval``'s protocol on the run's checkpoint; written to the run's ``eval.json``."""
-    from .checkpoint import model_from_checkpoint
-    from .data import load_split
-    from .evaluate import evaluate
-    from .trainer import resolve_device
+    from sr_core.checkpoint import model_from_checkpoint
+    from sr_core.data import load_split
+    from sr_core.evaluate import evaluate
+    from sr_core.trainer import resolve_device
 
     ckpt = load_checkpoint(run.checkpoint_path)
     tcfg = ckpt.get("train_config") or {}
     device = resolve_device(tcfg.get("device", "auto"))
     model, _ = model_from_checkpoint(ckpt, map_location=device)
-    from .photos import is_photo_dataset, resolve_patch
+    from sr_core.photos import is_photo_dataset, resolve_patch
     ds = tcfg.get("dataset", "fashion-mnist")
     patch = resolve_patch(tcfg.get("model", ""), int(tcfg.get("patch", 0) or 0)) if is_photo_dataset(ds) else 0
     split = load_split(ds, train=False, data_dir=data_dir, patch=patch)
@@ -89,7 +89,7 @@ def run_trial(config: dict[str, Any]) -> dict[str, Any]:
     """
     import torch
 
-    from .sweep_spec import spec_from_dict, trial_run_name
+    from sr_core.sweep_spec import spec_from_dict, trial_run_name
 
     torch.set_num_threads(int(config.get("threads") or 1))
     spec = spec_from_dict(config["spec"])
@@ -104,8 +104,8 @@ def run_trial(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _train_and_score(spec, setting: int, seed: int, name: str, config: dict[str, Any]) -> dict[str, Any]:
-    from .jobs import resume_job, start_job
-    from .sweep_spec import setting_label
+    from sr_core.jobs import resume_job, start_job
+    from sr_core.sweep_spec import setting_label
 
     runs_dir, data_dir = config["runs_dir"], config.get("data_dir")
     cfg = spec.trial_config(setting, seed)

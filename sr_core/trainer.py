@@ -18,17 +18,17 @@ from typing import Any, Callable
 
 import torch
 
-from .checkpoint import save_checkpoint
-from .config import TrainConfig, lr_at
-from .data import BatchStream, Split, get_degradation, to_float
-from .errors import UserError
-from .latent import latent_lr_psnr
-from .losses import alpha_at
-from .models import SRModel
-from .photos import PatchStream, PhotoSplit
-from .rate import RateMeter
-from .seeds import eval_noise_seed, step_noise_seed
-from .status import RESUMABLE_STATUSES, RunStatus
+from sr_core.checkpoint import save_checkpoint
+from sr_core.config import TrainConfig, lr_at
+from sr_core.data import BatchStream, Split, get_degradation, to_float
+from sr_core.errors import UserError
+from sr_core.latent import latent_lr_psnr
+from sr_core.losses import alpha_at
+from sr_core.models import SRModel
+from sr_core.photos import PatchStream, PhotoSplit
+from sr_core.rate import RateMeter
+from sr_core.seeds import eval_noise_seed, step_noise_seed
+from sr_core.status import RESUMABLE_STATUSES, RunStatus
 
 Callback = Callable[["Trainer", dict[str, Any]], None]
 # before_checkpoint: the recorder writes the steps' metrics rows before the checkpoint file of that step

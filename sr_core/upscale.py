@@ -22,13 +22,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .baselines import upsample
-from .data import get_degradation
-from .errors import UserError
-from .imageio import DecodedImage, rgb_to_ycbcr, ycbcr_to_rgb
-from .metrics import lr_psnr, psnr, ssim
-from .spectra import frequency_radius, power_spectrum
-from .tiling import DEFAULT_TILE, FIXED_STRIDE, FIXED_TILE, blended, tiled
+from sr_core.baselines import upsample
+from sr_core.data import get_degradation
+from sr_core.errors import UserError
+from sr_core.imageio import DecodedImage, rgb_to_ycbcr, ycbcr_to_rgb
+from sr_core.metrics import lr_psnr, psnr, ssim
+from sr_core.spectra import frequency_radius, power_spectrum
+from sr_core.tiling import DEFAULT_TILE, FIXED_STRIDE, FIXED_TILE, blended, tiled
 
 MODES = ("lr", "truth")
 FIXED_LR_SIDE = 14   # LR side of the models with a fixed 28×28 output

@@ -24,8 +24,8 @@ from typing import Any, Callable, ClassVar
 import torch
 from torch import nn
 
-from ..data import DEFAULT_DEGRADATION, get_degradation
-from ..errors import UserError
+from sr_core.data import DEFAULT_DEGRADATION, get_degradation
+from sr_core.errors import UserError
 
 #: Loss component labels of the paper's objective, eqs. (7), (9)-(11): the CNN-VAEs' loss.
 VAE_SR_LOSS_LABELS: dict[str, str] = {"recon": "recon = BCE(HR, recon) (eq. 9)",

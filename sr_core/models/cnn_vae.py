@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..losses import vae_sr_loss
-from .base import Posterior, SROutput, SRModel, register
+from sr_core.losses import vae_sr_loss
+from sr_core.models.base import Posterior, SROutput, SRModel, register
 
 LATENT = 14  # latent image side: 14 x 14 = 196 distributions (paper Sec. IV-B.2)
 

@@ -21,9 +21,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..losses import vae_sr_loss
-from .base import VAE_SR_LOSS_LABELS, SROutput, register
-from .cnn_vae import LATENT, CNNVAE
+from sr_core.losses import vae_sr_loss
+from sr_core.models.base import VAE_SR_LOSS_LABELS, SROutput, register
+from sr_core.models.cnn_vae import LATENT, CNNVAE
 
 
 @dataclass

@@ -28,10 +28,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data import nearest_up
-from ..errors import UserError
-from ..projection import project
-from .base import SROutput, SRModel, register
+from sr_core.data import nearest_up
+from sr_core.errors import UserError
+from sr_core.projection import project
+from sr_core.models.base import SROutput, SRModel, register
 
 SCALE = 2
 BASES = ("nearest", "bicubic", "zero")
