@@ -25,7 +25,7 @@ FIRST_BATCH = """
 import sys, time
 t0 = float(sys.argv[1])
 from sr_core.config import preset_config
-from sr_core.jobs import prepare_run
+from sr_core.runs.jobs import prepare_run
 trainer, run = prepare_run(preset_config("tiny", steps=2, eval_every=1000, eval_limit=10), runs_dir=sys.argv[2])
 trainer.add_callback("on_step", lambda t, row: print(time.time() - t0) if row["step"] == 1 else None)
 trainer.run()

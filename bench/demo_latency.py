@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import demo
     from bench._common import json_line, matmul_flops_per_s
-    from sr_core.model_catalog import load_model
+    from sr_core.runs.catalog import load_model
     from tests.e2e_helpers import free_port
 
     if args.threads:

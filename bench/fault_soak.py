@@ -110,8 +110,8 @@ def compare(runs: Path) -> dict[str, float]:
     import torch
 
     from sr_core.checkpoint import load_checkpoint
-    from sr_core.runs import RunDir
-    from sr_core.run_list import list_runs
+    from sr_core.runs.store import RunDir
+    from sr_core.runs.listing import list_runs
 
     ref, got = RunDir(runs / "ref"), RunDir(runs / "soak")
     ref_keys = [(r["split"], r["step"]) for r in ref.read_metrics()]

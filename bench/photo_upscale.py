@@ -30,7 +30,7 @@ def main() -> int:
 
     from bench._common import matmul_flops_per_s
     from sr_core.batch_upscale import plan, run_batch
-    from sr_core.model_catalog import load_model
+    from sr_core.runs.catalog import load_model
     from sr_core.photos import PHOTO_TEST, PHOTO_TRAIN, skimage_photo
 
     names = list(PHOTO_TEST) if args.quick else list(PHOTO_TRAIN + PHOTO_TEST)

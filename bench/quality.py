@@ -1,7 +1,7 @@
 """Quality benchmark: every model against nearest and bicubic on the test set, in one table.
 
 For each model it trains the model's default preset (or, with ``--pretrained``, loads the shipped
-checkpoint from :data:`sr_core.shipped.SHIPPED_DIR`) and evaluates it per image on the test set
+checkpoint from :data:`sr_core.runs.shipped.SHIPPED_DIR`) and evaluates it per image on the test set
 (protocol: :data:`sr_core.metrics.PROTOCOL`): PSNR, SSIM, LR-PSNR, the high-frequency energy share
 (:func:`sr_core.spectra.hf_energy_share`), and for stochastic models the diversity (mean per-pixel std
 over 8 samples) and the best-of-8 PSNR. Every model is also scored with the LR-consistent projection
@@ -43,7 +43,7 @@ COLUMNS = (("PSNR", "psnr", 7, 2), ("SSIM", "ssim", 7, 3), ("LR-PSNR", "lr_psnr"
 def train_preset(name: str, args: argparse.Namespace, runs_dir: str) -> tuple[Any, dict[str, float]]:
     """Train ``name``'s preset through the project's own trainer; returns (model, timing)."""
     from sr_core.config import preset_config
-    from sr_core.jobs import prepare_run
+    from sr_core.runs.jobs import prepare_run
 
     extra = dict(steps=20, eval_every=10, eval_limit=200, checkpoint_every=10) if args.dry_run else {}
     cfg = preset_config(MODEL_PRESET.get(name, "quick"), model=name, device=args.device, **extra)
@@ -61,7 +61,7 @@ def train_preset(name: str, args: argparse.Namespace, runs_dir: str) -> tuple[An
 def load_pretrained(name: str, device: str) -> tuple[Any, dict[str, float]]:
     """The shipped checkpoint of ``name`` and its recorded training time."""
     from sr_core.checkpoint import model_from_checkpoint
-    from sr_core.shipped import SHIPPED_DIR
+    from sr_core.runs.shipped import SHIPPED_DIR
 
     model, _ = model_from_checkpoint(SHIPPED_DIR / name / "checkpoint.pt", map_location=device)
     timing = SHIPPED_DIR / name / "train_time.json"

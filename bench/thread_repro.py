@@ -21,7 +21,7 @@ def run_once(root: Path, name: str, threads: int, steps: int) -> tuple[list[floa
 
     from sr_core.checkpoint import load_checkpoint
     from sr_core.config import preset_config
-    from sr_core.jobs import prepare_run
+    from sr_core.runs.jobs import prepare_run
 
     torch.set_num_threads(threads)
     trainer, run = prepare_run(preset_config("tiny", steps=steps, device="cpu", seed=0), runs_dir=root, name=name)

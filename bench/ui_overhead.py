@@ -4,7 +4,7 @@
 
 One training job, started as the Train page starts it: the app's job registry
 (:func:`ui.services.job_registry`) trains the ``quick`` preset (cnn-vae, batches of 100) as a background
-:class:`sr_core.jobs.TrainJob` with the app's torch thread count. Meanwhile the main thread alternates
+:class:`sr_core.runs.jobs.TrainJob` with the app's torch thread count. Meanwhile the main thread alternates
 slices of ``--slice-s`` seconds: ``headless`` (it sleeps: no page is open) and ``ui`` (a browser tab on
 the Train page: ``streamlit.testing.v1.AppTest`` reruns the app's registered Train page every ``--poll-s``
 seconds against the same registry: job snapshot, status, both loss figures serialised by

@@ -11,9 +11,9 @@ import streamlit as st
 from sr_core.data import DATASETS, check_dataset
 from sr_core.errors import UserError
 from sr_core.models import describe_models
-from sr_core.run_table import rows_from, run_rows
-from sr_core.runs import runs_root
-from sr_core.shipped import list_shipped
+from sr_core.runs.table import rows_from, run_rows
+from sr_core.runs.store import runs_root
+from sr_core.runs.shipped import list_shipped
 from ui.dataset import download_dataset
 from ui.demo_server import ensure_demo, running_url
 from ui.run_tables import home_runs_table, shipped_caption, shipped_table

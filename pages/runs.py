@@ -11,10 +11,10 @@ from pathlib import Path
 import streamlit as st
 
 from sr_core.errors import UserError
-from sr_core.run_table import rows_from
-from sr_core.runs import RunDir, delete_run, runs_root, sanitize_name
-from sr_core.run_list import list_runs
-from sr_core.shipped import list_shipped
+from sr_core.runs.table import rows_from
+from sr_core.runs.store import RunDir, delete_run, runs_root, sanitize_name
+from sr_core.runs.listing import list_runs
+from sr_core.runs.shipped import list_shipped
 from ui.figures import LOSS_COMPONENTS, runs_loss_figure
 from ui.labels import shipped_label
 from ui.run_tables import read_curves, runs_table, shipped_caption, shipped_table

@@ -10,8 +10,8 @@ import streamlit as st
 
 from sr_core.config import PRESET_HELP, PRESETS
 from sr_core.errors import UserError
-from sr_core.runs import runs_root, sanitize_name
-from sr_core.status import TrialStatus
+from sr_core.runs.store import runs_root, sanitize_name
+from sr_core.runs.status import TrialStatus
 from sr_core.sweep_spec import SweepSpec, default_sweep_name, parse_grid
 from sr_core.sweep_stats import METRICS, PROTOCOL_NOTE
 from ui.services import sweep_launcher

@@ -12,7 +12,7 @@ from sr_core.config import LR_SCHEDULES, PRESET_HELP, PRESETS
 from sr_core.data import DATASETS, DEGRADATIONS, check_dataset
 from sr_core.errors import UserError
 from sr_core.models import model_names
-from sr_core.status import RESUMABLE_STATUSES
+from sr_core.runs.status import RESUMABLE_STATUSES
 from sr_core.trainer import available_devices
 from ui.figures import loss_figure
 from ui.latent import latent_psnr_figure

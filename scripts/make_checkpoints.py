@@ -1,8 +1,8 @@
 """Release tooling: train, evaluate and ship one checkpoint per model into assets/checkpoints/<model>/.
 
-The folder is :data:`sr_core.shipped.SHIPPED_DIR`, where the studio and ``bench/quality.py`` read them.
+The folder is :data:`sr_core.runs.shipped.SHIPPED_DIR`, where the studio and ``bench/quality.py`` read them.
 
-Each model is trained by the project's own code (``sr_core.jobs.prepare_run`` + ``Trainer.run``, the
+Each model is trained by the project's own code (``sr_core.runs.jobs.prepare_run`` + ``Trainer.run``, the
 same path as ``python -m sr_core train --preset NAME``) into a run folder, then copied:
 
     assets/checkpoints/<model>/checkpoint.pt    weights (float16 where that keeps PSNR within 0.1 dB),
@@ -33,7 +33,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 from sr_core.fs import json_safe
-from sr_core.shipped import SHIPPED_DIR as OUT
+from sr_core.runs.shipped import SHIPPED_DIR as OUT
 
 # model -> preset that trains its shipped checkpoint
 SHIP = {"cnn-vae-paper": "paper", "cnn-vae": "quick", "cnn-vae-class": "cnn-vae-class",
@@ -78,7 +78,7 @@ def evaluate_file(path: Path, split: Any, limit: int, full: bool) -> dict[str, A
 def train(model_name: str, runs_dir: Path, data_dir: str | None, reuse: bool, log) -> tuple[Path, dict[str, Any]]:
     """Train the model's preset into ``runs_dir/ship-<model>``; returns (run path, timing)."""
     from sr_core.config import preset_config
-    from sr_core.jobs import prepare_run
+    from sr_core.runs.jobs import prepare_run
 
     run_path = runs_dir / f"ship-{model_name}"
     timing_path = run_path / "train_time.json"

@@ -69,7 +69,7 @@ def plan(inputs: list[str], out: Path) -> list[tuple[Path, Path]]:
 
 def load_named_model(name: str, runs_dir: str | None = None) -> Any:
     """A model by catalog name (shipped / run:NAME, as the demo) or by checkpoint path."""
-    from sr_core.model_catalog import load_model
+    from sr_core.runs.catalog import load_model
     return load_model(name, runs_dir)
 
 

@@ -5,7 +5,7 @@ an empty file, a file that is not such an archive (garbage, a plain pickle), a p
 anything ``torch.load(weights_only=True)`` would refuse (a class or function outside torch's tensor
 rebuilders and ``OrderedDict``), or floating-point storages holding NaN/inf (checked on the bit patterns
 with numpy, no float conversion). Results are cached per (path, mtime, size). A checkpoint that passes
-can still be refused by the full load (:func:`sr_core.run_list.checkpoint_problem`), e.g. a wrong field.
+can still be refused by the full load (:func:`sr_core.runs.listing.checkpoint_problem`), e.g. a wrong field.
 """
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from typing import Any, Sequence
 from sr_core.errors import UserError
 from sr_core.fs import json_safe
 from sr_core.signals import Interrupted, end_deferral
-from sr_core.status import RESUMABLE_STATUSES, RunStatus
+from sr_core.runs.status import RESUMABLE_STATUSES, RunStatus
 
 EXIT_USAGE = 2
 
@@ -125,9 +125,9 @@ def _train_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _job(args: argparse.Namespace) -> Any:
-    """The :class:`sr_core.jobs.TrainJob` of ``train`` (new run, or ``--resume``), not started."""
+    """The :class:`sr_core.runs.jobs.TrainJob` of ``train`` (new run, or ``--resume``), not started."""
     from sr_core.config import preset_config
-    from sr_core.jobs import resume_job, start_job
+    from sr_core.runs.jobs import resume_job, start_job
 
     options = _train_options(args)
     if args.resume:
@@ -164,7 +164,7 @@ def _progress_bar(job: Any) -> Any:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from sr_core.run_list import resume_hint
+    from sr_core.runs.listing import resume_hint
     from sr_core.signals import GracefulStop
 
     with GracefulStop() as stopper:
@@ -206,7 +206,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from sr_core.checkpoint import model_from_checkpoint
     from sr_core.data import load_split
     from sr_core.evaluate import evaluate, write_eval
-    from sr_core.model_catalog import resolve
+    from sr_core.runs.catalog import resolve
     from sr_core.trainer import resolve_device
 
     if args.limit < 0:
@@ -256,10 +256,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from sr_core.run_table import run_rows
-    from sr_core.runs import runs_root
-    from sr_core.run_list import list_runs
-    from sr_core.shipped import SHIPPED_DIR
+    from sr_core.runs.table import run_rows
+    from sr_core.runs.store import runs_root
+    from sr_core.runs.listing import list_runs
+    from sr_core.runs.shipped import SHIPPED_DIR
 
     if args.json:
         print(json.dumps(json_safe(list_runs(args.runs_dir))))

@@ -224,7 +224,7 @@ def write_eval(run_path: str | Path, result: dict[str, Any]) -> Path:
     """Write ``result`` (an :func:`eval_result` / :func:`evaluate` object) as the run's ``eval.json``,
     atomically and as strict JSON (inf/NaN -> null); returns the file's path."""
     from sr_core.fs import atomic_write_text
-    from sr_core.runs import RunDir
+    from sr_core.runs.store import RunDir
 
     path = RunDir(Path(run_path)).eval_path
     atomic_write_text(path, json.dumps(json_safe(result), indent=2))

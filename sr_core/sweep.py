@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from sr_core.errors import UserError
-from sr_core.status import SweepStatus, TrialStatus
+from sr_core.runs.status import SweepStatus, TrialStatus
 from sr_core.sweep_spec import SweepSpec, read_state, setting_label, spec_from_dict, sweep_dir, write_state
 from sr_core.sweep_stats import PROTOCOL_NOTE, summarize, write_summary_csv
 from sr_core.sweep_trial import run_trial
@@ -43,7 +43,7 @@ def create_sweep(spec: SweepSpec, runs_dir: str | os.PathLike | None = None) -> 
     ``created``), ready for ``python -m sr_core sweep --resume NAME``; returns the sweep folder.
     The Sweeps page starts a sweep this way: the spec crosses to the sweep process as the file it is
     persisted as, not as command-line strings."""
-    from sr_core.runs import runs_root
+    from sr_core.runs.store import runs_root
 
     spec.validate()
     runs_abs = str(runs_root(runs_dir).resolve())
@@ -139,8 +139,8 @@ def run_sweep(spec: SweepSpec | None = None, *, runs_dir: str | os.PathLike | No
     as many as its resources allow). ``progress(state)`` is called after every trial event.
     """
     from sr_core.data import resolve_data_dir
-    from sr_core.runlock import RunLock
-    from sr_core.runs import runs_root
+    from sr_core.runs.lock import RunLock
+    from sr_core.runs.store import runs_root
     from sr_core.sweep_check import check_launch
 
     address = address or os.environ.get("RAY_ADDRESS") or None

@@ -7,7 +7,7 @@
 * :func:`check_launch` — seeds inside the seed range, the device, GPUs per trial, the runs folder and a
   cluster address that answers (a short TCP connect, seconds, instead of Ray's minutes), all before
   ``ray.init``.
-* A running sweep's driver holds :class:`sr_core.runlock.RunLock` on the sweep folder; a "running"
+* A running sweep's driver holds :class:`sr_core.runs.lock.RunLock` on the sweep folder; a "running"
   sweep whose lock nobody holds was interrupted (the same rule as runs, :func:`live_status`).
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 
 from sr_core.config import MAX_SEED
 from sr_core.errors import UserError
-from sr_core.runlock import lock_holder
+from sr_core.runs.lock import lock_holder
 
 MAX_SEEDS = 100        # seeds per setting
 MAX_SETTINGS = 256     # settings in one grid
@@ -155,7 +155,7 @@ def check_address(address: str | None, timeout: float = CONNECT_TIMEOUT_S) -> No
 def check_launch(spec: Any, *, runs_dir: str | os.PathLike | None, gpus_per_trial: float, cpus_per_trial: float,
                  address: str | None) -> None:
     """Everything a sweep needs that Ray would only find inside the trials, checked up front (one line each)."""
-    from sr_core.runs import runs_root
+    from sr_core.runs.store import runs_root
 
     root = runs_root(runs_dir)
     if root.exists() and not root.is_dir():

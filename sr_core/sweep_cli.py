@@ -17,7 +17,7 @@ import sys
 from typing import Any
 
 from sr_core.errors import UserError
-from sr_core.status import SweepStatus, TrialStatus
+from sr_core.runs.status import SweepStatus, TrialStatus
 
 TRAIN_OPTIONS = ("model", "steps", "batch_size", "lr", "lr_schedule", "kl_weight", "eval_every", "eval_limit",
                  "device", "dataset", "patch")

@@ -29,8 +29,8 @@ from typing import Any
 from sr_core.fs import atomic_write_text
 from sr_core.config import parse_alpha_schedule, preset_config
 from sr_core.errors import UserError
-from sr_core.runs import runs_root, sanitize_name
-from sr_core.status import TrialStatus
+from sr_core.runs.store import runs_root, sanitize_name
+from sr_core.runs.status import TrialStatus
 
 SWEEPS_FOLDER = ".sweeps"
 STUDIES_DIR = Path(__file__).resolve().parents[1] / "assets" / "studies"  # shipped studies (read-only)

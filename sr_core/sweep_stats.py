@@ -18,7 +18,7 @@ import math
 from typing import Any, Sequence
 
 from sr_core.fs import atomic_write_text
-from sr_core.status import TrialStatus
+from sr_core.runs.status import TrialStatus
 
 CONFIDENCE = 0.95
 # (key in a trial's metrics, label, higher is better)

@@ -19,8 +19,8 @@ from sr_core.checkpoint import load_checkpoint
 from sr_core.errors import UserError
 from sr_core.evaluate import write_eval
 from sr_core.fs import atomic_write_text, json_safe
-from sr_core.runs import RunDir, runs_root
-from sr_core.status import RunStatus, TrialStatus
+from sr_core.runs.store import RunDir, runs_root
+from sr_core.runs.status import RunStatus, TrialStatus
 
 
 def trial_metrics(result: dict[str, Any], test_loss: float | None) -> dict[str, float | None]:
@@ -104,7 +104,7 @@ def run_trial(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _train_and_score(spec, setting: int, seed: int, name: str, config: dict[str, Any]) -> dict[str, Any]:
-    from sr_core.jobs import resume_job, start_job
+    from sr_core.runs.jobs import resume_job, start_job
     from sr_core.sweep_spec import setting_label
 
     runs_dir, data_dir = config["runs_dir"], config.get("data_dir")

@@ -28,7 +28,7 @@ from sr_core.models import SRModel
 from sr_core.photos import PatchStream, PhotoSplit
 from sr_core.rate import RateMeter
 from sr_core.seeds import eval_noise_seed, step_noise_seed
-from sr_core.status import RESUMABLE_STATUSES, RunStatus
+from sr_core.runs.status import RESUMABLE_STATUSES, RunStatus
 
 Callback = Callable[["Trainer", dict[str, Any]], None]
 # before_checkpoint: the recorder writes the steps' metrics rows before the checkpoint file of that step

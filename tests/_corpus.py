@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from sr_core.runs import RunDir
+from sr_core.runs.store import RunDir
 
 # name -> how its files are broken
 BROKEN = ("status-null", "status-list", "status-step-text", "config-list", "config-train-int",

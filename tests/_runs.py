@@ -8,8 +8,8 @@ import torch
 
 from sr_core.checkpoint import load_checkpoint
 from sr_core.config import preset_config
-from sr_core.jobs import prepare_run
-from sr_core.runs import RunDir
+from sr_core.runs.jobs import prepare_run
+from sr_core.runs.store import RunDir
 
 LOSSES = ("total", "recon", "latent", "kl")
 

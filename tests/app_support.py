@@ -24,7 +24,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from sr_core.config import preset_config  # noqa: E402
 from sr_core.data import RAW_FILES, check_dataset, resolve_data_dir  # noqa: E402
-from sr_core.jobs import TrainJob, prepare_run  # noqa: E402
+from sr_core.runs.jobs import TrainJob, prepare_run  # noqa: E402
 from sr_core.models import model_class, model_names  # noqa: E402
 from ui.labels import SHORT_PROTOCOL  # noqa: E402
 from ui.services import job_registry  # noqa: E402

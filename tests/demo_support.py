@@ -18,7 +18,7 @@ def make_tiny_run(runs_dir: Path) -> None:
     """A run folder with an (untrained, small) resnet-sr checkpoint, as `train` would leave it."""
     from sr_core.checkpoint import save_checkpoint
     from sr_core.models import build_model
-    from sr_core.runs import create_run
+    from sr_core.runs.store import create_run
 
     run = create_run({"model": "resnet-sr", "steps": 1}, runs_dir=runs_dir, name=RUN_NAME)
     save_checkpoint(run.checkpoint_path, build_model("resnet-sr", {"channels": 8, "blocks": 1}, seed=0), step=1)

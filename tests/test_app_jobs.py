@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sr_core.config import preset_config  # noqa: E402
 from sr_core.errors import UserError  # noqa: E402
-from sr_core.jobs import TrainJob  # noqa: E402
+from sr_core.runs.jobs import TrainJob  # noqa: E402
 from ui import jobs  # noqa: E402
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from tests.app_support import (  # noqa: F401  (fixtures are found by name; fresh_registry is autouse)
     TRAIN, fresh_registry, job_registry, page, runs, texts, trained_runs, wait_for_status,
 )
-from sr_core.runs import RunDir
+from sr_core.runs.store import RunDir
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -16,7 +16,7 @@ import pytest
 from _corpus import BROKEN, make_corpus
 from app_support import (COMPARE, ROOT, RUNS, SPECTRA, TRAIN, empty_runs, fresh_registry, page, texts,  # noqa: F401
                          trained_runs)
-from sr_core.runs import RunDir
+from sr_core.runs.store import RunDir
 
 JSON_BROKEN = [n for n in BROKEN if not n.startswith(("ckpt", "metrics"))]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from tests.app_support import (  # noqa: F401  (fixtures are found by name; fresh_registry is autouse)
     TRAIN, fresh_registry, job_registry, page, runs, texts, trained_runs, wait_for_status,
 )
-from sr_core.runs import RunDir
+from sr_core.runs.store import RunDir
 
 
 def test_continue_a_finished_run_adds_batches_and_the_curve_goes_on(runs):

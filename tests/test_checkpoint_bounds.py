@@ -66,7 +66,7 @@ def test_default_and_shipped_sizes_stay_inside_the_bounds() -> None:
 
 def test_resume_with_a_mismatched_optimizer_state_is_one_line(tmp_path: Path, data_dir: Path) -> None:
     from sr_core.config import preset_config
-    from sr_core.jobs import prepare_run
+    from sr_core.runs.jobs import prepare_run
 
     trainer, run = prepare_run(preset_config("tiny", steps=4, eval_every=2, eval_limit=20), runs_dir=tmp_path, name="r")
     trainer.add_callback("on_step", lambda t, row: t.request_stop() if row["step"] == 2 else None)
@@ -102,8 +102,8 @@ def test_list_and_the_demo_skip_broken_checkpoints_without_torch(tmp_path: Path)
     offered by the demo's model list."""
     import shutil
 
-    from sr_core.model_catalog import model_choices
-    from sr_core.run_list import list_runs
+    from sr_core.runs.catalog import model_choices
+    from sr_core.runs.listing import list_runs
     from tests.demo_support import RUN_NAME, make_tiny_run
 
     make_tiny_run(tmp_path)

@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sr_core.data import Split  # noqa: E402
 from sr_core.models import build_model  # noqa: E402
 from sr_core.projection import box_down  # noqa: E402
-from sr_core.shipped import list_shipped  # noqa: E402
+from sr_core.runs.shipped import list_shipped  # noqa: E402
 from ui.labels import SHIPPED_PREFIX  # noqa: E402
 from ui import compare as comparison  # noqa: E402
 from ui import set_level, spectra  # noqa: E402

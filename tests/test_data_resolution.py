@@ -111,8 +111,8 @@ def test_fresh_clone_finds_shared_data_with_nothing_exported(tmp_path: Path, dat
 def test_run_records_its_data_folder_and_resume_finds_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                         data_dir: Path) -> None:
     from sr_core.config import TrainConfig
-    from sr_core.jobs import prepare_run
-    from sr_core.runs import get_run
+    from sr_core.runs.jobs import prepare_run
+    from sr_core.runs.store import get_run
 
     real = data_dir
     cfg = TrainConfig(steps=2, batch_size=8, eval_every=1000, eval_limit=16)

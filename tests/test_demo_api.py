@@ -13,8 +13,8 @@ from PIL import Image
 from sr_core.checkpoint import model_from_checkpoint
 from sr_core.data import box_downsample
 from sr_core.metrics import psnr
-from sr_core.model_catalog import checkpoint_path
-from sr_core.shipped import shipped_checkpoints
+from sr_core.runs.catalog import checkpoint_path
+from sr_core.runs.shipped import shipped_checkpoints
 from tests.demo_support import RUN_NAME, demo_url  # noqa: F401  (fixture)
 
 EXAMPLE = sorted((Path(__file__).resolve().parents[1] / "assets" / "examples").glob("*.png"))[0]  # 28x28 grey

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from sr_core.config import preset_config
-from sr_core.jobs import TrainJob, prepare_run
+from sr_core.runs.jobs import TrainJob, prepare_run
 
 
 @pytest.mark.parametrize("preset,steps,lr", [("quick", 150, None), ("paper", 150, 1e-3)])

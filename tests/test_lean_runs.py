@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from sr_core.config import preset_config
-from sr_core.jobs import OPTIMIZER_RESET, prepare_run
+from sr_core.runs.jobs import OPTIMIZER_RESET, prepare_run
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -18,7 +18,7 @@ from sr_core import trainer as trainer_mod
 from sr_core.cli import main
 from sr_core.data import load_split
 from sr_core.errors import UserError
-from sr_core.run_list import list_runs
+from sr_core.runs.listing import list_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,7 +63,7 @@ def test_eval_of_a_bad_checkpoint_is_one_line(name, corpus, capsys) -> None:
 
 
 def test_bad_metrics_line_is_named(corpus) -> None:
-    from sr_core.runs import RunDir
+    from sr_core.runs.store import RunDir
 
     with pytest.raises(UserError, match="line 3 is malformed"):
         RunDir(corpus / "metrics-bad-middle").read_metrics()

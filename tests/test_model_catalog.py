@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from sr_core import model_catalog as mc
+from sr_core.runs.store import catalog as mc
 from sr_core.errors import UserError
-from sr_core.shipped import shipped_checkpoints
+from sr_core.runs.shipped import shipped_checkpoints
 
 from _runs import train
 
@@ -44,7 +44,7 @@ def test_load_cache_reuses_and_reloads_a_rewritten_file(tmp_path: Path, data_dir
     run = train(tmp_path, "r", steps=4)
     a, info = mc.load_path(run.checkpoint_path)
     assert mc.load_path(run.checkpoint_path)[0] is a and info["step"] == 4
-    from sr_core.jobs import prepare_run
+    from sr_core.runs.jobs import prepare_run
     trainer, _ = prepare_run(None, runs_dir=tmp_path, resume="r", steps=6)
     trainer.run()
     b, info = mc.load_path(run.checkpoint_path)

@@ -7,7 +7,7 @@ import torch
 
 from sr_core.errors import UserError
 from sr_core.models import Posterior, SRModel, build_model, model_class, model_names
-from sr_core.runs import METRIC_FIELDS
+from sr_core.runs.store import METRIC_FIELDS
 
 torch.set_num_threads(1)
 SMALL = {"resnet-sr": {"channels": 8, "blocks": 1}, "cvae-sr": {"channels": 8, "blocks": 1, "enc_channels": 8},

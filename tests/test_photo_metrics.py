@@ -11,7 +11,7 @@ from PIL import Image
 from scipy.ndimage import correlate
 
 from sr_core.cli import main
-from sr_core.model_catalog import checkpoint_path, load_model
+from sr_core.runs.catalog import checkpoint_path, load_model
 from sr_core.photo_metrics import PROTOCOL_Y, gaussian_window, psnr_y, score, ssim_y, y_channel
 from sr_core.upscale import upscale
 

@@ -15,10 +15,10 @@ import torch
 from _runs import losses, max_diff, tiny_config, train, weights
 from sr_core import checkpoint as ckmod
 from sr_core.cli import main
-from sr_core.jobs import prepare_run
-from sr_core.runlock import RunLocked
-from sr_core.runs import RunDir, delete_run
-from sr_core.run_list import list_runs
+from sr_core.runs.jobs import prepare_run
+from sr_core.runs.lock import RunLocked
+from sr_core.runs.store import RunDir, delete_run
+from sr_core.runs.listing import list_runs
 
 
 class Crash(BaseException):

@@ -1,12 +1,12 @@
-"""The run table (sr_core.run_table) and the pages' formatting of it (ui.run_tables): one row type
+"""The run table (sr_core.runs.table) and the pages' formatting of it (ui.run_tables): one row type
 for Home, the Runs page and `python -m sr_core list`."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from sr_core import runs
-from sr_core.run_table import RunRow, rows_from, run_rows
+from sr_core.runs.store import store as runs
+from sr_core.runs.table import RunRow, rows_from, run_rows
 from ui.labels import SHORT_PROTOCOL
 from ui.run_tables import home_runs_table, runs_table, shipped_caption, shipped_table
 

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from sr_core import run_list, runs
+from sr_core.runs.store import listing as run_list
+
+from sr_core.runs.store import store as runs
 from sr_core.errors import UserError
 
 
@@ -59,7 +61,7 @@ def test_metrics_csv_round_trip(runs_dir: Path) -> None:
 
 def test_appending_to_an_older_metrics_file_rewrites_it_under_todays_header(tmp_path):
     """A run from a version with fewer columns: appended rows must not land in the wrong columns."""
-    from sr_core.runlog import METRIC_FIELDS, append_rows, read_rows
+    from sr_core.runs.metrics_log import METRIC_FIELDS, append_rows, read_rows
     path = tmp_path / "metrics.csv"
     path.write_text("step,split,total,recon,latent,kl,alpha,lr,elapsed_s,img_s\n"
                     "1,train,0.5,0.4,0.1,0.0,1.0,0.001,0.1,100\n")

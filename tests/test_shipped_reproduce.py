@@ -13,8 +13,8 @@ import pytest
 import torch
 
 from sr_core.config import train_config_from_dict
-from sr_core.jobs import prepare_run
-from sr_core.shipped import SHIPPED_DIR
+from sr_core.runs.jobs import prepare_run
+from sr_core.runs.shipped import SHIPPED_DIR
 
 N_TRAIN = 3  # train rows compared (plus the step-0 test row)
 TIMING = {"elapsed_s", "img_s"}

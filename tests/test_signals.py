@@ -15,8 +15,8 @@ import pytest
 import torch
 
 from _runs import losses, max_diff, weights
-from sr_core.runs import RunDir
-from sr_core.run_list import list_runs
+from sr_core.runs.store import RunDir
+from sr_core.runs.listing import list_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 ARGS = ["--preset", "tiny", "--steps", "40", "--eval-every", "20", "--eval-limit", "100",

@@ -1,9 +1,9 @@
-"""Named states (sr_core.status): the enum values are exactly the strings files on disk hold."""
+"""Named states (sr_core.runs.status): the enum values are exactly the strings files on disk hold."""
 from __future__ import annotations
 
 import json
 
-from sr_core.status import (ENDED_STATUSES, LIVE_STATUSES, RESUMABLE_STATUSES, RunStatus, SweepStatus,
+from sr_core.runs.status import (ENDED_STATUSES, LIVE_STATUSES, RESUMABLE_STATUSES, RunStatus, SweepStatus,
                             TrialStatus)
 
 
@@ -23,7 +23,7 @@ def test_a_string_read_from_a_file_compares_equal() -> None:
 
 
 def test_a_written_status_file_is_byte_identical(tmp_path) -> None:
-    from sr_core.runs import create_run
+    from sr_core.runs.store import create_run
     run = create_run({"model": "cnn-vae", "steps": 3}, runs_dir=tmp_path, name="r")
     run.write_status(status=RunStatus.RUNNING, step=1)
     assert json.loads(run.status_path.read_text())["status"] == "running"

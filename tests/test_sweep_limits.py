@@ -127,7 +127,7 @@ def test_a_sigkilled_sweep_reads_interrupted(tmp_path) -> None:
     state = json.loads((folder / "sweep.json").read_text())
     state["status"] = "running"
     (folder / "sweep.json").write_text(json.dumps(state))
-    holder = ("import sys, time\nfrom sr_core.runlock import RunLock\nlock = RunLock(sys.argv[1])\n"
+    holder = ("import sys, time\nfrom sr_core.runs.lock import RunLock\nlock = RunLock(sys.argv[1])\n"
               "print('held', flush=True)\ntime.sleep(120)\n")
     proc = subprocess.Popen([sys.executable, "-c", holder, str(folder)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:

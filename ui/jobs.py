@@ -1,4 +1,4 @@
-"""The process-wide training-job registry: at most one :class:`sr_core.jobs.TrainJob` per server.
+"""The process-wide training-job registry: at most one :class:`sr_core.runs.jobs.TrainJob` per server.
 
 The Train page keeps one :class:`JobRegistry` (``ui.services.job_registry``), so every tab and every
 refresh of the same server sees the same job: a reload reattaches to it instead of starting another,
@@ -20,8 +20,8 @@ from typing import Any
 
 from sr_core.config import TrainConfig
 from sr_core.errors import UserError
-from sr_core.jobs import TrainJob, resume_job, start_job
-from sr_core.status import ENDED_STATUSES, RunStatus
+from sr_core.runs.jobs import TrainJob, resume_job, start_job
+from sr_core.runs.status import ENDED_STATUSES, RunStatus
 
 
 
@@ -64,7 +64,7 @@ class JobRegistry:
 
     def start(self, config: TrainConfig, *, name: str | None = None, runs_dir: str | os.PathLike | None = None,
               data_dir: str | os.PathLike | None = None) -> TrainJob:
-        """Hand ``config`` to :func:`sr_core.jobs.start_job` (which validates it and makes the run folder) and
+        """Hand ``config`` to :func:`sr_core.runs.jobs.start_job` (which validates it and makes the run folder) and
         start training in a background thread.
 
         Raises :class:`JobAlreadyRunning` when a job runs or another tab is starting one, and any

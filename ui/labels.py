@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 #: Label prefix that marks a shipped checkpoint wherever runs and shipped checkpoints share a list; a
-#: run folder name cannot contain it (``sr_core.runs.sanitize_name`` drops spaces and "·").
+#: run folder name cannot contain it (``sr_core.runs.store.sanitize_name`` drops spaces and "·").
 SHIPPED_PREFIX = "shipped · "
 
 #: The evaluation protocol of :data:`sr_core.metrics.PROTOCOL` in one caption-sized sentence.

@@ -11,10 +11,10 @@ from typing import Any
 import streamlit as st
 
 from sr_core.errors import UserError
-from sr_core.model_catalog import Entry, catalog, display_label, load_path
-from sr_core.runs import runs_root
-from sr_core.run_list import list_runs
-from sr_core.shipped import SHIPPED_DIR, shipped_checkpoints
+from sr_core.runs.catalog import Entry, catalog, display_label, load_path
+from sr_core.runs.store import runs_root
+from sr_core.runs.listing import list_runs
+from sr_core.runs.shipped import SHIPPED_DIR, shipped_checkpoints
 
 from .labels import SHIPPED_PREFIX, shipped_label
 from .set_level import LoadedModel

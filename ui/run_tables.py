@@ -1,4 +1,4 @@
-"""The run table (:mod:`sr_core.run_table`) as the pages show it: Home's short list, the Runs page's
+"""The run table (:mod:`sr_core.runs.table`) as the pages show it: Home's short list, the Runs page's
 full table, and the shipped checkpoints' table and caption (both pages). Plain lists of dicts, one
 per table row, for ``st.table`` / ``st.dataframe``; and the metrics of the runs whose curves the
 Runs page overlays.
@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from sr_core.errors import UserError
-from sr_core.run_table import RunRow
-from sr_core.runs import RunDir
+from sr_core.runs.table import RunRow
+from sr_core.runs.store import RunDir
 
 from .labels import SHORT_PROTOCOL
 

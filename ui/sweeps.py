@@ -22,7 +22,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from sr_core.errors import UserError
-from sr_core.status import TrialStatus
+from sr_core.runs.status import TrialStatus
 from sr_core.sweep import create_sweep
 from sr_core.sweep_spec import SweepSpec, read_state, shipped_studies, sweep_dir, sweeps_root
 from sr_core.sweep_stats import METRICS

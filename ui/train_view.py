@@ -12,8 +12,8 @@ from typing import Any, Mapping, MutableMapping
 from sr_core.config import PRESETS, TrainConfig, parse_alpha_schedule, preset_config
 from sr_core.errors import UserError
 from sr_core.models import model_class, model_names
-from sr_core.run_list import list_runs
-from sr_core.status import RESUMABLE_STATUSES, RunStatus
+from sr_core.runs.listing import list_runs
+from sr_core.runs.status import RESUMABLE_STATUSES, RunStatus
 
 from .figures import LOSS_COMPONENTS
 from .images import mosaic, png_bytes

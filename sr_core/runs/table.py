@@ -2,7 +2,7 @@
 
 Home, the Runs page and ``python -m sr_core list`` all show this table; each formats the rows its own
 way (columns, widths, words), but which fields a row has and where they come from is decided here:
-:func:`sr_core.run_list.list_runs` for run folders, :func:`sr_core.shipped.list_shipped` for shipped ones.
+:func:`sr_core.runs.listing.list_runs` for run folders, :func:`sr_core.runs.shipped.list_shipped` for shipped ones.
 """
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import os
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sr_core.run_list import list_runs
-from sr_core.shipped import list_shipped
+from sr_core.runs.listing import list_runs
+from sr_core.runs.shipped import list_shipped
 
 
 @dataclass(frozen=True)
@@ -44,14 +44,14 @@ _FIELDS = frozenset(f.name for f in fields(RunRow))
 
 
 def rows_from(summaries: list[dict[str, Any]]) -> list[RunRow]:
-    """:class:`RunRow` of each :func:`~sr_core.run_list.list_runs` / :func:`~sr_core.shipped.list_shipped`
+    """:class:`RunRow` of each :func:`~sr_core.runs.listing.list_runs` / :func:`~sr_core.runs.shipped.list_shipped`
     dict; keys the table does not show are dropped, missing ones keep their defaults."""
     return [RunRow(**{k: v for k, v in s.items() if k in _FIELDS and v is not None}) for s in summaries]
 
 
 def run_rows(runs_dir: str | os.PathLike | None = None, *, shipped: bool = True, check: bool = False) -> list[RunRow]:
-    """The run folders in ``runs_dir`` (default: :func:`sr_core.runs.runs_root`), newest first, then
+    """The run folders in ``runs_dir`` (default: :func:`sr_core.runs.store.runs_root`), newest first, then
     (``shipped``) the shipped checkpoints in name order. ``check``: checkpoints that do not load make
-    their run broken (see :func:`sr_core.run_list.list_runs`)."""
+    their run broken (see :func:`sr_core.runs.listing.list_runs`)."""
     rows = rows_from(list_runs(runs_dir, check=check))
     return rows + rows_from(list_shipped()) if shipped else rows

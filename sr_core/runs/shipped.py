@@ -39,7 +39,7 @@ def _number(v: Any) -> float | None:
 
 
 def list_shipped(root: Path | None = None) -> list[dict[str, Any]]:
-    """One row per shipped checkpoint, in the shape of :func:`sr_core.run_list.list_runs` rows plus
+    """One row per shipped checkpoint, in the shape of :func:`sr_core.runs.listing.list_runs` rows plus
     ``shipped`` (True), ``ssim``, ``n_eval_images``, ``train_s`` and ``train_img_s``.
 
     Missing side files leave their fields ``None``; a shipped checkpoint is never reported broken

@@ -22,9 +22,9 @@ from typing import Any
 
 from sr_core.fs import atomic_write_text
 from sr_core.errors import UserError
-from sr_core.runlock import RunLock, lock_holder
-from sr_core.runlog import METRIC_FIELDS, append_rows, read_rows, repair_metrics
-from sr_core.status import LIVE_STATUSES, RunStatus  # noqa: F401  (LIVE_STATUSES re-exported)
+from sr_core.runs.lock import RunLock, lock_holder
+from sr_core.runs.metrics_log import METRIC_FIELDS, append_rows, read_rows, repair_metrics
+from sr_core.runs.status import LIVE_STATUSES, RunStatus  # noqa: F401  (LIVE_STATUSES re-exported)
 
 __all__ = ["METRIC_FIELDS", "RunDir", "check_runs_dir", "create_run", "delete_run", "get_run", "runs_root",
            "sanitize_name"]
@@ -158,7 +158,7 @@ class RunDir:
 
     # -------------------------------------------------------------- one writer
     def acquire_lock(self, action: str = "train") -> "RunDir":
-        """Take the run's lock (one-line :class:`~sr_core.runlock.RunLocked` if another writer has it)."""
+        """Take the run's lock (one-line :class:`~sr_core.runs.lock.RunLocked` if another writer has it)."""
         if self.lock is None or not self.lock.held:
             self.lock = RunLock(self.path, action=action)
         return self

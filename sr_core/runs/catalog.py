@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from sr_core.errors import UserError
-from sr_core.runs import get_run, runs_root
-from sr_core.run_list import list_runs
-from sr_core.shipped import shipped_checkpoints
+from sr_core.runs.store import get_run, runs_root
+from sr_core.runs.listing import list_runs
+from sr_core.runs.shipped import shipped_checkpoints
 
 RUN_PREFIX = "run:"
 SHIPPED_DISPLAY = "shipped · "  # the studio's display prefix, accepted back by resolve()

@@ -24,8 +24,8 @@ from sr_core.errors import UserError
 from sr_core.fs import atomic_write_text
 from sr_core.models import build_model
 from sr_core.photos import is_photo_dataset, resolve_patch
-from sr_core.runs import RunDir, check_runs_dir, create_run, get_run
-from sr_core.status import RunStatus
+from sr_core.runs.store import RunDir, check_runs_dir, create_run, get_run
+from sr_core.runs.status import RunStatus
 from sr_core.trainer import Trainer, resolve_device
 
 
@@ -33,7 +33,7 @@ class RunRecorder:
     """Trainer callbacks that persist a run: metrics rows and status; releases the run's lock at the end.
 
     Rows are buffered and appended at each evaluation and *before* each checkpoint is written, so a
-    kill at any moment leaves metrics.csv covering the checkpoint's step (see :mod:`sr_core.runlog`).
+    kill at any moment leaves metrics.csv covering the checkpoint's step (see :mod:`sr_core.runs.metrics_log`).
     """
 
     def __init__(self, run: RunDir) -> None:

@@ -12,8 +12,8 @@ from typing import Any
 
 from sr_core.ckpt_scan import scan_problem
 from sr_core.errors import UserError
-from sr_core.runs import RunDir, runs_root
-from sr_core.status import LIVE_STATUSES, RunStatus
+from sr_core.runs.store import RunDir, runs_root
+from sr_core.runs.status import LIVE_STATUSES, RunStatus
 
 
 def resume_hint(name: str) -> str:
