@@ -28,11 +28,11 @@ import numpy as np
 from sr_core.fs import atomic_write_bytes
 from sr_core.data import DEGRADATIONS
 from sr_core.errors import UserError
-from sr_core.imageio import (LIMITS_TEXT, MAX_FILE_BYTES, decode_image, display_zoom, encode_png, image_from_array,
+from sr_core.imaging.io import (LIMITS_TEXT, MAX_FILE_BYTES, decode_image, display_zoom, encode_png, image_from_array,
                              to_uint8)
-from sr_core.examples import example_images
+from sr_core.imaging.examples import example_images
 from sr_core.runs.catalog import load_model, model_choices
-from sr_core.upscale import MAX_SAMPLES, PROTOCOL, Y_NOTE, fit_square, upscale
+from sr_core.imaging.upscale import MAX_SAMPLES, PROTOCOL, Y_NOTE, fit_square, upscale
 from ui.figures import radial_profile_figure
 from ui.demo_inputs import BoundedSketchpad, ImageFile, RawNumber, RawSlider, check_api_args
 from ui.images import colorize

@@ -50,15 +50,15 @@ def model_flops(model, lr_side: int, samples: int) -> float:
     import torch
 
     from bench._common import count_flops
-    from sr_core.upscale import FIXED_LR_SIDE, sr_call
+    from sr_core.imaging.upscale import FIXED_LR_SIDE, sr_call
 
-    from sr_core.tiling import FIXED_STRIDE
+    from sr_core.imaging.tiling import FIXED_STRIDE
 
     probe = 64 if model.fully_convolutional else FIXED_LR_SIDE
     x = torch.rand(1, 1, probe, probe)
     with torch.no_grad():
         per_probe = count_flops(lambda: sr_call(model, x, temperature=0.5))
-    if not model.fully_convolutional:  # overlapping 14×14 tiles every FIXED_STRIDE pixels (sr_core.tiling)
+    if not model.fully_convolutional:  # overlapping 14×14 tiles every FIXED_STRIDE pixels (sr_core.imaging.tiling)
         per_side = 1 + -(-max(lr_side - FIXED_LR_SIDE, 0) // FIXED_STRIDE)
         return per_probe * per_side * per_side * samples
     return per_probe * (lr_side * lr_side) / (probe * probe) * samples

@@ -29,7 +29,7 @@ def main() -> int:
     from PIL import Image
 
     from bench._common import matmul_flops_per_s
-    from sr_core.batch_upscale import plan, run_batch
+    from sr_core.imaging.batch import plan, run_batch
     from sr_core.runs.catalog import load_model
     from sr_core.photos import PHOTO_TEST, PHOTO_TRAIN, skimage_photo
 

@@ -4,7 +4,7 @@
 
 Trials: tiny preset, ``--steps`` batches, grid ``lr=0.001|0.002`` x seeds 0, 1 (4 trials), each scored on
 ``--eval-images`` test images, one torch thread per trial everywhere. The serial loop calls the very
-function a Ray trial runs (:func:`sr_core.sweep_trial.run_trial`). Ray starts once (timed apart as
+function a Ray trial runs (:func:`sr_core.sweeps.trial.run_trial`). Ray starts once (timed apart as
 ``ray_start_s``, with as many CPUs as the most workers measured); the two Ray sweeps then differ only in
 ``max_concurrent_trials``. Each mode writes into its own fresh runs folder. Printed: one line per
 mode, then one JSON object (last line)::
@@ -27,7 +27,7 @@ from pathlib import Path
 
 
 def _spec(name: str, steps: int, eval_images: int):
-    from sr_core.sweep_spec import SweepSpec, parse_grid
+    from sr_core.sweeps.spec import SweepSpec, parse_grid
 
     return SweepSpec(name=name, preset="tiny", grid=parse_grid("lr=0.001|0.002"), seeds=[0, 1],
                      base={"steps": steps, "eval_limit": 1000, "checkpoint_every": max(steps, 1)},
@@ -36,7 +36,7 @@ def _spec(name: str, steps: int, eval_images: int):
 
 def serial(root: Path, steps: int, eval_images: int, data_dir: str) -> float:
     """The 4 trials one after the other in this process (no Ray): wall seconds."""
-    from sr_core.sweep_trial import run_trial
+    from sr_core.sweeps.trial import run_trial
 
     spec = _spec("serial", steps, eval_images)
     t0 = time.perf_counter()
@@ -48,7 +48,7 @@ def serial(root: Path, steps: int, eval_images: int, data_dir: str) -> float:
 
 
 def on_ray(root: Path, workers: int, steps: int, eval_images: int, data_dir: str) -> float:
-    from sr_core.sweep import run_sweep
+    from sr_core.sweeps.driver import run_sweep
 
     spec = _spec(f"ray{workers}", steps, eval_images)
     t0 = time.perf_counter()
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)
     from sr_core.data import load_split, resolve_data_dir
-    from sr_core.sweep import _init_ray
+    from sr_core.sweeps.driver import _init_ray
 
     data_dir = str(resolve_data_dir(args.data_dir).resolve())
     load_split("fashion-mnist", train=True, data_dir=data_dir)  # the serial loop does not pay the first read

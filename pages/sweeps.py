@@ -12,8 +12,8 @@ from sr_core.config import PRESET_HELP, PRESETS
 from sr_core.errors import UserError
 from sr_core.runs.store import runs_root, sanitize_name
 from sr_core.runs.status import TrialStatus
-from sr_core.sweep_spec import SweepSpec, default_sweep_name, parse_grid
-from sr_core.sweep_stats import METRICS, PROTOCOL_NOTE
+from sr_core.sweeps.spec import SweepSpec, default_sweep_name, parse_grid
+from sr_core.sweeps.stats import METRICS, PROTOCOL_NOTE
 from ui.services import sweep_launcher
 from ui.sweeps import (SweepLauncher, counts, load_state, my_sweeps, shipped_studies, summary_table, sweep_figure,
                        trials_table)

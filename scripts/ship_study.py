@@ -13,8 +13,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 from sr_core.fs import atomic_write_text
-from sr_core.sweep_spec import read_state, sweep_dir
-from sr_core.sweep_stats import summary_csv
+from sr_core.sweeps.spec import read_state, sweep_dir
+from sr_core.sweeps.stats import summary_csv
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,5 +1,5 @@
 """``eval CKPT --dataset photos`` / ``--images DIR`` / a checkpoint trained on ``folder:PATH``: whole held-out
-photographs under :data:`sr_core.photo_metrics.PROTOCOL_Y`, per image and mean, against bicubic."""
+photographs under :data:`sr_core.imaging.photo_metrics.PROTOCOL_Y`, per image and mean, against bicubic."""
 from __future__ import annotations
 
 import json
@@ -16,7 +16,7 @@ from sr_core.errors import UserError
 def iter_folder_images(root: Path, files: list[Path] | None = None, log: Any = None) -> Iterator[tuple[str, np.ndarray]]:
     """(relative name, float (H, W[, 3]) in [0, 1]) for each readable image under ``root`` (or ``files``),
     within the demo's limits; others are skipped with one line each and a count at the end."""
-    from sr_core.imageio import decode_image
+    from sr_core.imaging.io import decode_image
     from sr_core.photos import list_images
     log = log or (lambda s: print(s, file=sys.stderr))
     skipped = 0
@@ -60,7 +60,7 @@ def eval_photos(model: Any, ckpt: dict[str, Any], path: Path, *, dataset: str | 
                 limit: int, as_json: bool) -> int:
     """Run the photo benchmark and print a table (or one JSON object); returns the exit code."""
     from sr_core.fs import json_safe
-    from sr_core.photo_metrics import benchmark
+    from sr_core.imaging.photo_metrics import benchmark
     from sr_core.photos import trained_on
     tcfg = ckpt.get("train_config") or {}
     degradation = tcfg.get("degradation", "box")

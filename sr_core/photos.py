@@ -1,7 +1,7 @@
 """Photographs as training data: any image folder (``folder:PATH``) or scikit-image's sample photos (``photos``).
 
 * Decoding: every file once, into memory, as 8-bit luminance (Y of YCbCr, ITU-R BT.601 full range, the Y
-  the demo super-resolves; :mod:`sr_core.imageio`). Formats: PNG, JPEG, WebP, BMP, TIFF, recursive.
+  the demo super-resolves; :mod:`sr_core.imaging.io`). Formats: PNG, JPEG, WebP, BMP, TIFF, recursive.
   Unreadable files and files smaller than a patch are skipped with one line each and a count; a folder
   with no usable image is a one-line :class:`UserError` (CLI exit 2).
 * Memory bound: at most :data:`MAX_DATASET_PIXELS` decoded pixels (one byte each) per dataset, checked from
@@ -132,7 +132,7 @@ def list_images(root: Path) -> list[Path]:
 
 def to_y8(pixels: np.ndarray) -> np.ndarray:
     """Float (H, W) grey or (H, W, 3) RGB in [0, 1] -> (H, W) uint8 luminance (BT.601 full range)."""
-    from sr_core.imageio import rgb_to_ycbcr
+    from sr_core.imaging.io import rgb_to_ycbcr
     y = rgb_to_ycbcr(pixels)[..., 0] if pixels.ndim == 3 else pixels
     return np.clip(np.rint(np.asarray(y, dtype=np.float64) * 255.0), 0, 255).astype(np.uint8)
 
@@ -148,7 +148,7 @@ def _header_pixels(path: Path) -> int:
 def decode_y8(path: Path) -> np.ndarray:
     """One file -> (H, W) uint8 luminance; raises on unreadable files."""
     from PIL import Image
-    from sr_core.imageio import pil_to_float
+    from sr_core.imaging.io import pil_to_float
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with Image.open(path) as im:

@@ -86,9 +86,9 @@ BROKEN_SWEEPS = ("top-list", "status-null", "trials-dict", "not-json", "grid-tex
 
 
 def _good_sweep_state() -> dict:
-    from sr_core.sweep import new_state
-    from sr_core.sweep_spec import SweepSpec, parse_grid
-    from sr_core.sweep_stats import summarize
+    from sr_core.sweeps.driver import new_state
+    from sr_core.sweeps.spec import SweepSpec, parse_grid
+    from sr_core.sweeps.stats import summarize
 
     spec = SweepSpec(name="good", preset="tiny", grid=parse_grid("lr=0.001|0.003"), seeds=[0, 1])
     state = new_state(spec, "")

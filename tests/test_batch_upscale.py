@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sr_core.batch_upscale import plan
-from sr_core.cli import main
+from sr_core.imaging.batch import plan
+from sr_core.cli.main import main
 from sr_core.errors import UserError
 
 

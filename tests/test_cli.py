@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sr_core.cli import main
+from sr_core.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "torchvision", "torchmetrics", "ray", "streamlit", "gradio", "numpy", "PIL", "pandas")
 PROBE = """
 import contextlib, io, json, sys
-from sr_core.cli import main
+from sr_core.cli.main import main
 with contextlib.redirect_stdout(io.StringIO()):
     try:
         code = main(sys.argv[1:])

@@ -1,4 +1,4 @@
-"""sr_core.imageio: every accepted format decodes, every bad file gets its one-line message, modes convert
+"""sr_core.imaging.io: every accepted format decodes, every bad file gets its one-line message, modes convert
 as documented, Y/CbCr round-trips, the size limits hold. All images are made in the test."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from sr_core.errors import UserError
-from sr_core.imageio import (MAX_INPUT_SIDE, ImageInputError, decode_image, display_zoom, encode_png,
+from sr_core.imaging.io import (MAX_INPUT_SIDE, ImageInputError, decode_image, display_zoom, encode_png,
                              image_from_array, rgb_to_ycbcr, ycbcr_to_rgb)
 
 

@@ -89,7 +89,7 @@ def test_shipped_cnn_vae_latent_is_close_to_lr_and_the_decoder_is_the_limit(data
 
 
 def test_eval_json_has_a_latent_object_only_for_models_with_a_latent(data_dir, capsys) -> None:
-    from sr_core.cli import main
+    from sr_core.cli.main import main
 
     for name, has in (("cnn-vae", True), ("resnet-sr", False)):
         assert main(["eval", str(SHIPPED / name / "checkpoint.pt"), "--json", "--limit", "100",

@@ -15,7 +15,7 @@ import torch
 from _corpus import BROKEN, make_corpus
 from _runs import train
 from sr_core import trainer as trainer_mod
-from sr_core.cli import main
+from sr_core.cli.main import main
 from sr_core.data import load_split
 from sr_core.errors import UserError
 from sr_core.runs.listing import list_runs

@@ -127,7 +127,7 @@ def test_registered_loss_names_cover_every_model_and_metrics_csv() -> None:
 
 
 # ---------------------------------------------------------------- declarations checked against behaviour
-# (the forward-pass probe that used to live in sr_core.upscale: callers now read the declaration)
+# (the forward-pass probe that used to live in sr_core.imaging.upscale: callers now read the declaration)
 
 def _sr0(model: SRModel, lr: torch.Tensor) -> torch.Tensor:
     """Deterministic SR (temperature at the bottom of the range for models that take one)."""

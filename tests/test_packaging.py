@@ -30,6 +30,6 @@ def test_no_sys_path_edits_outside_tests() -> None:
 
 
 def test_packages_import_from_any_folder(tmp_path: Path) -> None:
-    out = subprocess.run([sys.executable, "-c", "import sr_core.cli, ui, bench._common, demo; print('ok')"],
+    out = subprocess.run([sys.executable, "-c", "import sr_core.cli.main, ui, bench._common, demo; print('ok')"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr

@@ -1,4 +1,4 @@
-"""The BasicSR Y protocol (sr_core.photo_metrics) and ``eval --images`` / ``eval --dataset photos``."""
+"""The BasicSR Y protocol (sr_core.imaging.photo_metrics) and ``eval --images`` / ``eval --dataset photos``."""
 from __future__ import annotations
 
 import json
@@ -10,10 +10,10 @@ import pytest
 from PIL import Image
 from scipy.ndimage import correlate
 
-from sr_core.cli import main
+from sr_core.cli.main import main
 from sr_core.runs.catalog import checkpoint_path, load_model
-from sr_core.photo_metrics import PROTOCOL_Y, gaussian_window, psnr_y, score, ssim_y, y_channel
-from sr_core.upscale import upscale
+from sr_core.imaging.photo_metrics import PROTOCOL_Y, gaussian_window, psnr_y, score, ssim_y, y_channel
+from sr_core.imaging.upscale import upscale
 
 
 def _basicsr_ssim(a: np.ndarray, b: np.ndarray) -> float:

@@ -11,11 +11,11 @@ from PIL import Image
 
 from sr_core import photos
 from sr_core.checkpoint import load_checkpoint
-from sr_core.cli import main
+from sr_core.cli.main import main
 from sr_core.config import TrainConfig
 from sr_core.data import box_downsample, load_split, nearest_up
 from sr_core.errors import UserError
-from sr_core.tiling import blended
+from sr_core.imaging.tiling import blended
 
 
 def _png(path: Path, h: int, w: int, seed: int, rgb: bool = False, fmt: str = "PNG") -> None:

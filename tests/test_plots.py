@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sr_core.data import Split  # noqa: E402
 from sr_core.errors import UserError  # noqa: E402
 from sr_core.spectra import error_spectrum, hf_energy_share, log_magnitude  # noqa: E402
-from sr_core import imageio
+from sr_core.imaging import io as imageio
 from ui import compare, figures, images, spectra  # noqa: E402
 
 

@@ -14,7 +14,7 @@ import torch
 
 from _runs import losses, max_diff, tiny_config, train, weights
 from sr_core import checkpoint as ckmod
-from sr_core.cli import main
+from sr_core.cli.main import main
 from sr_core.runs.jobs import prepare_run
 from sr_core.runs.lock import RunLocked
 from sr_core.runs.store import RunDir, delete_run

@@ -52,7 +52,7 @@ def test_page_tables_format_the_same_rows() -> None:
 
 
 def test_cli_list_json_is_the_run_summaries(runs_dir: Path, capsys) -> None:
-    from sr_core.cli import main
+    from sr_core.cli.main import main
 
     runs.create_run({"model": "cnn-vae", "steps": 5}, name="good")
     assert main(["list", "--json"]) == 0

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from sr_core.cli import main
-from sr_core.sweep import run_sweep
-from sr_core.sweep_cli import show
-from sr_core.sweep_spec import read_state, sweep_dir
+from sr_core.cli.main import main
+from sr_core.sweeps.driver import run_sweep
+from sr_core.cli.sweep import show
+from sr_core.sweeps.spec import read_state, sweep_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 T_975_1 = 12.706204736174698  # Student t(0.975, df=1), two seeds
@@ -120,8 +120,8 @@ def test_resume_after_killing_the_sweep_keeps_the_finished_trial(tmp_path, data_
 
 def test_a_seed_fixes_a_trial_and_another_seed_changes_it(tmp_path, data_dir):
     """What sweeps rely on: the same (setting, seed) twice gives the same numbers (weights included)."""
-    from sr_core.sweep_spec import SweepSpec, parse_grid
-    from sr_core.sweep_trial import run_trial
+    from sr_core.sweeps.spec import SweepSpec, parse_grid
+    from sr_core.sweeps.trial import run_trial
 
     spec = SweepSpec(name="s", preset="tiny", grid=parse_grid("lr=0.001"), seeds=[0, 1], base={"steps": 3},
                      eval_limit=200)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from sr_core.cli import main
-from sr_core.sweep_spec import list_sweeps, sweep_dir
+from sr_core.cli.main import main
+from sr_core.sweeps.spec import list_sweeps, sweep_dir
 from tests._corpus import BROKEN_SWEEPS, make_sweep_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,8 +107,8 @@ def test_unreachable_address_fails_within_seconds_and_leaves_nothing_running(tmp
 
 def test_grid_validation_is_linear(monkeypatch) -> None:
     """Each setting's config is built once per end seed, not once per (setting x setting)."""
-    from sr_core import sweep_spec
-    from sr_core.sweep_spec import SweepSpec, parse_grid
+    from sr_core.sweeps import spec as sweep_spec
+    from sr_core.sweeps.spec import SweepSpec, parse_grid
 
     calls = []
     real = sweep_spec.preset_config
@@ -137,5 +137,5 @@ def test_a_sigkilled_sweep_reads_interrupted(tmp_path) -> None:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
     assert {r["name"]: r["status"] for r in list_sweeps(runs, shipped=False)}["good"] == "interrupted"
-    from sr_core.sweep_cli import show
+    from sr_core.cli.sweep import show
     assert "[interrupted]" in show("good", str(runs))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sr_core.errors import UserError
-from sr_core.sweep_spec import find_sweep, list_sweeps, shipped_studies
+from sr_core.sweeps.spec import find_sweep, list_sweeps, shipped_studies
 
 ROOT = Path(__file__).resolve().parents[1]
 

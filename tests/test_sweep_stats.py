@@ -9,8 +9,8 @@ import math
 import pytest
 
 from sr_core.errors import UserError
-from sr_core.sweep_spec import SweepSpec, parse_grid, resolve_reference, setting_overrides
-from sr_core.sweep_stats import describe, format_table, summarize, summary_csv, t_cdf, t_quantile
+from sr_core.sweeps.spec import SweepSpec, parse_grid, resolve_reference, setting_overrides
+from sr_core.sweeps.stats import describe, format_table, summarize, summary_csv, t_cdf, t_quantile
 
 # Student t two-sided critical values, from the standard printed table (e.g. NIST/SEMATECH e-Handbook 1.3.6.7.2)
 T_TABLE = [(0.975, 1, 12.706), (0.975, 2, 4.303), (0.975, 3, 3.182), (0.975, 4, 2.776), (0.975, 9, 2.262),

@@ -1,4 +1,4 @@
-"""sr_core.tiling and sr_core.upscale: tiled SR equals untiled within 1e-5, the pipeline's sizes, fitting,
+"""sr_core.imaging.tiling and sr_core.imaging.upscale: tiled SR equals untiled within 1e-5, the pipeline's sizes, fitting,
 colour handling, samples and truth-mode metrics — on small untrained models and images made in the test."""
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import torch
 
 from sr_core.data import box_downsample
 from sr_core.errors import UserError
-from sr_core.imageio import rgb_to_ycbcr
+from sr_core.imaging.io import rgb_to_ycbcr
 from sr_core.metrics import psnr
 from sr_core.models import build_model
-from sr_core.tiling import tiled
-from sr_core.upscale import (Y_NOTE, fit_square, radial_power, sr_call, upscale)
+from sr_core.imaging.tiling import tiled
+from sr_core.imaging.upscale import (Y_NOTE, fit_square, radial_power, sr_call, upscale)
 
 SMALL = {"resnet-sr": {"channels": 8, "blocks": 2}, "cvae-sr": {"channels": 8, "blocks": 2, "enc_channels": 8}}
 

@@ -1,7 +1,7 @@
-"""The demo's inputs, bounded before anything is decoded (Gradio side; the limits are sr_core.imageio's).
+"""The demo's inputs, bounded before anything is decoded (Gradio side; the limits are sr_core.imaging.io's).
 
 * :class:`ImageFile` — ``gr.Image`` whose callback gets the file undecoded (path or bytes); a ``data:``
-  URL is refused by its encoded length before base64 decoding (:func:`sr_core.imageio.data_url_bytes`).
+  URL is refused by its encoded length before base64 decoding (:func:`sr_core.imaging.io.data_url_bytes`).
 * :class:`BoundedSketchpad` — ``gr.Sketchpad`` whose background, layers and composite are checked from
   their file size and image header (Pillow's lazy open) before Gradio decodes them, with at most
   :data:`MAX_LAYERS` layers; its blob route (``accept_blobs``) bounds the layer index, the blob size and
@@ -21,7 +21,7 @@ import gradio as gr
 from gradio.components.base import server
 
 from sr_core.errors import UserError
-from sr_core.imageio import MAX_FILE_BYTES, MAX_INPUT_SIDE, ImageInputError, data_url_bytes, probe_image
+from sr_core.imaging.io import MAX_FILE_BYTES, MAX_INPUT_SIDE, ImageInputError, data_url_bytes, probe_image
 
 MAX_LAYERS = 8          # sketchpad layers accepted per drawing
 MAX_PENDING_BLOBS = 16  # drawings whose blobs wait for their request (oldest dropped)
@@ -33,7 +33,7 @@ def _error(exc: UserError) -> gr.Error:
 
 class ImageFile(gr.Image):
     """``gr.Image`` (same widget: upload, clipboard) whose callback gets the file undecoded (path or bytes),
-    so ``sr_core.imageio`` judges bad files with a one-line message instead of Pillow failing first."""
+    so ``sr_core.imaging.io`` judges bad files with a one-line message instead of Pillow failing first."""
 
     is_template = True  # the browser side is gr.Image's
 

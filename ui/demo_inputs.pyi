@@ -34,7 +34,7 @@ from gradio.events import Dependency
 
 class ImageFile(gr.Image):
     """``gr.Image`` (same widget: upload, clipboard) whose callback gets the file undecoded (path or bytes),
-    so ``sr_core.imageio`` judges bad files with a one-line message instead of Pillow failing first."""
+    so ``sr_core.imaging.io`` judges bad files with a one-line message instead of Pillow failing first."""
 
     is_template = True  # the browser side is gr.Image's
 

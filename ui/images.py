@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 from PIL import Image
 
-from sr_core.imageio import png_from_uint8, to_uint8, zoom
+from sr_core.imaging.io import png_from_uint8, to_uint8, zoom
 
 #: Anchor colours of the error/std colour map (black -> purple -> orange -> yellow, like "inferno").
 _CMAP_ANCHORS = np.array([[0, 0, 4], [87, 16, 110], [188, 55, 84], [249, 142, 9], [252, 255, 164]], dtype=float)

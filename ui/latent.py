@@ -19,7 +19,7 @@ from sr_core.models import SRModel
 
 from .background import Task
 from .figures import alpha_marker_layout
-from sr_core.imageio import png_from_uint8, zoom
+from sr_core.imaging.io import png_from_uint8, zoom
 
 from .images import colorize
 

@@ -23,9 +23,9 @@ import plotly.graph_objects as go
 
 from sr_core.errors import UserError
 from sr_core.runs.status import TrialStatus
-from sr_core.sweep import create_sweep
-from sr_core.sweep_spec import SweepSpec, read_state, shipped_studies, sweep_dir, sweeps_root
-from sr_core.sweep_stats import METRICS
+from sr_core.sweeps.driver import create_sweep
+from sr_core.sweeps.spec import SweepSpec, read_state, shipped_studies, sweep_dir, sweeps_root
+from sr_core.sweeps.stats import METRICS
 
 ROOT = Path(__file__).resolve().parents[1]
 METRIC_LABELS = {m: label for m, label, _ in METRICS}
@@ -103,7 +103,7 @@ def my_sweeps(runs_dir: str | os.PathLike | None = None) -> dict[str, Path]:
 
 def load_state(folder: Path) -> dict[str, Any]:
     """A sweep's validated state (one-line UserError if malformed); "interrupted" when its driver died."""
-    from sr_core.sweep_check import live_status
+    from sr_core.sweeps.check import live_status
 
     state = read_state(folder)
     state["status"] = live_status(state, folder)

@@ -4,12 +4,12 @@ Two modes (:data:`MODES`): ``lr`` treats the image as the low-resolution input a
 ``truth`` treats it as the high-resolution truth, shrinks it 2x with a named degradation
 (:mod:`sr_core.data`), super-resolves that and scores the result against the image.
 
-* Colour: SR runs on luminance (Y of YCbCr, :mod:`sr_core.imageio`); Cb and Cr are upscaled bicubically
+* Colour: SR runs on luminance (Y of YCbCr, :mod:`sr_core.imaging.io`); Cb and Cr are upscaled bicubically
   and merged back — the field's standard practice (:data:`Y_NOTE`).
 * Fully convolutional models (resnet-sr, cvae-sr) run at the image's own size, in overlapping tiles
-  (:mod:`sr_core.tiling`) so memory stays bounded. Models with a fixed 14×14 -> 28×28 mapping (the CNN-VAEs)
+  (:mod:`sr_core.imaging.tiling`) so memory stays bounded. Models with a fixed 14×14 -> 28×28 mapping (the CNN-VAEs)
   super-resolve the whole image too, in overlapping 14×14 LR tiles blended together
-  (:func:`sr_core.tiling.blended`); a note says so. (:func:`fit_square` remains for 28×28 sketches.)
+  (:func:`sr_core.imaging.tiling.blended`); a note says so. (:func:`fit_square` remains for 28×28 sketches.)
 * Stochastic models give ``samples`` SR images (seeds ``seed .. seed+n-1``) and their per-pixel std.
 * Metrics (truth mode) follow :data:`PROTOCOL`: per image, on Y, data range 1, no border crop.
 """
@@ -25,10 +25,10 @@ import torch.nn.functional as F
 from sr_core.baselines import upsample
 from sr_core.data import get_degradation
 from sr_core.errors import UserError
-from sr_core.imageio import DecodedImage, rgb_to_ycbcr, ycbcr_to_rgb
+from sr_core.imaging.io import DecodedImage, rgb_to_ycbcr, ycbcr_to_rgb
 from sr_core.metrics import lr_psnr, psnr, ssim
 from sr_core.spectra import frequency_radius, power_spectrum
-from sr_core.tiling import DEFAULT_TILE, FIXED_STRIDE, FIXED_TILE, blended, tiled
+from sr_core.imaging.tiling import DEFAULT_TILE, FIXED_STRIDE, FIXED_TILE, blended, tiled
 
 MODES = ("lr", "truth")
 FIXED_LR_SIDE = 14   # LR side of the models with a fixed 28×28 output

@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 from sr_core.errors import UserError
 from sr_core.fs import json_safe
-from sr_core.signals import Interrupted, end_deferral
+from sr_core.cli.signals import Interrupted, end_deferral
 from sr_core.runs.status import RESUMABLE_STATUSES, RunStatus
 
 EXIT_USAGE = 2
@@ -106,9 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--json", action="store_true")
 
     sub.add_parser("models", help="list models and presets")
-    from sr_core.sweep_cli import add_sweep_parser  # sweeps live in their own module (Ray is imported only when run)
+    from sr_core.cli.sweep import add_sweep_parser  # sweeps live in their own module (Ray is imported only when run)
     add_sweep_parser(sub)
-    from sr_core.batch_upscale import add_upscale_parser  # batch upscaling of files and folders
+    from sr_core.imaging.batch import add_upscale_parser  # batch upscaling of files and folders
     add_upscale_parser(sub)
     return p
 
@@ -165,7 +165,7 @@ def _progress_bar(job: Any) -> Any:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from sr_core.runs.listing import resume_hint
-    from sr_core.signals import GracefulStop
+    from sr_core.cli.signals import GracefulStop
 
     with GracefulStop() as stopper:
         job = _job(args)
@@ -308,8 +308,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         end_deferral()  # a signal recorded while the CLI imported ends the command here, in one line
         args = build_parser().parse_args(argv)
-        from sr_core.batch_upscale import cmd_upscale
-        from sr_core.sweep_cli import cmd_sweep
+        from sr_core.imaging.batch import cmd_upscale
+        from sr_core.cli.sweep import cmd_sweep
         return {"train": cmd_train, "eval": cmd_eval, "list": cmd_list, "models": cmd_models,
                 "sweep": cmd_sweep, "upscale": cmd_upscale}[args.command](args)
     except UserError as exc:

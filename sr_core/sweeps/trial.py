@@ -89,7 +89,7 @@ def run_trial(config: dict[str, Any]) -> dict[str, Any]:
     """
     import torch
 
-    from sr_core.sweep_spec import spec_from_dict, trial_run_name
+    from sr_core.sweeps.spec import spec_from_dict, trial_run_name
 
     torch.set_num_threads(int(config.get("threads") or 1))
     spec = spec_from_dict(config["spec"])
@@ -105,7 +105,7 @@ def run_trial(config: dict[str, Any]) -> dict[str, Any]:
 
 def _train_and_score(spec, setting: int, seed: int, name: str, config: dict[str, Any]) -> dict[str, Any]:
     from sr_core.runs.jobs import resume_job, start_job
-    from sr_core.sweep_spec import setting_label
+    from sr_core.sweeps.spec import setting_label
 
     runs_dir, data_dir = config["runs_dir"], config.get("data_dir")
     cfg = spec.trial_config(setting, seed)

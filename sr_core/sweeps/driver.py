@@ -11,7 +11,7 @@ The driver keeps ``sweep.json`` current (atomic rewrites) from Tune callbacks: a
 ``pending`` -> ``running`` -> ``finished`` | ``failed`` (with its error); ``summary.csv`` and the
 summary inside ``sweep.json`` are recomputed after every trial. Resume runs a new Tune experiment over
 the trials that did not finish; the run folders, not Tune's state, are the record
-(:func:`sr_core.sweep_trial.run_trial` is idempotent).
+(:func:`sr_core.sweeps.trial.run_trial` is idempotent).
 """
 from __future__ import annotations
 
@@ -23,9 +23,9 @@ from typing import Any, Callable
 
 from sr_core.errors import UserError
 from sr_core.runs.status import SweepStatus, TrialStatus
-from sr_core.sweep_spec import SweepSpec, read_state, setting_label, spec_from_dict, sweep_dir, write_state
-from sr_core.sweep_stats import PROTOCOL_NOTE, summarize, write_summary_csv
-from sr_core.sweep_trial import run_trial
+from sr_core.sweeps.spec import SweepSpec, read_state, setting_label, spec_from_dict, sweep_dir, write_state
+from sr_core.sweeps.stats import PROTOCOL_NOTE, summarize, write_summary_csv
+from sr_core.sweeps.trial import run_trial
 
 Progress = Callable[[dict[str, Any]], None]
 
@@ -141,7 +141,7 @@ def run_sweep(spec: SweepSpec | None = None, *, runs_dir: str | os.PathLike | No
     from sr_core.data import resolve_data_dir
     from sr_core.runs.lock import RunLock
     from sr_core.runs.store import runs_root
-    from sr_core.sweep_check import check_launch
+    from sr_core.sweeps.check import check_launch
 
     address = address or os.environ.get("RAY_ADDRESS") or None
     check_launch(spec, runs_dir=runs_dir, gpus_per_trial=gpus_per_trial, cpus_per_trial=cpus_per_trial,

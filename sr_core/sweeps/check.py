@@ -105,7 +105,7 @@ def _metrics_ok(m: Any) -> bool:
 
 
 def _row_ok(r: Any) -> bool:
-    """One summary row as :func:`sr_core.sweep_stats.summarize` writes it."""
+    """One summary row as :func:`sr_core.sweeps.stats.summarize` writes it."""
     if not (isinstance(r, dict) and _is(r.get("setting"), int) and _is(r.get("label"), str)
             and isinstance(r.get("reference"), bool) and _is(r.get("n_finished"), int)
             and _is(r.get("n_failed"), int) and isinstance(r.get("metrics"), dict)):

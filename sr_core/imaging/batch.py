@@ -5,12 +5,12 @@
   (``photo.jpg`` -> ``photo.png``; if two inputs would collide, the later keeps its suffix: ``photo.jpg.png``).
 * Each output is exactly what the HTTP API (``demo.py`` ``/upscale``) returns for the same file and settings:
   :func:`sr_core.upscale.upscale` (SR on Y, chroma bicubic, tiled at any size within the demo's limits,
-  :data:`sr_core.imageio.LIMITS_TEXT`) and :func:`sr_core.imageio.encode_png`; the same defaults (seed 0,
+  :data:`sr_core.imaging.io.LIMITS_TEXT`) and :func:`sr_core.imaging.io.encode_png`; the same defaults (seed 0,
   temperature 0.5 for models that take one). Written atomically.
 * Resumable: an existing output is skipped unless ``--overwrite``. Bad files (unreadable, too large) are
   skipped with one line each and counted at the end; the exit code is 1 when any file was skipped as bad.
 * ``--mode truth``: each file is the HR truth, shrunk 2× first; the SR image and bicubic are scored under
-  :data:`sr_core.photo_metrics.PROTOCOL_Y`, per file and mean (``--json``: one JSON object at the end).
+  :data:`sr_core.imaging.photo_metrics.PROTOCOL_Y`, per file and mean (``--json``: one JSON object at the end).
 """
 from __future__ import annotations
 
@@ -76,8 +76,8 @@ def load_named_model(name: str, runs_dir: str | None = None) -> Any:
 def upscale_file(model: Any, src: Path, *, mode: str = "lr", degradation: str = "box",
                  temperature: float | None = API_TEMPERATURE, seed: int = 0) -> tuple[bytes, Any]:
     """(PNG bytes of the SR image, the :class:`UpscaleResult`) of one file, as the API computes them."""
-    from sr_core.imageio import decode_image, encode_png
-    from sr_core.upscale import upscale
+    from sr_core.imaging.io import decode_image, encode_png
+    from sr_core.imaging.upscale import upscale
     decoded = decode_image(src, name=src.name)  # the temperature: clamped by the model's own policy
     r = upscale(model, decoded, mode=mode, degradation=degradation, temperature=temperature, samples=1, seed=int(seed) % 2**32)
     return encode_png(r.sr), r
@@ -97,7 +97,7 @@ def run_batch(model: Any, pairs: list[tuple[Path, Path]], *, mode: str = "lr", d
     """Upscale every (input, output) pair; returns counts, per-file scores (truth mode) and means."""
     from tqdm import tqdm
     from sr_core.fs import atomic_write_bytes
-    from sr_core.photo_metrics import PROTOCOL_Y, score
+    from sr_core.imaging.photo_metrics import PROTOCOL_Y, score
     log = log or (lambda s: tqdm.write(s, file=sys.stderr))
     sizes = [_pixels(src) for src, _ in pairs]
     bar = tqdm(total=sum(sizes), unit="px", unit_scale=True, desc="upscale", file=sys.stderr,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sr_core.fs import atomic_write_bytes
 from sr_core.data import check_dataset, load_split
-from sr_core.imageio import encode_png
+from sr_core.imaging.io import encode_png
 
 SHIPPED_EXAMPLES = Path(__file__).resolve().parents[1] / "assets" / "examples"
 

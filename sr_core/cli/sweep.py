@@ -7,7 +7,7 @@
     sweep --list
 
 Every ``train`` option (``--steps``, ``--lr``, ``--data-dir``, ``--runs-dir``, ...) applies to every
-trial; the grid's keys override them. Grid syntax: :mod:`sr_core.sweep_spec`. The last line printed
+trial; the grid's keys override them. Grid syntax: :mod:`sr_core.sweeps.spec`. The last line printed
 by a run is the sweep folder.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ TRAIN_OPTIONS = ("model", "steps", "batch_size", "lr", "lr_schedule", "kl_weight
 
 def add_sweep_parser(sub: Any) -> None:
     """Register the ``sweep`` subcommand on the CLI's subparsers."""
-    from sr_core.cli import _positive_float, _positive_int
+    from sr_core.cli.main import _positive_float, _positive_int
 
     s = sub.add_parser("sweep", help="run a grid of settings x seeds on Ray Tune; mean ± 95%% CI per setting",
                        description="Grid: key=v1|v2 entries separated by ';' or spaces, e.g. "
@@ -66,8 +66,8 @@ def add_sweep_parser(sub: Any) -> None:
 def spec_from_args(args: argparse.Namespace):
     """The :class:`SweepSpec` of a new sweep from the command line (validated)."""
     from sr_core.config import parse_alpha_schedule
-    from sr_core.sweep_check import check_size
-    from sr_core.sweep_spec import SweepSpec, default_sweep_name, parse_grid, resolve_reference, sanitize_name
+    from sr_core.sweeps.check import check_size
+    from sr_core.sweeps.spec import SweepSpec, default_sweep_name, parse_grid, resolve_reference, sanitize_name
 
     if not args.grid:
         raise UserError("sweep needs --grid (e.g. --grid \"lr=0.001|0.003\"), or --resume/--show NAME")
@@ -113,9 +113,9 @@ class _Bar:
 
 def show(name: str, runs_dir: str | None, reference: str | None = None) -> str:
     """The text of ``sweep --show``: header, table, failed trials, protocol."""
-    from sr_core.sweep_check import live_status
-    from sr_core.sweep_spec import find_sweep, read_state, resolve_reference, spec_from_dict
-    from sr_core.sweep_stats import format_table, summarize
+    from sr_core.sweeps.check import live_status
+    from sr_core.sweeps.spec import find_sweep, read_state, resolve_reference, spec_from_dict
+    from sr_core.sweeps.stats import format_table, summarize
 
     folder = find_sweep(name, runs_dir)
     state = read_state(folder)
@@ -135,7 +135,7 @@ def show(name: str, runs_dir: str | None, reference: str | None = None) -> str:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from sr_core.sweep_spec import list_sweeps, sweep_dir
+    from sr_core.sweeps.spec import list_sweeps, sweep_dir
 
     if args.list:
         rows = list_sweeps(args.runs_dir)
@@ -150,7 +150,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.show:
         print(show(args.show, args.runs_dir, args.reference))
         return 0
-    from sr_core.sweep import run_sweep  # Ray and torch: only when a sweep runs
+    from sr_core.sweeps.driver import run_sweep  # Ray and torch: only when a sweep runs
 
     spec = None if args.resume else spec_from_args(args)
     bar = _Bar(not args.no_progress)

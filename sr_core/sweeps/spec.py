@@ -137,7 +137,7 @@ class SweepSpec:
 
     def validate(self) -> "SweepSpec":
         """Every trial's config is valid (a bad setting fails here, before Ray starts)."""
-        from sr_core.sweep_check import check_size
+        from sr_core.sweeps.check import check_size
 
         if not self.seeds:
             raise UserError("a sweep needs at least one seed; pass --seeds N with N >= 1")
@@ -216,7 +216,7 @@ def default_sweep_name() -> str:
 
 def read_state(path: Path) -> dict[str, Any]:
     """A sweep's ``sweep.json`` (``path``: the file or the sweep folder); one-line error if unreadable."""
-    from sr_core.sweep_check import check_state
+    from sr_core.sweeps.check import check_state
 
     path = path / "sweep.json" if path.is_dir() else path
     try:
@@ -237,7 +237,7 @@ def write_state(folder: Path, state: dict[str, Any]) -> None:
 def list_sweeps(runs_dir: str | os.PathLike | None = None, shipped: bool = True) -> list[dict[str, Any]]:
     """Every sweep under the runs folder, newest first, then (``shipped``) the studies in assets/studies:
     name, path, shipped, status ("interrupted": running but its driver died), trial counts (broken: error)."""
-    from sr_core.sweep_check import live_status
+    from sr_core.sweeps.check import live_status
 
     root = sweeps_root(runs_dir)
     mine = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True) \

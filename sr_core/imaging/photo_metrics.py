@@ -91,7 +91,7 @@ def benchmark(model: Any, images: Iterable[tuple[str, np.ndarray]], *, degradati
     bicubic: {...}, gain_db}], "mean": {sr: {...}, bicubic: {...}, gain_db}} (means over images; an image
     scored ∞ counts as ∞).
     """
-    from sr_core.upscale import upscale
+    from sr_core.imaging.upscale import upscale
 
     rows = []
     for name, hr in images:

@@ -1,0 +1,1 @@
+"""The command line: `python -m sr_core ...` (main), shared argument parsers, sweeps, signals."""
