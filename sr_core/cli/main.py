@@ -198,7 +198,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _inside_assets(path: Path) -> bool:
     """True for a path inside the project's read-only assets/ folder (shipped checkpoints, studies)."""
-    assets = Path(__file__).resolve().parents[1] / "assets"
+    assets = Path(__file__).resolve().parents[2] / "assets"
     return path.resolve().is_relative_to(assets)
 
 

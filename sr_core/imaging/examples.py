@@ -12,7 +12,7 @@ from sr_core.fs import atomic_write_bytes
 from sr_core.data import check_dataset, load_split
 from sr_core.imaging.io import encode_png
 
-SHIPPED_EXAMPLES = Path(__file__).resolve().parents[1] / "assets" / "examples"
+SHIPPED_EXAMPLES = Path(__file__).resolve().parents[2] / "assets" / "examples"
 
 
 def example_images(dest: str | os.PathLike, data_dir: str | os.PathLike | None = None) -> list[str]:

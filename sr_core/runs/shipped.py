@@ -13,7 +13,7 @@ from typing import Any
 
 from sr_core.fs import json_safe
 
-SHIPPED_DIR = Path(__file__).resolve().parents[1] / "assets" / "checkpoints"
+SHIPPED_DIR = Path(__file__).resolve().parents[2] / "assets" / "checkpoints"
 
 
 def shipped_checkpoints(root: Path | None = None) -> dict[str, Path]:

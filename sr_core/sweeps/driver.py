@@ -76,7 +76,7 @@ def _init_ray(address: str | None, num_cpus: int, num_gpus: int | None) -> None:
 
     if ray.is_initialized():
         return
-    root = str(Path(__file__).resolve().parents[1])
+    root = str(Path(__file__).resolve().parents[2])
     kw: dict[str, Any] = dict(include_dashboard=False, log_to_driver=False, configure_logging=True,
                               logging_level=logging.ERROR,
                               runtime_env={"env_vars": {"PYTHONPATH": root, "RAY_CHDIR_TO_TRIAL_DIR": "0"}})

@@ -33,7 +33,7 @@ from sr_core.runs.store import runs_root, sanitize_name
 from sr_core.runs.status import TrialStatus
 
 SWEEPS_FOLDER = ".sweeps"
-STUDIES_DIR = Path(__file__).resolve().parents[1] / "assets" / "studies"  # shipped studies (read-only)
+STUDIES_DIR = Path(__file__).resolve().parents[2] / "assets" / "studies"  # shipped studies (read-only)
 
 
 def _int(text: str) -> int:
