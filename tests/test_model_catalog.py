@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sr_core.runs.store import catalog as mc
+from sr_core.runs import catalog as mc
 from sr_core.errors import UserError
 from sr_core.runs.shipped import shipped_checkpoints
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sr_core.runs.store import store as runs
+from sr_core.runs import store as runs
 from sr_core.runs.table import RunRow, rows_from, run_rows
 from ui.labels import SHORT_PROTOCOL
 from ui.run_tables import home_runs_table, runs_table, shipped_caption, shipped_table

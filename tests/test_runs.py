@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from sr_core.runs.store import listing as run_list
+from sr_core.runs import listing as run_list
 
-from sr_core.runs.store import store as runs
+from sr_core.runs import store as runs
 from sr_core.errors import UserError
 
 

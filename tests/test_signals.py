@@ -93,7 +93,7 @@ def test_a_signal_inside_an_import_is_deferred_to_a_safe_point() -> None:
     and ``attach`` acts on it once the trainer exists (a stop request, as for any signal in training)."""
     import types
 
-    from sr_core.cli.main import signals
+    from sr_core.cli import signals
 
     class FakeTrainer:
         stop_reason = None
