@@ -19,6 +19,7 @@ from .data import DATASETS, check_batch_size, check_dataset, load_split, resolve
 from .errors import UserError
 from .fs import atomic_write_text
 from .models import build_model
+from .monitor import attach_monitor, hold_out, record_protocol
 from .photos import is_photo_dataset, resolve_patch
 from .runs import RunDir, check_runs_dir, create_run, get_run
 from .trainer import Trainer, resolve_device
@@ -65,7 +66,7 @@ class RunRecorder:
 
 # Options that may change when a run is resumed; everything else (model, data, seed) makes the run.
 RESUMABLE = ("steps", "batch_size", "lr", "lr_schedule", "alpha_schedule", "kl_weight", "eval_every",
-             "eval_limit", "checkpoint_every", "device", "keep_optimizer")
+             "eval_limit", "checkpoint_every", "device", "keep_optimizer", "early_stop", "early_stop_metric")
 
 
 def _apply_resume_overrides(run: RunDir, cfg: TrainConfig, overrides: dict[str, Any] | None,
@@ -146,7 +147,7 @@ def recorded_data_dir(run: RunDir, dataset: str) -> str | None:
 def prepare_run(config: TrainConfig | None = None, *, runs_dir: str | os.PathLike | None = None,
                 name: str | None = None, resume: str | None = None, data_dir: str | os.PathLike | None = None,
                 command: list[str] | None = None, steps: int | None = None,
-                overrides: dict[str, Any] | None = None) -> tuple[Trainer, RunDir]:
+                overrides: dict[str, Any] | None = None, monitor: bool = True) -> tuple[Trainer, RunDir]:
     """A trainer attached to a new run folder (``config``) or to an existing one (``resume``).
 
     The run's lock is held from here until the trainer ends (a second writer gets a one-line error).
@@ -154,6 +155,8 @@ def prepare_run(config: TrainConfig | None = None, *, runs_dir: str | os.PathLik
     in ``overrides`` (see :data:`RESUMABLE`; ``steps`` too) are applied and recorded in config.json, and
     metrics.csv is repaired to one row per step up to the checkpoint. Device, runs folder, data and
     batch size are checked before a new run folder exists. Errors are one-line UserErrors.
+    ``monitor``: quality columns, validation metrics/early stopping and the preview history
+    (:mod:`sr_core.monitor`); off only to measure what they cost (the losses are the same).
     """
     run: RunDir | None = None
     notice = ""
@@ -189,16 +192,20 @@ def prepare_run(config: TrainConfig | None = None, *, runs_dir: str | os.PathLik
         patch = resolve_patch(cfg.model, cfg.patch) if is_photo_dataset(cfg.dataset) else 0
         train = load_split(cfg.dataset, train=True, data_dir=data_dir, patch=patch)
         test = load_split(cfg.dataset, train=False, data_dir=data_dir, patch=patch)
+        train, val = hold_out(train, cfg)  # cfg.val_split images held out (sr_core.early_stop); none by default
         check_batch_size(cfg.batch_size, len(train))
         if run is None:
             run = create_run(cfg.to_dict(), runs_dir=runs_dir, name=name, command=command, lock=True,
                              data_dir=str(resolve_data_dir(data_dir, cfg.dataset).resolve()))
+            record_protocol(run, cfg, len(train))
         else:
             # Trainer.run evaluates again first when it starts at 0 or without a test loss: that row is redone.
             run.truncate_metrics(start_step, redo_test=start_step == 0 or best is None)
         trainer = Trainer(model, cfg, train, test, checkpoint_path=str(run.checkpoint_path),
                           start_step=start_step, optimizer_state=opt_state, best_test_loss=best, device=device)
         trainer.set_notice(notice)
+        if monitor:
+            attach_monitor(trainer, run, test, val, start_step)
     except BaseException:
         if run is not None:
             run.release_lock()
