@@ -61,3 +61,20 @@ def run_alerts(test: Sequence[dict[str, Any]], *, status: str | None = None, mes
                                           f"{r['bicubic_psnr']:.2f} dB on the same test images: it does not "
                                           f"beat interpolation yet"))
     return out
+
+
+def alert_printer(write: Any = None) -> Any:
+    """An ``on_eval`` trainer callback printing each new alert once as ``alert: …`` (``write``: a
+    function taking a line, e.g. tqdm's ``write``; default stderr)."""
+    import sys
+
+    tests: list[dict[str, Any]] = []
+    said: set[str] = set()
+
+    def on_eval(trainer: Any, row: dict[str, Any]) -> None:
+        tests.append(row)
+        for a in run_alerts(tests, total_steps=trainer.config.steps):
+            if a.kind not in said:
+                said.add(a.kind)
+                (write or (lambda s: print(s, file=sys.stderr)))(f"alert: {a.text}")
+    return on_eval
