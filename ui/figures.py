@@ -21,7 +21,8 @@ COMPONENT_COLORS = {"total": "#1f77b4", "recon": "#ff7f0e", "latent": "#2ca02c",
 COMPONENT_LABELS = {"total": "total (minimized)", "recon": "recon = BCE(HR, recon) (eq. 9)",
                     "latent": "latent = BCE(LR, z) (eq. 10)", "kl": "KL (eq. 7)"}
 #: Row keys of a metrics row that are not loss components.
-NON_LOSS_KEYS = frozenset({"step", "split", "alpha", "lr", "elapsed_s", "img_s", "latent_psnr"})
+NON_LOSS_KEYS = frozenset({"step", "split", "alpha", "lr", "elapsed_s", "img_s", "latent_psnr", "sr_psnr", "sr_ssim",
+                           "bicubic_psnr", "bicubic_ssim", "val_psnr"})
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
            "#bcbd22", "#17becf")
 
