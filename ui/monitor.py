@@ -112,9 +112,12 @@ def quality_figure(test: Sequence[Mapping[str, Any]], mark: int | None = None) -
 
 
 def chosen_step(key: str) -> int | None:
-    """The step the history slider ``key`` shows (for marking the loss chart before the slider is drawn)."""
+    """The step the history slider ``key`` shows (for marking the charts before the slider is drawn);
+    None while it follows the newest evaluation (nothing to mark)."""
     v = st.session_state.get(f"{key}_hist_step")
-    return int(v) if isinstance(v, (int, np.integer)) else None
+    if not isinstance(v, (int, np.integer)) or v == st.session_state.get(f"{key}_hist_last"):
+        return None
+    return int(v)
 
 
 def history_slider(data: dict[str, np.ndarray], key: str) -> int:
