@@ -15,7 +15,7 @@ from sr_core.models import model_names
 from sr_core.trainer import available_devices
 from ui.figures import loss_figure
 from ui.latent import latent_psnr_figure
-from ui.monitor import chosen_step, mark_step, quality_section, show_alerts
+from ui.monitor import chosen_step, live_columns, mark_step, quality_section, show_alerts
 from ui.train_view import (apply_preset, config_from_form, ended_message, loss_choices, preset_extras_caption,
                            progress_text, resumable_runs, run_choice_label)
 from ui.widgets import PAGES, dataset_missing_notice, job_registry, page_setup
@@ -156,8 +156,9 @@ def charts_panel(live: bool) -> None:
                           help="Exponential moving average of the train curve (0 = raw).")
     log_y = o2.toggle("Log scale", value=False, key="train_log")
     st.caption("Dotted lines mark the batches where alpha changes (the drop the paper notes in Figs. 3–4).")
+    cols = live_columns(snap["run_name"], snap["train"], choice.names)  # only new rows are converted
     st.plotly_chart(mark_step(loss_figure(snap["train"], components=comps, smoothing=smoothing, log_y=log_y,
-                                          alpha_changes=alpha_marks, max_points=MAX_POINTS,
+                                          alpha_changes=alpha_marks, max_points=MAX_POINTS, columns=cols,
                                           title="Loss per batch — train (paper Fig. 3)", labels=labels), mark),
                     key="train_chart_train")
     st.plotly_chart(mark_step(loss_figure(snap["test"], components=comps, log_y=log_y, markers=True,

@@ -54,6 +54,28 @@ def history_for(run_path: str | Path) -> dict[str, np.ndarray] | None:
     return data
 
 
+_LIVE: dict[str, dict[str, Any]] = {}
+
+
+def live_columns(key: str, rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> dict[str, np.ndarray]:
+    """``step`` and ``names`` columns of a live job's growing row list, converting only the rows added
+    since the last call (cache ``key``: the run; reset when the list shrinks or starts differently)."""
+    names = ["step", *names]
+    with _LOCK:
+        c = _LIVE.get(key)
+        if (c is None or len(rows) < c["n"] or (c["n"] and rows[0] is not c["first"])
+                or any(k not in c["cols"] for k in names)):
+            c = _LIVE[key] = {"n": 0, "first": rows[0] if rows else None, "cols": {k: [] for k in names}, "arr": None}
+        if len(rows) > c["n"]:
+            new = rows[c["n"]:]
+            for k, lst in c["cols"].items():
+                lst.extend(np.nan if r.get(k) is None else r[k] for r in new)
+            c["n"], c["arr"] = len(rows), None
+        if c["arr"] is None:
+            c["arr"] = {k: np.asarray(v, dtype=np.float64) for k, v in c["cols"].items()}
+        return c["arr"]
+
+
 def rows_downsampled(series: MetricsSeries, split: str, columns: Sequence[str], smoothing: float = 0.0,
                      max_points: int = MAX_POINTS) -> list[dict[str, Any]]:
     """Rows of ``split`` for drawing: ``columns`` (EMA-smoothed first when ``smoothing``), at the union of
