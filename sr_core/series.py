@@ -23,10 +23,12 @@ from .runlog import _parse_row
 
 class MetricsSeries:
     """Incremental reader of one metrics.csv; ``read()`` picks up new rows, ``columns(split)`` gives
-    numpy arrays (float64, NaN for empty cells) per column. Thread-safe."""
+    numpy arrays (float64, NaN for empty cells) per column. Thread-safe. ``keep_rows``: also keep the
+    parsed rows as dicts in ``rows`` (off by default: 200k dicts would slow every garbage collection)."""
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, keep_rows: bool = False) -> None:
         self.path = Path(path)
+        self.keep_rows = keep_rows
         self._lock = threading.Lock()
         self._reset()
 
@@ -34,8 +36,7 @@ class MetricsSeries:
         self.rows: list[dict[str, Any]] = []
         self.header: list[str] | None = None
         self._offset, self._ino, self._line = 0, None, 1
-        self._cols: dict[str, dict[str, list[float]]] = {}
-        self._arrays: dict[str, dict[str, np.ndarray]] = {}
+        self._cols: dict[str, dict[str, np.ndarray]] = {}
         self.version = 0
 
     def read(self) -> bool:
@@ -44,7 +45,7 @@ class MetricsSeries:
             try:
                 st = self.path.stat()
             except FileNotFoundError:
-                changed = bool(self.rows)
+                changed = bool(self._cols)
                 self._reset()
                 return changed
             reset = self._ino is not None and (st.st_ino != self._ino or st.st_size < self._offset)
@@ -80,6 +81,7 @@ class MetricsSeries:
             if "step" not in h or "split" not in h or len(set(h)) != len(h):
                 raise UserError(f"{self.path} has no 'step,split,…' header; delete the run or fix the file")
         n = len(self.header)
+        new: dict[str, dict[str, list[float]]] = {}
         for cells in reader:
             if not cells:  # a blank line: csv.DictReader (read_rows) skips it too
                 continue
@@ -90,20 +92,21 @@ class MetricsSeries:
                 row = _parse_row(dict(zip(self.header, cells)))
             except ValueError as exc:
                 raise UserError(f"{self.path} line {self._line} is malformed ({exc}); delete the line or the run") from None
-            self.rows.append(row)
-            cols = self._cols.setdefault(row["split"], {k: [] for k in self.header if k != "split"})
+            if self.keep_rows:
+                self.rows.append(row)
+            cols = new.setdefault(row["split"], {k: [] for k in self.header if k != "split"})
             for k, lst in cols.items():
                 v = row.get(k)
                 lst.append(math.nan if v is None else float(v))
-        self._arrays = {}
+        for split, cols in new.items():  # kept as arrays: no per-value Python objects for the GC to walk
+            old = self._cols.setdefault(split, {k: np.empty(0) for k in cols})
+            for k, lst in cols.items():
+                old[k] = np.concatenate([old[k], np.asarray(lst, dtype=np.float64)])
 
     def columns(self, split: str) -> dict[str, np.ndarray]:
         """{column: (n,) float64} of the rows of ``split`` read so far (NaN for empty cells)."""
         with self._lock:
-            if split not in self._arrays:
-                cols = self._cols.get(split, {})
-                self._arrays[split] = {k: np.asarray(v, dtype=np.float64) for k, v in cols.items()}
-            return self._arrays[split]
+            return dict(self._cols.get(split, {}))
 
 
 def downsample_minmax(y: np.ndarray, max_points: int = 1000) -> np.ndarray:

@@ -23,7 +23,7 @@ def _rows(a: int, b: int) -> list[dict]:
 
 def test_incremental_equals_full_read(tmp_path: Path) -> None:
     p = tmp_path / "metrics.csv"
-    series = MetricsSeries(p)
+    series = MetricsSeries(p, keep_rows=True)
     assert series.read() is False and series.rows == []
     for a in range(0, 60, 20):
         append_rows(p, _rows(a, a + 20))
@@ -38,6 +38,9 @@ def test_incremental_equals_full_read(tmp_path: Path) -> None:
     cols = series.columns("train")
     assert cols["step"].tolist() == [r["step"] for r in series.rows if r["split"] == "train"]
     assert np.isnan(cols["img_s"]).all()
+    lean = MetricsSeries(p)  # columns only (the pages' reader): the same numbers
+    lean.read()
+    assert lean.rows == [] and all(np.array_equal(v, cols[k], equal_nan=True) for k, v in lean.columns("train").items())
     repair_metrics(p, 30)  # a resume rewrites the file (a new inode): read again from the start
     assert series.read() and series.rows == read_rows(p)[0] and max(r["step"] for r in series.rows) == 30
 
@@ -45,7 +48,7 @@ def test_incremental_equals_full_read(tmp_path: Path) -> None:
 def test_old_header_and_malformed_line(tmp_path: Path) -> None:
     p = tmp_path / "metrics.csv"
     p.write_text("step,split,total,recon,latent,kl,alpha,lr,elapsed_s,img_s\n0,test,0.5,0.4,0.3,0.2,0.75,0.001,1.0,\n")
-    s = MetricsSeries(p)
+    s = MetricsSeries(p, keep_rows=True)
     s.read()
     assert s.rows == read_rows(p)[0] and "sr_psnr" not in s.rows[0]
     with open(p, "a") as f:
@@ -71,3 +74,17 @@ def test_downsample_keeps_minima_and_maxima() -> None:
             continue
         assert b * size + np.nanargmin(seg) in idx and b * size + np.nanargmax(seg) in idx
     assert downsample_minmax(np.arange(10.0), 1000).tolist() == list(range(10))
+
+
+def test_live_columns_convert_only_new_rows_and_equal_a_full_conversion() -> None:
+    from ui.monitor import live_columns
+
+    rows = [{"step": s, "total": 1.0 / (s + 1), "recon": None if s % 3 else 0.5} for s in range(100)]
+    live_columns("t", rows, ["total", "recon"])
+    rows = rows + [{"step": 100, "total": 0.01}]
+    got = live_columns("t", rows, ["total", "recon"])
+    assert got["step"].tolist() == list(range(101))
+    assert np.array_equal(got["total"], np.array([r["total"] for r in rows]))
+    assert np.array_equal(np.isnan(got["recon"]), np.array([r.get("recon") is None for r in rows]))
+    fresh = [{"step": 0, "total": 9.0}]  # another job: a new list is converted from scratch
+    assert live_columns("t", fresh, ["total", "recon"])["total"].tolist() == [9.0]

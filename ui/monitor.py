@@ -64,16 +64,17 @@ def live_columns(key: str, rows: Sequence[Mapping[str, Any]], names: Sequence[st
     with _LOCK:
         c = _LIVE.get(key)
         if (c is None or len(rows) < c["n"] or (c["n"] and rows[0] is not c["first"])
-                or any(k not in c["cols"] for k in names)):
-            c = _LIVE[key] = {"n": 0, "first": rows[0] if rows else None, "cols": {k: [] for k in names}, "arr": None}
+                or any(k not in c["arr"] for k in names)):
+            c = _LIVE[key] = {"n": 0, "first": rows[0] if rows else None,
+                              "arr": {k: np.empty(0, dtype=np.float64) for k in names}}
         if len(rows) > c["n"]:
             new = rows[c["n"]:]
-            for k, lst in c["cols"].items():
-                lst.extend(np.nan if r.get(k) is None else r[k] for r in new)
-            c["n"], c["arr"] = len(rows), None
-        if c["arr"] is None:
-            c["arr"] = {k: np.asarray(v, dtype=np.float64) for k, v in c["cols"].items()}
-        return c["arr"]
+            for k in names:  # only the new rows go through Python; the arrays grow by one copy in C
+                part = np.fromiter((np.nan if r.get(k) is None else r[k] for r in new), dtype=np.float64,
+                                   count=len(new))
+                c["arr"][k] = np.concatenate([c["arr"][k], part])
+            c["n"] = len(rows)
+        return dict(c["arr"])
 
 
 def rows_downsampled(series: MetricsSeries, split: str, columns: Sequence[str], smoothing: float = 0.0,
