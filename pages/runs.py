@@ -17,7 +17,8 @@ from sr_core.runs.listing import list_runs
 from sr_core.runs.shipped import list_shipped
 from ui.figures import LOSS_COMPONENTS, runs_loss_figure
 from ui.labels import shipped_label
-from ui.run_tables import read_curves, runs_table, shipped_caption, shipped_table
+from ui.monitor import read_curves_fast, run_monitor_section
+from ui.run_tables import runs_table, shipped_caption, shipped_table
 from ui.widgets import PAGES, page_setup
 
 P = "session"
@@ -42,12 +43,11 @@ def curves_section(runs: list[dict]) -> None:
     component = c2.selectbox("Loss component", LOSS_COMPONENTS, key="runs_component", persist_state=P)
     smoothing = c3.slider("Smoothing", 0.0, 0.99, 0.0 if split == "test" else 0.6, 0.01, key="runs_smoothing")
     log_y = c4.toggle("Log scale", value=False, key="runs_log", persist_state=P)
-    curves, warnings = read_curves(by_name, chosen)
+    curves, warnings = read_curves_fast(by_name, chosen, split=split, component=component, smoothing=smoothing)
     for warning in warnings:
         st.warning(warning)
     if curves:
-        st.plotly_chart(runs_loss_figure(curves, component=component, split=split, smoothing=smoothing,
-                                         log_y=log_y), key="runs_chart")
+        st.plotly_chart(runs_loss_figure(curves, component=component, split=split, log_y=log_y), key="runs_chart")
 
 
 def actions_section(runs: list[dict]) -> None:
@@ -124,6 +124,7 @@ def main() -> None:
         st.caption(shipped_caption(rows_from(shipped)))
     if runs or shipped:
         curves_section(runs + shipped)
+        run_monitor_section(runs + shipped)
         actions_section(runs + shipped)
 
 

@@ -16,10 +16,11 @@ from sr_core.runs.status import RESUMABLE_STATUSES
 from sr_core.trainer import available_devices
 from ui.figures import loss_figure
 from ui.latent import latent_psnr_figure
+from ui.monitor import chosen_step, live_columns, mark_step, quality_section, show_alerts
 from ui.train_view import (apply_preset, config_from_form, ended_message, loss_choices, preset_extras_caption,
-                           preview_caption, preview_pngs, progress_text, resumable_runs, run_choice_label)
+                           progress_text, resumable_runs, run_choice_label)
 from ui.services import job_registry
-from ui.widgets import PAGES, dataset_missing_notice, page_setup, show_png
+from ui.widgets import PAGES, dataset_missing_notice, page_setup
 
 REFRESH_S = 1.0        # status line and progress bar
 CHART_REFRESH_S = 3.0  # loss charts and preview strip (see charts_panel)
@@ -67,6 +68,9 @@ def settings_form() -> None:
                      help="auto picks cuda, then mps, then cpu; devices this machine lacks are not offered.")
         c2.text_input("Run name (optional)", key="train_name", persist_state=P,
                       placeholder="date-model if empty")
+        c1.number_input("Early stop after K evaluations (0 = off)", min_value=0, step=1, key="train_early_stop",
+                        persist_state=P, help="Holds out 2,000 training images as a validation split; stops when "
+                                              "their SR PSNR has not improved for K evaluations; keeps best.pt.")
         extra = preset_extras_caption(st.session_state["train_preset"])
         if extra:
             st.caption(extra)
@@ -145,6 +149,8 @@ def charts_panel(live: bool) -> None:
     running = snap["running"]
     choice = loss_choices(registry.config, snap)
     alpha_marks, labels = choice.alpha_marks, choice.labels
+    show_alerts(snap["test"], status=snap["status"], message=snap.get("message", ""), total_steps=snap["total_steps"])
+    mark = chosen_step("train")  # the preview step chosen on the slider below, marked on the charts
     st.subheader("Loss per batch")
     comps = st.multiselect("Loss components", choice.names, default=choice.default, key="train_components")
     o1, o2 = st.columns([3, 1], vertical_alignment="bottom")
@@ -152,26 +158,18 @@ def charts_panel(live: bool) -> None:
                           help="Exponential moving average of the train curve (0 = raw).")
     log_y = o2.toggle("Log scale", value=False, key="train_log")
     st.caption("Dotted lines mark the batches where alpha changes (the drop the paper notes in Figs. 3–4).")
-    st.plotly_chart(loss_figure(snap["train"], components=comps, smoothing=smoothing, log_y=log_y,
-                                alpha_changes=alpha_marks, max_points=MAX_POINTS,
-                                title="Loss per batch — train (paper Fig. 3)", labels=labels),
+    cols = live_columns(snap["run_name"], snap["train"], choice.names)  # only new rows are converted
+    st.plotly_chart(mark_step(loss_figure(snap["train"], components=comps, smoothing=smoothing, log_y=log_y,
+                                          alpha_changes=alpha_marks, max_points=MAX_POINTS, columns=cols,
+                                          title="Loss per batch — train (paper Fig. 3)", labels=labels), mark),
                     key="train_chart_train")
-    st.plotly_chart(loss_figure(snap["test"], components=comps, log_y=log_y, markers=True,
-                                alpha_changes=alpha_marks, title="Loss per batch — test (paper Fig. 4)",
-                                labels=labels),
+    st.plotly_chart(mark_step(loss_figure(snap["test"], components=comps, log_y=log_y, markers=True,
+                                          alpha_changes=alpha_marks, title="Loss per batch — test (paper Fig. 4)",
+                                          labels=labels), mark),
                     key="train_chart_test")
     if any(r.get("latent_psnr") is not None for r in snap["test"]):
         st.plotly_chart(latent_psnr_figure(snap["test"], alpha_changes=alpha_marks), key="train_chart_latent")
-    prev = snap.get("preview")
-    if prev is not None:
-        st.subheader("LR → decoder-only SR → HR")
-        strip_png, latent_png = preview_pngs(prev)
-        # Stacked, not side by side: both strips are drawn pixel-exact at a fixed zoom, so a column
-        # narrower than the strip would let it run into its neighbour.
-        show_png(strip_png, caption=preview_caption(prev))
-        if latent_png is not None:  # the paper's premise: the encoder's latent z should look like LR
-            show_png(latent_png, caption="Latent strip: top LR, bottom the encoder's latent sample z of the HR "
-                                         "image (both 14×14).")
+    quality_section(snap["test"], snap.get("run_path"), "train", latest=snap.get("preview"))
     if live and not running:
         st.rerun()  # the job ended: one full rerun draws the final charts and turns the auto-refresh off
 

@@ -36,6 +36,12 @@ class TrainConfig:
     # Adam's state doubles a checkpoint; a finished run keeps only weights unless this is set
     keep_optimizer: bool = False
     patch: int = 0             # HR patch side on photo datasets (0: 48, or 28 for the CNN-VAEs); see sr_core.photos
+    # Early stopping (sr_core.early_stop): a validation split of ``val_split`` training images held out
+    # (0: none; ``early_stop`` > 0 with 0 here holds out the default), stop after ``early_stop``
+    # evaluations without improvement of ``early_stop_metric``; best.pt is kept beside checkpoint.pt.
+    val_split: int = 0
+    early_stop: int = 0
+    early_stop_metric: str = "val_psnr"
 
     def validate(self) -> "TrainConfig":
         """Raise :class:`UserError` naming the first bad setting and its valid range."""
@@ -70,6 +76,8 @@ class TrainConfig:
                 raise UserError(f"alpha must lie in [0, 1] (got {a})")
         if self.device not in ("auto", "cpu", "cuda", "mps") and not self.device.startswith("cuda:"):
             raise UserError(f"unknown device '{self.device}'; choose auto, cpu, cuda, cuda:N or mps")
+        from sr_core.early_stop import check_early_stop
+        check_early_stop(self)
         from sr_core.data import get_degradation
         from sr_core.photos import check_dataset_config
         get_degradation(self.degradation)
@@ -213,4 +221,7 @@ def preset_config(name: str, **overrides: Any) -> TrainConfig:
         raise UserError(f"unknown preset '{name}'; choose one of: {', '.join(PRESETS)}")
     values = dict(PRESETS[name], preset=name)
     values.update({k: v for k, v in overrides.items() if v is not None})
+    if values.get("early_stop") and not values.get("val_split"):  # early stopping needs a validation split
+        from sr_core.early_stop import DEFAULT_VAL_SPLIT
+        values["val_split"] = DEFAULT_VAL_SPLIT
     return train_config_from_dict(values)

@@ -139,6 +139,8 @@ class Trainer:
         self._callbacks: dict[str, list[Callback]] = defaultdict(list)
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._finish_early = threading.Event()  # an early stop (sr_core.early_stop): ends as "finished"
+        self._eval_hooks: list[Callable[["Trainer", float], dict[str, Any]]] = []
         self._gen = torch.Generator(device=self.device)
         self._state: dict[str, Any] = {
             "status": RunStatus.READY, "step": start_step, "total_steps": config.steps, "start_step": start_step,
@@ -173,6 +175,21 @@ class Trainer:
     def _update(self, **values: Any) -> None:
         with self._lock:
             self._state.update(values)
+
+    def add_eval_hook(self, fn: Callable[["Trainer", float], dict[str, Any]]) -> None:
+        """``fn(trainer, alpha) -> {column: value}`` runs at each test evaluation (model in any mode; it
+        must not touch the global RNG); its values join the test row (see :mod:`sr_core.monitor`)."""
+        self._eval_hooks.append(fn)
+
+    def finish_early(self, reason: str) -> None:
+        """End the run before the next batch as ``finished`` (early stopping); its checkpoint is saved."""
+        self._update(message=reason)
+        self._finish_early.set()
+
+    def latest_preview(self) -> dict[str, Any] | None:
+        """The preview of the latest test evaluation (see :meth:`preview`), or None."""
+        with self._lock:
+            return self._state["preview"]
 
     def request_stop(self, reason: str = "") -> None:
         """Ask the run to stop; honoured before the next batch starts (safe from a signal handler:
@@ -253,7 +270,7 @@ class Trainer:
         try:
             if self.step == 0 or self.best_test_loss is None:
                 self._record_eval(alpha_at(max(self.step - 1, 0), cfg.alpha_schedule), t0)
-            while self.step < cfg.steps:
+            while self.step < cfg.steps and not self._finish_early.is_set():
                 if self._stop.is_set():
                     status = RunStatus.STOPPED
                     break
@@ -317,6 +334,8 @@ class Trainer:
             return
         if self.best_test_loss is None or test["total"] < self.best_test_loss:
             self.best_test_loss = test["total"]
+        for hook in self._eval_hooks:
+            test.update(hook(self, alpha))
         row = dict(test, step=self.step, split="test", alpha=alpha, lr=self.optimizer.param_groups[0]["lr"],
                    elapsed_s=time.perf_counter() - t0, img_s=None)
         prev = self.preview()

@@ -99,7 +99,8 @@ def test_train_tiny_job_runs_to_finished_with_charts_and_preview(empty_runs):
     assert at.get("progress")[0].proto.text.startswith("Step 20 / 20")
     assert any("finished" in s for s in texts(at, "success"))
     assert "Loss per batch" in texts(at, "subheader")
-    train_spec, test_spec, latent_spec = plotly_specs(at)
+    train_spec, test_spec, latent_spec, quality_spec = plotly_specs(at)
+    assert quality_spec["layout"]["title"]["text"].startswith("SR PSNR vs bicubic")
     assert "Loss per batch — train" in train_spec["layout"]["title"]["text"]
     # The latent-vs-LR curve: one PSNR(mu, LR) point per test evaluation, with the alpha markers.
     assert latent_spec["layout"]["title"]["text"].startswith("Latent vs LR")

@@ -21,7 +21,8 @@ COMPONENT_COLORS = {"total": "#1f77b4", "recon": "#ff7f0e", "latent": "#2ca02c",
 COMPONENT_LABELS = {"total": "total (minimized)", "recon": "recon = BCE(HR, recon) (eq. 9)",
                     "latent": "latent = BCE(LR, z) (eq. 10)", "kl": "KL (eq. 7)"}
 #: Row keys of a metrics row that are not loss components.
-NON_LOSS_KEYS = frozenset({"step", "split", "alpha", "lr", "elapsed_s", "img_s", "latent_psnr"})
+NON_LOSS_KEYS = frozenset({"step", "split", "alpha", "lr", "elapsed_s", "img_s", "latent_psnr", "sr_psnr", "sr_ssim",
+                           "bicubic_psnr", "bicubic_ssim", "val_psnr"})
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
            "#bcbd22", "#17becf")
 
@@ -91,14 +92,13 @@ def alpha_marker_layout(alpha_changes: Iterable[int | tuple[int, float]]) -> dic
 
 
 def _decimate(xs: np.ndarray, ys: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
-    """Every k-th point (and always the last) so a browser never draws more than ``max_points``."""
-    n = len(xs)
-    if n <= max_points:
+    """At most ``max_points`` points, keeping each bucket's minimum and maximum and the first and last
+    point (:func:`sr_core.series.downsample_minmax`), so a spike survives on a long run's chart."""
+    from sr_core.series import downsample_minmax
+
+    if len(xs) <= max_points:
         return xs, ys
-    k = math.ceil(n / max_points)
-    idx = np.arange(0, n, k)
-    if idx[-1] != n - 1:
-        idx = np.append(idx, n - 1)
+    idx = downsample_minmax(ys, max(4, max_points - 2))
     return xs[idx], ys[idx]
 
 
@@ -111,10 +111,42 @@ def _column(rows: Sequence[Mapping[str, Any]], key: str, log_y: bool = False) ->
     return ys
 
 
+def _clean(ys: np.ndarray, log_y: bool) -> np.ndarray:
+    """A copy of a float column with non-finite (and, for a log axis, non-positive) values as NaN."""
+    ys = np.array(ys, dtype=np.float64)
+    ys[~np.isfinite(ys)] = np.nan
+    if log_y:
+        ys[ys <= 0] = np.nan
+    return ys
+
+
 def ema_array(values: np.ndarray, weight: float) -> np.ndarray:
-    """:func:`ema` on a float array (NaN = missing), returning NaN where the input is missing."""
-    out = ema([None if math.isnan(v) else v for v in values.tolist()], weight)
-    return np.array([np.nan if v is None else v for v in out], dtype=np.float64)
+    """:func:`ema` on a float array (NaN = missing), returning NaN where the input is missing.
+    Without missing values it runs block-wise in numpy (a long run's 200k rows in milliseconds)."""
+    v = np.asarray(values, dtype=np.float64)
+    if not np.isnan(v).any() and 0.0 <= weight < 1.0:
+        return _ema_dense(v, weight)
+    out = ema([None if math.isnan(x) else x for x in v.tolist()], weight)
+    return np.array([np.nan if x is None else x for x in out], dtype=np.float64)
+
+
+def _ema_dense(v: np.ndarray, w: float, block: int = 256) -> np.ndarray:
+    """:func:`ema` (bias-corrected) of a NaN-free array, blocks of ``block`` as one matrix product each."""
+    j = np.arange(block)
+    lag = j[:, None] - j[None, :]
+    mat = np.tril(np.power(w, np.clip(lag, 0, None).astype(np.float64))) * (1.0 - w)  # (B, B)
+    carry = np.power(w, j + 1.0)
+    rows = mat.sum(axis=1)
+    out = np.empty_like(v)
+    acc = norm = 0.0
+    for s in range(0, len(v), block):
+        x = v[s:s + block]
+        m = len(x)
+        a = mat[:m, :m] @ x + carry[:m] * acc
+        nrm = rows[:m] + carry[:m] * norm
+        out[s:s + m] = a / nrm
+        acc, norm = float(a[-1]), float(nrm[-1])
+    return out
 
 
 def loss_figure(rows: Sequence[Mapping[str, Any]], *, components: Iterable[str] | None = None,
@@ -122,7 +154,8 @@ def loss_figure(rows: Sequence[Mapping[str, Any]], *, components: Iterable[str] 
                 alpha_changes: Iterable[int | tuple[int, float]] = (),
                 title: str = "Loss per batch", markers: bool = False, show_raw: bool = True,
                 max_points: int = 2500, height: int = 360,
-                labels: Mapping[str, str] | None = None) -> go.Figure:
+                labels: Mapping[str, str] | None = None,
+                columns: Mapping[str, np.ndarray] | None = None) -> go.Figure:
     """Loss components against the batch number (paper Figs. 3-4).
 
     rows: metric rows (dicts with ``step`` and one float per component, e.g. ``snapshot["train"]``).
@@ -130,16 +163,20 @@ def loss_figure(rows: Sequence[Mapping[str, Any]], *, components: Iterable[str] 
     the smoothed curve keeps that name and a faint ``"<name> (raw)"`` trace shows the data.
     ``alpha_changes``: steps (or (step, alpha) pairs) where alpha changes, drawn as dotted lines.
     ``log_y``: log-scaled loss axis. ``labels``: component -> human label (the model's ``loss_labels``).
+    ``columns``: the rows' ``step`` and component columns already as float arrays (NaN = missing; see
+    :func:`ui.monitor.live_columns`), so a long live run is not re-read row by row at each refresh.
     """
     labels = COMPONENT_LABELS if labels is None else labels
     y_title = "loss (BCE, mean per pixel)" if labels is COMPONENT_LABELS else "loss"
-    rows = [r for r in rows if r.get("step") is not None]
+    if columns is None:
+        rows = [r for r in rows if r.get("step") is not None]
     comps = list(components) if components is not None else loss_components(rows)
-    steps = np.fromiter((r["step"] for r in rows), dtype=np.int64, count=len(rows))
+    steps = (columns["step"].astype(np.int64) if columns is not None
+             else np.fromiter((r["step"] for r in rows), dtype=np.int64, count=len(rows)))
     traces: list[dict] = []
     mode = "lines+markers" if markers else "lines"
     for comp in comps:
-        ys = _column(rows, comp, log_y)
+        ys = _column(rows, comp, log_y) if columns is None else _clean(columns.get(comp, np.full(len(steps), np.nan)), log_y)
         if not np.isfinite(ys).any():
             continue
         color = COMPONENT_COLORS.get(comp, PALETTE[len(traces) % len(PALETTE)])

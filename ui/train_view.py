@@ -21,8 +21,8 @@ from .labels import fmt_duration
 
 # Form fields -> TrainConfig fields. Widget keys are "train_<field>".
 FIELDS = ("model", "dataset", "degradation", "steps", "batch_size", "lr", "lr_schedule", "alpha_schedule",
-          "kl_weight", "eval_every", "eval_limit", "checkpoint_every", "seed", "device")
-_INTS = ("steps", "batch_size", "eval_every", "eval_limit", "checkpoint_every", "seed")
+          "kl_weight", "eval_every", "eval_limit", "checkpoint_every", "seed", "device", "early_stop")
+_INTS = ("steps", "batch_size", "eval_every", "eval_limit", "checkpoint_every", "seed", "early_stop")
 
 
 def preset_values(name: str) -> dict[str, Any]:
@@ -32,7 +32,8 @@ def preset_values(name: str) -> dict[str, Any]:
             "batch_size": cfg.batch_size, "lr": f"{cfg.lr:g}", "lr_schedule": cfg.lr_schedule,
             "alpha_schedule": ",".join(f"{s}:{a:g}" for s, a in cfg.alpha_schedule),
             "kl_weight": float(cfg.kl_weight), "eval_every": cfg.eval_every, "eval_limit": cfg.eval_limit,
-            "checkpoint_every": cfg.checkpoint_every, "seed": cfg.seed, "device": cfg.device}
+            "checkpoint_every": cfg.checkpoint_every, "seed": cfg.seed, "device": cfg.device,
+            "early_stop": cfg.early_stop}
 
 
 def apply_preset(state: MutableMapping[str, Any]) -> None:

@@ -86,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", metavar="RUN", help="continue run RUN from its checkpoint")
     t.add_argument("--keep-optimizer", action="store_true", default=None,
                    help="keep Adam's state in the checkpoint after the run finishes (to continue it exactly)")
+    t.add_argument("--val-split", type=int, help="hold out N training images as a validation split (seeded; "
+                                                  "best.pt and early stopping are chosen on it)")
+    t.add_argument("--early-stop", type=int, metavar="K", help="stop when the validation metric has not improved "
+                                                              "for K evaluations (holds out 2000 images if no --val-split)")
+    t.add_argument("--early-stop-metric", choices=("val_psnr", "val_loss"), help="validation metric (default val_psnr)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     e = sub.add_parser("eval", help="evaluate a run or checkpoint against interpolation baselines")
@@ -121,7 +126,8 @@ def _train_options(args: argparse.Namespace) -> dict[str, Any]:
                 kl_weight=args.kl_weight, eval_every=args.eval_every, eval_limit=args.eval_limit, seed=args.seed,
                 checkpoint_every=args.checkpoint_every,
                 device=args.device, dataset=args.dataset, patch=args.patch,
-                degradation=args.degradation, keep_optimizer=args.keep_optimizer)
+                degradation=args.degradation, keep_optimizer=args.keep_optimizer, val_split=args.val_split,
+                early_stop=args.early_stop, early_stop_metric=args.early_stop_metric)
 
 
 def _job(args: argparse.Namespace) -> Any:
@@ -175,6 +181,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         if job.snapshot().get("notice"):
             print(job.snapshot()["notice"], file=sys.stderr)
         bar = None if args.no_progress else _progress_bar(job)
+        from sr_core.alerts import alert_printer
+        job.trainer.add_callback("on_eval", alert_printer(bar.write if bar is not None else None))
         try:
             status = job.run_here()
         finally:

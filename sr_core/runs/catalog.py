@@ -45,6 +45,7 @@ def catalog(runs_dir: str | os.PathLike | None = None, *, check: bool = False,
     shipped = {name: Entry(name, path, True) for name, path in shipped_checkpoints().items()}
     runs = {RUN_PREFIX + r["name"]: Entry(RUN_PREFIX + r["name"], Path(r["path"]) / "checkpoint.pt", False, r)
             for r in list_runs(runs_dir, check=check) if not r["error"] and r.get("has_checkpoint")}
+    runs = {**runs, **best_entries(runs.values())}
     return {**shipped, **runs} if shipped_first else {**runs, **shipped}
 
 
@@ -65,6 +66,8 @@ def resolve(choice: str, runs_dir: str | os.PathLike | None = None) -> Path:
     Order: ``shipped · <model>`` and ``run:<name>`` are explicit; then a file or folder path, a run of
     that name, and last a shipped model name (``run:<name>`` reaches a run named like a model)."""
     text = str(choice).strip()
+    if text.endswith(BEST_SUFFIX) and len(text) > len(BEST_SUFFIX):  # RUN@best: the run's best.pt
+        return best_of(resolve(text[:-len(BEST_SUFFIX)], runs_dir), text)
     shipped = shipped_checkpoints()
     if text.startswith(SHIPPED_DISPLAY) and text[len(SHIPPED_DISPLAY):] in shipped:
         return shipped[text[len(SHIPPED_DISPLAY):]]
@@ -78,6 +81,28 @@ def resolve(choice: str, runs_dir: str | os.PathLike | None = None) -> Path:
     if text in shipped and not (runs_root(runs_dir) / text / "checkpoint.pt").is_file():
         return shipped[text]
     return _run_checkpoint(text, runs_dir)
+
+
+BEST_SUFFIX = "@best"
+
+
+def best_entries(entries: Any) -> dict[str, Entry]:
+    """``run:NAME@best`` entries for the runs (of ``entries``) that keep a best.pt (sr_core.early_stop)."""
+    out = {}
+    for e in entries:
+        best = e.path.parent / "best.pt"
+        if not e.shipped and best.is_file():
+            out[e.label + BEST_SUFFIX] = Entry(e.label + BEST_SUFFIX, best, False, e.row)
+    return out
+
+
+def best_of(path: Path, text: str) -> Path:
+    """The best.pt beside checkpoint ``path`` (what ``text``, a ``RUN@best`` name, asks for); one line if none."""
+    best = path.parent / "best.pt"
+    if not best.is_file():
+        raise UserError(f"'{text}' has no best.pt: only runs trained with --val-split or --early-stop keep one; "
+                        f"use '{text[:-len(BEST_SUFFIX)]}' (its last checkpoint)")
+    return best
 
 
 def _run_checkpoint(name: str, runs_dir: str | os.PathLike | None) -> Path:

@@ -23,6 +23,7 @@ from sr_core.data import DATASETS, check_batch_size, check_dataset, load_split, 
 from sr_core.errors import UserError
 from sr_core.fs import atomic_write_text
 from sr_core.models import build_model
+from sr_core.monitor import attach_monitor, hold_out, record_protocol
 from sr_core.photos import is_photo_dataset, resolve_patch
 from sr_core.runs.store import RunDir, check_runs_dir, create_run, get_run
 from sr_core.runs.status import RunStatus
@@ -70,7 +71,7 @@ class RunRecorder:
 
 # Options that may change when a run is resumed; everything else (model, data, seed) makes the run.
 RESUMABLE = ("steps", "batch_size", "lr", "lr_schedule", "alpha_schedule", "kl_weight", "eval_every",
-             "eval_limit", "checkpoint_every", "device", "keep_optimizer")
+             "eval_limit", "checkpoint_every", "device", "keep_optimizer", "early_stop", "early_stop_metric")
 
 
 def _apply_resume_overrides(run: RunDir, cfg: TrainConfig, overrides: dict[str, Any] | None,
@@ -149,17 +150,19 @@ def recorded_data_dir(run: RunDir, dataset: str) -> str | None:
 
 
 def _new_run(config: TrainConfig, *, runs_dir: str | os.PathLike | None, name: str | None,
-             data_dir: str | os.PathLike | None, command: list[str] | None) -> tuple[Trainer, RunDir]:
+             data_dir: str | os.PathLike | None, command: list[str] | None,
+             monitor: bool = True) -> tuple[Trainer, RunDir]:
     """A trainer attached to a new run folder of ``config`` (validated here, the one place)."""
     cfg = config.validate()  # before anything touches the disk
     check_runs_dir(runs_dir)
     device = resolve_device(cfg.device)
     model = build_model(cfg.model, cfg.model_config, seed=cfg.seed)
-    return _attach(cfg, model, device, None, runs_dir=runs_dir, name=name, data_dir=data_dir, command=command)
+    return _attach(cfg, model, device, None, runs_dir=runs_dir, name=name, data_dir=data_dir, command=command,
+                   monitor=monitor)
 
 
 def _resumed_run(resume: str, *, runs_dir: str | os.PathLike | None, data_dir: str | os.PathLike | None,
-                 command: list[str] | None, overrides: dict[str, Any]) -> tuple[Trainer, RunDir]:
+                 command: list[str] | None, overrides: dict[str, Any], monitor: bool = True) -> tuple[Trainer, RunDir]:
     """A trainer attached to existing run ``resume`` (lock held from here; released on any error)."""
     run, ckpt, cfg = _open_for_resume(resume, runs_dir, overrides, command)
     try:
@@ -177,7 +180,7 @@ def _resumed_run(resume: str, *, runs_dir: str | os.PathLike | None, data_dir: s
         if data_dir is None:
             data_dir = recorded_data_dir(run, cfg.dataset)
         trainer, run = _attach(cfg, model, device, run, runs_dir=runs_dir, data_dir=data_dir, command=command,
-                               state=state)
+                               state=state, monitor=monitor)
     except BaseException:
         run.release_lock()
         raise
@@ -187,24 +190,30 @@ def _resumed_run(resume: str, *, runs_dir: str | os.PathLike | None, data_dir: s
 
 def _attach(cfg: TrainConfig, model: Any, device: Any, run: RunDir | None, *, runs_dir: str | os.PathLike | None,
             data_dir: str | os.PathLike | None, command: list[str] | None, name: str | None = None,
-            state: tuple[int, Any, float | None] = (0, None, None)) -> tuple[Trainer, RunDir]:
+            state: tuple[int, Any, float | None] = (0, None, None), monitor: bool = True) -> tuple[Trainer, RunDir]:
     """Load the data, make the run folder (new runs) or cut its metrics (resumed), build the trainer and
-    the recorder. ``state``: (start step, optimizer state, best test loss)."""
+    the recorder. ``state``: (start step, optimizer state, best test loss). ``monitor``: quality columns,
+    validation metrics/early stopping and the preview history (:mod:`sr_core.monitor`); off only to
+    measure what they cost (the losses are the same)."""
     start_step, opt_state, best = state
     created = run is None
     try:
         patch = resolve_patch(cfg.model, cfg.patch) if is_photo_dataset(cfg.dataset) else 0
         train = load_split(cfg.dataset, train=True, data_dir=data_dir, patch=patch)
         test = load_split(cfg.dataset, train=False, data_dir=data_dir, patch=patch)
+        train, val = hold_out(train, cfg)  # cfg.val_split images held out (sr_core.early_stop); none by default
         check_batch_size(cfg.batch_size, len(train))
         if run is None:
             run = create_run(cfg.to_dict(), runs_dir=runs_dir, name=name, command=command, lock=True,
                              data_dir=str(resolve_data_dir(data_dir, cfg.dataset).resolve()))
+            record_protocol(run, cfg, len(train))
         else:
             # Trainer.run evaluates again first when it starts at 0 or without a test loss: that row is redone.
             run.truncate_metrics(start_step, redo_test=start_step == 0 or best is None)
         trainer = Trainer(model, cfg, train, test, checkpoint_path=str(run.checkpoint_path),
                           start_step=start_step, optimizer_state=opt_state, best_test_loss=best, device=device)
+        if monitor:
+            attach_monitor(trainer, run, test, val, start_step)
     except BaseException:
         if created and run is not None:
             run.release_lock()
@@ -216,18 +225,19 @@ def _attach(cfg: TrainConfig, model: Any, device: Any, run: RunDir | None, *, ru
 
 def start_job(config: TrainConfig, *, runs_dir: str | os.PathLike | None = None, name: str | None = None,
               data_dir: str | os.PathLike | None = None, command: list[str] | None = None,
-              torch_threads: int | None = None) -> "TrainJob":
+              torch_threads: int | None = None, monitor: bool = True) -> "TrainJob":
     """A job that trains a new run of ``config`` (not started: ``start()`` or ``run_here()``).
 
     Checks (one-line UserErrors) before any run folder exists: settings, device, runs folder, data and
     batch size. The run's lock is held from here until the trainer ends (a second writer is refused)."""
-    trainer, run = _new_run(config, runs_dir=runs_dir, name=name, data_dir=data_dir, command=command)
+    trainer, run = _new_run(config, runs_dir=runs_dir, name=name, data_dir=data_dir, command=command, monitor=monitor)
     return TrainJob(trainer, run, torch_threads=torch_threads)
 
 
 def resume_job(name: str, *, steps: int | None = None, runs_dir: str | os.PathLike | None = None,
                data_dir: str | os.PathLike | None = None, command: list[str] | None = None,
-               overrides: dict[str, Any] | None = None, torch_threads: int | None = None) -> "TrainJob":
+               overrides: dict[str, Any] | None = None, torch_threads: int | None = None,
+               monitor: bool = True) -> "TrainJob":
     """A job that continues run ``name`` from its checkpoint (not started).
 
     The step count, optimizer state and best test loss come from the checkpoint; the options in
@@ -236,14 +246,15 @@ def resume_job(name: str, *, steps: int | None = None, runs_dir: str | os.PathLi
     overrides = dict(overrides or {})
     if steps is not None:
         overrides["steps"] = int(steps)
-    trainer, run = _resumed_run(name, runs_dir=runs_dir, data_dir=data_dir, command=command, overrides=overrides)
+    trainer, run = _resumed_run(name, runs_dir=runs_dir, data_dir=data_dir, command=command, overrides=overrides,
+                                monitor=monitor)
     return TrainJob(trainer, run, torch_threads=torch_threads)
 
 
 def prepare_run(config: TrainConfig | None = None, *, runs_dir: str | os.PathLike | None = None,
                 name: str | None = None, resume: str | None = None, data_dir: str | os.PathLike | None = None,
                 command: list[str] | None = None, steps: int | None = None,
-                overrides: dict[str, Any] | None = None) -> tuple[Trainer, RunDir]:
+                overrides: dict[str, Any] | None = None, monitor: bool = True) -> tuple[Trainer, RunDir]:
     """``(trainer, run)`` of :func:`start_job` (``config``) or :func:`resume_job` (``resume``), for scripts
     and tests that drive a :class:`Trainer` themselves."""
     if resume:
@@ -251,11 +262,11 @@ def prepare_run(config: TrainConfig | None = None, *, runs_dir: str | os.PathLik
         if config is not None and config.device != "auto":
             overrides.setdefault("device", config.device)
         job = resume_job(resume, steps=steps, runs_dir=runs_dir, data_dir=data_dir, command=command,
-                         overrides=overrides)
+                         overrides=overrides, monitor=monitor)
     elif config is None:
         raise ValueError("prepare_run needs a config or a run to resume")
     else:
-        job = start_job(config, runs_dir=runs_dir, name=name, data_dir=data_dir, command=command)
+        job = start_job(config, runs_dir=runs_dir, name=name, data_dir=data_dir, command=command, monitor=monitor)
     return job.trainer, job.run
 
 

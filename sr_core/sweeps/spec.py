@@ -7,7 +7,7 @@ Grid syntax (the ``--grid`` option, the Sweeps page's grid field)::
 Keys are separated by ``;`` (or spaces), values of one key by ``|``; a comma stays inside a value, so
 an alpha schedule keeps its ``step:alpha,step:alpha`` form. Keys are ``train`` options (``alpha``,
 ``lr``, ``lr-schedule``, ``kl-weight``, ``model``, ``batch-size``, ``steps``, ``eval-every``,
-``eval-limit``, ``dataset``; ``-`` or ``_``). Several keys give their Cartesian product, in the order
+``eval-limit``, ``dataset``, ``early-stop``, ``val-split``; ``-`` or ``_``). Several keys give their Cartesian product, in the order
 written. Every setting runs once per seed.
 
 A sweep lives in ``<runs dir>/.sweeps/NAME/`` (``sweep.json``, ``summary.csv``, Ray Tune's own state
@@ -53,7 +53,8 @@ GRID_KEYS: dict[str, tuple[str, Any]] = {
     "alpha": ("alpha_schedule", _alpha), "lr": ("lr", _float), "lr_schedule": ("lr_schedule", str),
     "kl_weight": ("kl_weight", _float), "model": ("model", str), "batch_size": ("batch_size", _int),
     "steps": ("steps", _int), "eval_every": ("eval_every", _int), "eval_limit": ("eval_limit", _int),
-    "dataset": ("dataset", str), "patch": ("patch", _int),
+    "dataset": ("dataset", str), "patch": ("patch", _int), "early_stop": ("early_stop", _int),
+    "val_split": ("val_split", _int),
 }
 
 
