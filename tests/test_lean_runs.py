@@ -56,3 +56,20 @@ def test_tiny_cli_run_folder_is_at_most_5_mb(tmp_path: Path, data_dir: Path) -> 
     size = _folder_bytes(tmp_path / "t")
     assert size <= 5_000_000, f"{size} bytes"
     assert torch.load(tmp_path / "t" / "checkpoint.pt", weights_only=True)["optimizer_state"] is None
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_finished_sweep_trial_is_lean_unless_the_sweep_asks(tmp_path: Path, data_dir: Path, keep: bool) -> None:
+    from sr_core.cli import build_parser
+    from sr_core.sweep_cli import spec_from_args
+    from sr_core.sweep_trial import run_trial
+
+    argv = ["sweep", "--preset", "tiny", "--steps", "2", "--eval-limit", "20", "--grid", "lr=0.001", "--seeds", "1", "--eval-images", "50",
+            "--name", "s", *(["--keep-optimizer"] if keep else [])]
+    spec = spec_from_args(build_parser().parse_args(argv))
+    assert spec.trial_config(0, 0).keep_optimizer is keep
+    out = run_trial({"spec": spec.to_dict(), "setting": 0, "seed": 0, "runs_dir": str(tmp_path),
+                     "data_dir": str(data_dir), "threads": 1})
+    assert out["status"] == "finished", out
+    ckpt = torch.load(tmp_path / out["run"] / "checkpoint.pt", weights_only=True)
+    assert (ckpt["optimizer_state"] is not None) == keep and ckpt["model_state"]
