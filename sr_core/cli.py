@@ -203,17 +203,17 @@ def _inside_assets(path: Path) -> bool:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    if args.limit < 0:
-        raise UserError(f"--limit must be 0 (all) or positive (got {args.limit})")
-    if args.out and _inside_assets(Path(args.out)):  # refused before torch is imported
-        raise UserError(f"--out {args.out} is inside the shipped assets/ folder, which is read-only; "
-                        f"write the result somewhere else (e.g. --out eval.json)")
     from .checkpoint import model_from_checkpoint
     from .data import load_split
     from .evaluate import evaluate, write_eval
     from .runs import resolve_checkpoint
     from .trainer import resolve_device
 
+    if args.limit < 0:
+        raise UserError(f"--limit must be 0 (all) or positive (got {args.limit})")
+    if args.out and _inside_assets(Path(args.out)):
+        raise UserError(f"--out {args.out} is inside the shipped assets/ folder, which is read-only; "
+                        f"write the result somewhere else (e.g. --out eval.json)")
     path = resolve_checkpoint(args.target, args.runs_dir)
     device = resolve_device(args.device)
     model, ckpt = model_from_checkpoint(path, map_location=device)

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -14,11 +12,6 @@ ASSETS = ROOT / "assets"
 def _digest() -> dict[str, str]:
     return {str(p.relative_to(ASSETS)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(ASSETS.rglob("*")) if p.is_file()}
-
-
-def _eval(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sr_core", "eval", "assets/checkpoints/cnn-vae/checkpoint.pt", *args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
 def test_full_eval_of_a_shipped_checkpoint_leaves_assets_untouched(data_dir: Path, tmp_path: Path,
@@ -40,10 +33,15 @@ def test_full_eval_of_a_shipped_checkpoint_leaves_assets_untouched(data_dir: Pat
     assert written["n_images"] == 20 and written == json.loads(capsys.readouterr().out)
 
 
-def test_out_into_assets_is_refused(tmp_path: Path) -> None:
+def test_out_into_assets_is_refused(capsys, monkeypatch) -> None:
+    from sr_core.cli import main
+
+    monkeypatch.chdir(ROOT)  # --out as a user types it, relative to the checkout
     before = _digest()
-    out = _eval("--limit", "5", "--out", "assets/checkpoints/cnn-vae/eval.json")
-    assert out.returncode == 2 and "read-only" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    code = main(["eval", "assets/checkpoints/cnn-vae/checkpoint.pt", "--limit", "5",
+                 "--out", "assets/checkpoints/cnn-vae/eval.json"])
+    err = capsys.readouterr().err
+    assert code == 2 and "read-only" in err and len(err.strip().splitlines()) == 1
     assert _digest() == before
 
 
