@@ -57,8 +57,9 @@ def benchmark_images(dataset: str | None, images_dir: str | None, limit: int = 0
 
 
 def eval_photos(model: Any, ckpt: dict[str, Any], path: Path, *, dataset: str | None, images_dir: str | None,
-                limit: int, as_json: bool) -> int:
-    """Run the photo benchmark and print a table (or one JSON object); returns the exit code."""
+                limit: int, as_json: bool, out: str | None = None) -> int:
+    """Run the photo benchmark and print a table (or one JSON object; ``out``: also written there as
+    JSON, the caller has refused paths inside assets/); returns the exit code."""
     from sr_core.fs import json_safe
     from sr_core.imaging.photo_metrics import benchmark
     from sr_core.photos import trained_on
@@ -69,6 +70,9 @@ def eval_photos(model: Any, ckpt: dict[str, Any], path: Path, *, dataset: str | 
     res = {"protocol": res["protocol"], "checkpoint": str(path), "model_name": ckpt["model_name"],
            "step": ckpt.get("step"), "trained_on": trained_on(ckpt), "images": what,
            **{k: v for k, v in res.items() if k != "protocol"}}
+    if out:
+        from sr_core.fs import atomic_write_text
+        atomic_write_text(Path(out), json.dumps(json_safe(res), indent=2))
     if as_json:
         print(json.dumps(json_safe(res)))
         return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 from tests.app_support import (  # noqa: F401  (fixtures are found by name; fresh_registry is autouse)
     TRAIN, fresh_registry, job_registry, page, runs, texts, trained_runs, wait_for_status,
 )
+from sr_core.runs.jobs import OPTIMIZER_RESET
 from sr_core.runs.store import RunDir
 
 
@@ -18,6 +19,9 @@ def test_continue_a_finished_run_adds_batches_and_the_curve_goes_on(runs):
     assert not at.exception and not texts(at, "error"), texts(at, "error")
     line = wait_for_status(at, ("finished",), timeout=180)
     assert "Run `tiny-run`" in line and "Step 40 / 40" in line
+    # The finished run kept only its weights: the page says Adam starts afresh, config.json records it.
+    assert OPTIMIZER_RESET in texts(at, "info")
+    assert RunDir(runs / "tiny-run").config()["resumes"][-1]["optimizer"].startswith("reset")
     # The live curve holds the run's history and the new batches: steps 1..40, once each.
     snap = job_registry().snapshot()
     assert [r["step"] for r in snap["train"]] == list(range(1, 41))

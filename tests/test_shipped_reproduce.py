@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from sr_core.cli.main import main
 from sr_core.config import train_config_from_dict
 from sr_core.runs.jobs import prepare_run
 from sr_core.runs.shipped import SHIPPED_DIR
@@ -38,12 +39,20 @@ def compare(shipped: list[dict[str, str]], fresh: list[dict[str, str]]) -> list[
             for a, b in zip(shipped, fresh) for c in sorted(cols) if a[c] != b[c]]
 
 
-def rerun_first_batches(folder: Path, runs: Path, n_train: int = N_TRAIN) -> list[dict[str, str]]:
-    """Train the recorded config of ``folder`` (same steps, so schedules match) and stop after ``n_train``."""
+def recorded_threads(folder: Path) -> int:
+    """The torch thread count a run folder was trained with: ``train_time.json`` (written by
+    scripts/make_checkpoints.py for every shipped checkpoint), else 1."""
+    path = folder / "train_time.json"
+    return int(json.loads(path.read_text()).get("torch_threads", 1)) if path.is_file() else 1
+
+
+def rerun_first_batches(folder: Path, runs: Path, n_train: int = N_TRAIN, threads: int | None = None,
+                        **changes) -> list[dict[str, str]]:
+    """Train the recorded config of ``folder`` (same steps, so schedules match; ``changes`` alter it, for
+    the tests of this test) with its thread count and stop after ``n_train`` batches."""
     meta = json.loads((folder / "config.json").read_text())
-    cfg = train_config_from_dict(dict(meta["train"], device="cpu"))
-    threads = json.loads((folder / "train_time.json").read_text()).get("torch_threads", 1) \
-        if (folder / "train_time.json").is_file() else 1
+    cfg = train_config_from_dict(dict(meta["train"], device="cpu", **changes))
+    threads = recorded_threads(folder) if threads is None else threads
     old = torch.get_num_threads()
     torch.set_num_threads(int(threads))
     try:
@@ -59,6 +68,25 @@ def test_compare_finds_a_changed_digit_and_ignores_timing() -> None:
     a = [{"step": "0", "split": "test", "total": "0.5", "elapsed_s": "1.0"}]
     assert compare(a, [dict(a[0], elapsed_s="9.0")]) == []
     assert compare(a, [dict(a[0], total="0.50000001")]) != []
+
+
+def test_compare_on_a_run_trained_now_by_the_cli(data_dir: Path, tmp_path: Path) -> None:
+    """The comparison itself, on a folder `python -m sr_core train` (its ``main``, one torch thread) wrote
+    a moment ago: its first rows reproduce exactly, and the same config with another seed is told apart."""
+    argv = ["train", "--preset", "tiny", "--steps", "6", "--eval-every", "3", "--eval-limit", "100", "--seed", "3",
+            "--runs-dir", str(tmp_path / "cli"), "--name", "fresh", "--no-progress"]
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        assert main(argv) == 0  # the CLI's own entry point, in this process (no interpreter start-up to wait for)
+    finally:
+        torch.set_num_threads(old)
+    fresh = tmp_path / "cli" / "fresh"
+    shipped = first_rows(fresh / "metrics.csv")
+    assert [(r["step"], r["split"]) for r in shipped] == [("0", "test"), ("1", "train"), ("2", "train"), ("3", "train")]
+    assert compare(shipped, rerun_first_batches(fresh, tmp_path / "a", threads=1)) == []
+    other = compare(shipped, rerun_first_batches(fresh, tmp_path / "b", threads=1, seed=4))
+    assert any(d.startswith("step 0 test total") for d in other), other
 
 
 @pytest.mark.parametrize("model", SHIPPED)

@@ -231,7 +231,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.images or dataset == "photos" or dataset.startswith("folder:"):  # sr_core.photo_eval
         from sr_core.photo_eval import eval_photos
         return eval_photos(model, ckpt, path, dataset=None if args.images else dataset, images_dir=args.images,
-                           limit=args.limit, as_json=args.json)
+                           limit=args.limit, as_json=args.json, out=args.out)
     split = load_split(dataset, train=False, data_dir=args.data_dir)
     result = evaluate(model, split, degradation=degradation, limit=args.limit, device=device)
     result = {"protocol": result["protocol"], "checkpoint": str(path), "model_name": ckpt["model_name"],

@@ -20,7 +20,7 @@ from sr_core.errors import UserError
 from sr_core.runs.status import SweepStatus, TrialStatus
 
 TRAIN_OPTIONS = ("model", "steps", "batch_size", "lr", "lr_schedule", "kl_weight", "eval_every", "eval_limit",
-                 "device", "dataset", "patch")
+                 "device", "dataset", "patch", "keep_optimizer")
 
 
 def add_sweep_parser(sub: Any) -> None:
@@ -58,6 +58,8 @@ def add_sweep_parser(sub: Any) -> None:
     s.add_argument("--device")
     s.add_argument("--dataset", help="fashion-mnist, mnist, photos or folder:PATH")
     s.add_argument("--patch", type=_positive_int, help="HR patch side on photo datasets (see train --help)")
+    s.add_argument("--keep-optimizer", action="store_true", default=None,
+                   help="keep Adam's state in each finished trial's checkpoint (default: weights only)")
     s.add_argument("--data-dir")
     s.add_argument("--runs-dir")
     s.add_argument("--no-progress", action="store_true")
