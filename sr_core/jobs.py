@@ -15,7 +15,7 @@ from typing import Any
 
 from .checkpoint import load_checkpoint, model_from_checkpoint
 from .config import TrainConfig, train_config_from_dict
-from .data import DATASETS, check_batch_size, check_dataset, load_split, resolve_data_dir
+from .data import check_batch_size, load_split, recorded_data_dir, resolve_data_dir
 from .errors import UserError
 from .fs import atomic_write_text
 from .models import build_model
@@ -129,20 +129,6 @@ def record_optimizer_reset(run: RunDir, start_step: int, command: list[str] | No
     return OPTIMIZER_RESET
 
 
-def recorded_data_dir(run: RunDir, dataset: str) -> str | None:
-    """The data folder recorded in the run's config.json when it still holds ``dataset`` (else None:
-    the usual resolution applies). Only used when neither --data-dir nor $SR_DATA_DIR is given."""
-    if os.environ.get("SR_DATA_DIR") or dataset not in DATASETS:  # photos need no data folder
-        return None
-    try:
-        recorded = run.config().get("data_dir")
-    except Exception:  # an unreadable config.json is reported elsewhere; fall back to the usual search
-        return None
-    if isinstance(recorded, str) and recorded and not check_dataset(dataset, recorded):
-        return recorded
-    return None
-
-
 def prepare_run(config: TrainConfig | None = None, *, runs_dir: str | os.PathLike | None = None,
                 name: str | None = None, resume: str | None = None, data_dir: str | os.PathLike | None = None,
                 command: list[str] | None = None, steps: int | None = None,
@@ -185,7 +171,7 @@ def prepare_run(config: TrainConfig | None = None, *, runs_dir: str | os.PathLik
             model = build_model(cfg.model, cfg.model_config, seed=cfg.seed)
             start_step, opt_state, best = 0, None, None
         if data_dir is None and run is not None:
-            data_dir = recorded_data_dir(run, cfg.dataset)
+            data_dir = recorded_data_dir(run.path, cfg.dataset)
         patch = resolve_patch(cfg.model, cfg.patch) if is_photo_dataset(cfg.dataset) else 0
         train = load_split(cfg.dataset, train=True, data_dir=data_dir, patch=patch)
         test = load_split(cfg.dataset, train=False, data_dir=data_dir, patch=patch)
