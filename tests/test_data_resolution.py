@@ -177,7 +177,7 @@ def test_run_records_its_data_folder_and_resume_finds_it(tmp_path: Path, monkeyp
     cfg = TrainConfig(steps=2, batch_size=8, eval_every=1000, eval_limit=16)
     trainer, run = prepare_run(cfg, runs_dir=tmp_path / "runs", name="r", data_dir=str(real))
     trainer.run()
-    assert run.config()["data_dir"] == str(real)
+    assert Path(run.config()["data_dir"]) == real.resolve()  # absolute, links resolved
     monkeypatch.delenv("SR_DATA_DIR", raising=False)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(data, "PROJECT_ROOT", tmp_path / "nowhere")  # only the recorded folder has the data
@@ -185,7 +185,7 @@ def test_run_records_its_data_folder_and_resume_finds_it(tmp_path: Path, monkeyp
     trainer.run()
     assert get_run("r", tmp_path / "runs").status()["step"] == 3
     assert data.resolve_data_dir(None, "fashion-mnist") == Path("data")  # the usual search finds nothing here
-    assert data.recorded_data_dir(run.path, "fashion-mnist") == str(real)  # what eval and the pages use
+    assert data.recorded_data_dir(run.path, "fashion-mnist") == str(real.resolve())  # what eval and the pages use
     from sr_core.cli import main
     assert main(["eval", "r", "--runs-dir", str(tmp_path / "runs"), "--limit", "4", "--json"]) == 0
     (run.path / "config.json").write_text("{}")  # an older run without the record: the usual search
