@@ -32,6 +32,7 @@ def _fake_dataset(root: Path, name: str = "fashion-mnist") -> None:
 def layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """tmp/proj (the checkout) and tmp/shared beside it; cwd elsewhere, SR_DATA_DIR unset."""
     monkeypatch.delenv("SR_DATA_DIR", raising=False)
+    monkeypatch.delenv("SR_NO_DOWNLOAD", raising=False)
     (tmp_path / "proj").mkdir()
     (tmp_path / "cwd").mkdir()
     monkeypatch.chdir(tmp_path / "cwd")
