@@ -1,9 +1,11 @@
 """How long the CLI takes to start: the median of N process starts per command, next to a bare
 ``python -c pass`` measured in the same script (the reference), and what ``train`` pays before its
-first batch (process start -> the first on_step callback, tiny preset, 2 batches).
+first batch (process start -> the first on_step callback, tiny preset, 2 batches), split into
+``imports`` (torch and the trainer), ``run_ready`` (+ data loaded, model built, run folder made) and
+``first_batch`` (+ the step-0 test evaluation and one batch); all cumulative from process start.
 
 Last line, one JSON object: ``{"python_s", "commands": {cmd: median_s}, "ratio_to_python": {...},
-"train_first_batch_s", "load_1min"}``. Target: ``list`` and ``models`` <= 1 s.
+"train_first_batch_s", "train_phases_s", "load_1min"}``. Target: ``list`` and ``models`` <= 1 s.
 
     python -m bench.cli_startup --repeats 5
 """
@@ -26,8 +28,10 @@ import sys, time
 t0 = float(sys.argv[1])
 from sr_core.config import preset_config
 from sr_core.runs.jobs import prepare_run
+t_import = time.time() - t0
 trainer, run = prepare_run(preset_config("tiny", steps=2, eval_every=1000, eval_limit=10), runs_dir=sys.argv[2])
-trainer.add_callback("on_step", lambda t, row: print(time.time() - t0) if row["step"] == 1 else None)
+t_ready = time.time() - t0
+trainer.add_callback("on_step", lambda t, row: print(t_import, t_ready, time.time() - t0) if row["step"] == 1 else None)
 trainer.run()
 """
 
@@ -53,10 +57,13 @@ def main() -> None:
             print(f"{c:<32}{t:6.2f} s", file=sys.stderr)
         out = subprocess.run([sys.executable, "-c", FIRST_BATCH, str(time.time()), runs], cwd=ROOT, env=env,
                              capture_output=True, text=True, check=True, timeout=600)
-        first = float(out.stdout.split()[-1])
+        t_import, t_ready, first = (float(x) for x in out.stdout.split()[-3:])
     print(json.dumps({"python_s": round(py, 3), "commands": {c: round(t, 3) for c, t in cmds.items()},
                       "ratio_to_python": {c: round(t / py, 1) for c, t in cmds.items()},
-                      "train_first_batch_s": round(first, 2), "load_1min": os.getloadavg()[0]}))
+                      "train_first_batch_s": round(first, 2),
+                      "train_phases_s": {"imports": round(t_import, 2), "run_ready": round(t_ready, 2),
+                                         "first_batch": round(first, 2)},
+                      "load_1min": os.getloadavg()[0]}))
 
 
 if __name__ == "__main__":

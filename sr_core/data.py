@@ -10,6 +10,7 @@ paper's: average pooling. The paper writes "averaging the pixel values of each 4
 """
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,9 +93,10 @@ def _holds(root: Path, name: str | None) -> bool:
 
 
 def resolve_data_dir(data_dir: str | os.PathLike | None = None, dataset: str | None = None) -> Path:
-    """The data root: ``data_dir`` if given, else ``$SR_DATA_DIR``, else the first of
-    :func:`data_dir_candidates` that holds ``dataset`` (any dataset when None), else ``./data``
-    (where a download puts the files)."""
+    """The data root, the one rule of the CLI, the studio and the demo: ``data_dir`` (``--data-dir``, or a
+    run's recorded folder, see :func:`recorded_data_dir`) if given, else ``$SR_DATA_DIR``, else the first
+    of :func:`data_dir_candidates` that holds ``dataset`` (any dataset when None), else ``./data`` (where
+    a download puts the files)."""
     if data_dir:
         return Path(data_dir)
     env = os.environ.get("SR_DATA_DIR")
@@ -104,6 +106,27 @@ def resolve_data_dir(data_dir: str | os.PathLike | None = None, dataset: str | N
         if _holds(cand, dataset):
             return cand
     return Path("data")
+
+
+def recorded_data_dir(run_folder: str | os.PathLike, dataset: str) -> str | None:
+    """The data folder recorded in ``run_folder/config.json`` (``"data_dir"``) when it still holds
+    ``dataset``, else None (older runs, moved data: the usual resolution applies). Only meant for when
+    neither ``--data-dir`` nor ``$SR_DATA_DIR`` is given, so those still win."""
+    if os.environ.get("SR_DATA_DIR") or dataset not in DATASETS:  # photos need no data folder
+        return None
+    try:
+        recorded = json.loads((Path(run_folder) / "config.json").read_text(encoding="utf-8")).get("data_dir")
+    except Exception:  # no or unreadable config.json (reported elsewhere): the usual search
+        return None
+    if isinstance(recorded, str) and recorded and not check_dataset(dataset, recorded):
+        return recorded
+    return None
+
+
+def downloads_disabled() -> bool:
+    """True when ``$SR_NO_DOWNLOAD`` is set (not empty/0): missing data is reported, never fetched
+    (tests, air-gapped machines)."""
+    return os.environ.get("SR_NO_DOWNLOAD", "").strip().lower() not in ("", "0", "false", "no")
 
 
 def check_dataset(name: str = "fashion-mnist", data_dir: str | os.PathLike | None = None) -> list[str]:
@@ -127,7 +150,8 @@ def missing_message(name: str, data_dir: str | os.PathLike | None = None, downlo
     else:
         looked = data_dir_candidates()
     where = ", ".join(str((p / folder / "raw").resolve()) for p in looked)
-    tried = f"download failed: {download_error}" if download_error else "no download was tried"
+    tried = (f"download failed: {download_error}" if download_error else
+             "no download was tried (SR_NO_DOWNLOAD is set)" if downloads_disabled() else "no download was tried")
     return (f"{name} was not found (looked in {where}; {tried}); put the four files {', '.join(RAW_FILES)} "
             f"in one of those folders, or point --data-dir / SR_DATA_DIR at a folder that has {folder}/raw/")
 
@@ -169,8 +193,8 @@ def load_split(name: str = "fashion-mnist", train: bool = False,
 
     ``photos`` and ``folder:PATH`` are photographs (:mod:`sr_core.photos`), served as ``patch``-sized crops.
 
-    Missing files are downloaded through torchvision (with its progress bar) when ``download``;
-    if that fails, raises :class:`DataMissingError` with one line naming the folder and files.
+    Missing files are downloaded through torchvision (with its progress bar) when ``download`` and
+    ``$SR_NO_DOWNLOAD`` is not set; if that fails, raises :class:`DataMissingError` with one line naming the folder and files.
     """
     if name == "photos" or name.startswith("folder:"):
         from sr_core.photos import FIXED_PATCH, load_photo_split
@@ -184,7 +208,7 @@ def load_split(name: str = "fashion-mnist", train: bool = False,
 
     cls = getattr(tvd, cls_name)
     missing = check_dataset(name, root)
-    if missing and not download:
+    if missing and (not download or downloads_disabled()):
         raise DataMissingError(missing_message(name, data_dir))
     try:
         if missing:

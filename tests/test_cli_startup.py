@@ -24,9 +24,10 @@ print(json.dumps({"code": code, "heavy": [m for m in %r if m in sys.modules]}))
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["models"], ["list"], ["sweep", "--list"],
-                                  ["sweep", "--show", "alpha-ablation"]])
+                                  ["sweep", "--show", "alpha-ablation"], ["train", "--help"]])
 def test_listing_commands_import_nothing_heavy(argv: list[str], tmp_path: Path) -> None:
-    out = subprocess.run([sys.executable, "-c", PROBE, *argv, *(["--runs-dir", str(tmp_path)] if argv[0] in ("list", "sweep") else [])],
+    runs = ["--runs-dir", str(tmp_path)] if argv[0] in ("list", "sweep") else []
+    out = subprocess.run([sys.executable, "-c", PROBE, *argv, *runs],
                          cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     res = json.loads(out.stdout.strip().splitlines()[-1])

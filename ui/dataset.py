@@ -29,7 +29,7 @@ def download_dataset(name: str = "fashion-mnist", data_dir: str | os.PathLike | 
 
     cls_name, folder, _ = DATASETS[name]
     cls = getattr(tvd, cls_name)
-    root = resolve_data_dir(data_dir)
+    root = resolve_data_dir(data_dir, name)  # where load_split looks (./data when nothing holds it)
     raw = root / folder / "raw"
     resources = list(cls.resources)
     report = progress or (lambda f, t: None)

@@ -143,8 +143,12 @@ class JobRegistry:
             return
         if disk.get("step") == snap["step"] and disk.get("status") == snap["status"]:
             return
-        key = (disk.get("step"), disk.get("status"), run.metrics_path.stat().st_mtime_ns
-               if run.metrics_path.exists() else 0)
+        try:  # the file's version: a rewrite changes its mtime or size (a coarse clock may keep one)
+            st = run.metrics_path.stat()
+            version = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            version = (0, 0)
+        key = (disk.get("step"), disk.get("status"), version)
         if self._disk_key != key:
             rows = run.read_metrics()
             self._disk_rows = ([r for r in rows if r.get("split") == "train"],
@@ -154,6 +158,7 @@ class JobRegistry:
         snap.update(status=disk.get("status") or snap["status"], step=int(disk.get("step") or 0),
                     total_steps=disk.get("total_steps") or snap["total_steps"], train=self._disk_rows[0],
                     test=self._disk_rows[1], running=False, preview=None, eta_s=None, avg_img_s=None,
+                    img_s=None, total_s=None,  # this server's timing is not the other writer's
                     best_test_loss=disk.get("best_test_loss", snap.get("best_test_loss")),
                     notice=f"run '{run.name}' was changed on disk by another writer"
                            f"{f' (pid {writer}, still writing)' if writer else ''} since this page started it; "

@@ -10,6 +10,7 @@ from typing import Any
 
 import streamlit as st
 
+from sr_core.data import recorded_data_dir
 from sr_core.errors import UserError
 from sr_core.runs.catalog import Entry, catalog, display_label, load_path
 from sr_core.runs.store import runs_root
@@ -183,8 +184,9 @@ def model_page_header(title: str, icon: str, key: str) -> PageModel:
     st.caption(model_caption(info))
     tc = info.get("train_config") or {}
     dataset, degradation = tc.get("dataset", "fashion-mnist"), tc.get("degradation", "box")
-    require_dataset(dataset)
-    return PageModel(path, model, info, ckey, dataset, degradation, load_test_split(dataset))
+    root = recorded_data_dir(path.parent, dataset)  # a run finds the data folder it trained on again
+    require_dataset(dataset, root)
+    return PageModel(path, model, info, ckey, dataset, degradation, load_test_split(dataset, root))
 
 
 def chosen_models(key: str, head: PageModel, *, newcomer_models: tuple[str, ...] = (),

@@ -7,6 +7,7 @@ the figures in :mod:`ui.figures`.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from typing import Any
@@ -59,12 +60,14 @@ def data_dir() -> Path:
     return resolve_data_dir(None, "fashion-mnist").resolve()
 
 
-def dataset_missing_notice(name: str = "fashion-mnist", *, download_hint: bool = True) -> bool:
-    """Show what is missing and how to fix it; returns True when the dataset is complete."""
-    missing = check_dataset(name)
+def dataset_missing_notice(name: str = "fashion-mnist", *, download_hint: bool = True,
+                           root: str | os.PathLike | None = None) -> bool:
+    """Show what is missing and how to fix it; returns True when the dataset is complete.
+    ``root``: a data folder to use first (a run's recorded one), else the usual resolution."""
+    missing = check_dataset(name, root)
     if not missing:
         return True
-    folder = data_dir() / DATASETS[name][1] / "raw"
+    folder = resolve_data_dir(None, name).resolve() / DATASETS[name][1] / "raw"
     st.error(missing_message(name))
     lines = "\n".join(f"{folder / f}{'   (missing)' if f in missing else ''}" for f in RAW_FILES)
     st.markdown(f"**Offline?** Copy the four raw files of {name} into `{folder}` "
@@ -75,16 +78,18 @@ def dataset_missing_notice(name: str = "fashion-mnist", *, download_hint: bool =
     return False
 
 
-def require_dataset(name: str = "fashion-mnist") -> None:
-    """Stop the page with instructions (never a traceback) when the dataset is missing."""
-    if not dataset_missing_notice(name):
+def require_dataset(name: str = "fashion-mnist", root: str | os.PathLike | None = None) -> None:
+    """Stop the page with instructions (never a traceback) when the dataset is missing (``root``: as
+    :func:`dataset_missing_notice`)."""
+    if not dataset_missing_notice(name, root=root):
         st.stop()
 
 
-def load_test_split(name: str):
-    """The test split of ``name`` (in-memory, cached by the core); a one-line error stops the page."""
+def load_test_split(name: str, root: str | os.PathLike | None = None):
+    """The test split of ``name`` (in-memory, cached by the core) from ``root`` or the usual data folder;
+    a one-line error stops the page."""
     try:
-        return load_split(name, train=False, download=False)
+        return load_split(name, train=False, data_dir=root, download=False)
     except UserError as exc:
         st.error(str(exc))
         st.stop()

@@ -80,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--degradation", choices=("box", "bicubic"), help="how LR is made from HR (default: box, the paper's)")
     t.add_argument("--patch", type=_positive_int, help="HR patch side on photo datasets (default 48; 28 for the "
                                                        "CNN-VAEs with a linear encoder)")
-    t.add_argument("--data-dir", help="data root (default: $SR_DATA_DIR or ./data)")
+    t.add_argument("--data-dir", help="data root (default: $SR_DATA_DIR, else ./data or ../shared/data beside "
+                                      "the checkout if it holds the files, else ./data, downloaded there)")
     t.add_argument("--runs-dir", help="runs folder (default: $SR_RUNS_DIR or ./runs)")
     t.add_argument("--name", help="run name (default: timestamp-model)")
     t.add_argument("--resume", metavar="RUN", help="continue run RUN from its checkpoint")
@@ -95,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("eval", help="evaluate a run or checkpoint against interpolation baselines")
     e.add_argument("target", metavar="RUN_OR_CHECKPOINT")
-    e.add_argument("--data-dir")
+    e.add_argument("--data-dir", help="data root (default: the run's recorded folder, then as for train)")
     e.add_argument("--runs-dir")
     e.add_argument("--dataset", help="dataset to evaluate on (default: the one it was trained on); photos or "
                                      "folder:PATH score whole held-out photos under the BasicSR Y protocol")
@@ -212,7 +213,7 @@ def _inside_assets(path: Path) -> bool:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from sr_core.checkpoint import model_from_checkpoint
-    from sr_core.data import load_split
+    from sr_core.data import load_split, recorded_data_dir
     from sr_core.evaluate import evaluate, write_eval
     from sr_core.runs.catalog import resolve
     from sr_core.trainer import resolve_device
@@ -232,7 +233,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from sr_core.photo_eval import eval_photos
         return eval_photos(model, ckpt, path, dataset=None if args.images else dataset, images_dir=args.images,
                            limit=args.limit, as_json=args.json, out=args.out)
-    split = load_split(dataset, train=False, data_dir=args.data_dir)
+    data_dir = args.data_dir or recorded_data_dir(path.parent, dataset)  # a run's own folder, if recorded
+    split = load_split(dataset, train=False, data_dir=data_dir)
     result = evaluate(model, split, degradation=degradation, limit=args.limit, device=device)
     result = {"protocol": result["protocol"], "checkpoint": str(path), "model_name": ckpt["model_name"],
               "step": ckpt.get("step"), **{k: v for k, v in result.items() if k != "protocol"}}

@@ -19,7 +19,7 @@ from typing import Any
 
 from sr_core.checkpoint import load_checkpoint, model_from_checkpoint
 from sr_core.config import TrainConfig, train_config_from_dict
-from sr_core.data import DATASETS, check_batch_size, check_dataset, load_split, resolve_data_dir
+from sr_core.data import check_batch_size, load_split, recorded_data_dir, resolve_data_dir
 from sr_core.errors import UserError
 from sr_core.fs import atomic_write_text
 from sr_core.models import build_model
@@ -135,20 +135,6 @@ def record_optimizer_reset(run: RunDir, start_step: int, command: list[str] | No
     return OPTIMIZER_RESET
 
 
-def recorded_data_dir(run: RunDir, dataset: str) -> str | None:
-    """The data folder recorded in the run's config.json when it still holds ``dataset`` (else None:
-    the usual resolution applies). Only used when neither --data-dir nor $SR_DATA_DIR is given."""
-    if os.environ.get("SR_DATA_DIR") or dataset not in DATASETS:  # photos need no data folder
-        return None
-    try:
-        recorded = run.config().get("data_dir")
-    except Exception:  # an unreadable config.json is reported elsewhere; fall back to the usual search
-        return None
-    if isinstance(recorded, str) and recorded and not check_dataset(dataset, recorded):
-        return recorded
-    return None
-
-
 def _new_run(config: TrainConfig, *, runs_dir: str | os.PathLike | None, name: str | None,
              data_dir: str | os.PathLike | None, command: list[str] | None,
              monitor: bool = True) -> tuple[Trainer, RunDir]:
@@ -178,7 +164,7 @@ def _resumed_run(resume: str, *, runs_dir: str | os.PathLike | None, data_dir: s
             if state[1] is None:
                 notice = record_optimizer_reset(run, state[0], command)
         if data_dir is None:
-            data_dir = recorded_data_dir(run, cfg.dataset)
+            data_dir = recorded_data_dir(run.path, cfg.dataset)
         trainer, run = _attach(cfg, model, device, run, runs_dir=runs_dir, data_dir=data_dir, command=command,
                                state=state, monitor=monitor)
     except BaseException:
