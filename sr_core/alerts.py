@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from sr_core.runs.status import RunStatus
+
 RISING_K = 3
 WARMUP = 0.2
 
@@ -43,7 +45,7 @@ def run_alerts(test: Sequence[dict[str, Any]], *, status: str | None = None, mes
                total_steps: int | None = None, rising_k: int = RISING_K, warmup: float = WARMUP) -> list[Alert]:
     """The alerts that hold now for a run with test rows ``test`` (metrics rows, in step order)."""
     out: list[Alert] = []
-    if status == "nan" or any(r.get("total") is not None and not _finite(r["total"]) for r in test):
+    if status == RunStatus.NAN or any(r.get("total") is not None and not _finite(r["total"]) for r in test):
         out.append(Alert("nan", "The loss became NaN/inf: " + (message or "training stopped; lower the learning "
                                                                           "rate and resume or retrain")))
     k = rising_run(test)

@@ -21,12 +21,13 @@ from typing import Any
 from sr_core.config import MAX_SEED
 from sr_core.errors import UserError
 from sr_core.runs.lock import lock_holder
+from sr_core.runs.status import RunStatus, SweepStatus, TrialStatus
 
 MAX_SEEDS = 100        # seeds per setting
 MAX_SETTINGS = 256     # settings in one grid
 MAX_TRIALS = 1000      # settings x seeds
 CONNECT_TIMEOUT_S = 3.0
-TRIAL_STATUSES = ("pending", "running", "finished", "failed")
+TRIAL_STATUSES = tuple(TrialStatus)
 
 
 def check_size(value_counts: list[int], n_seeds: int) -> None:
@@ -121,8 +122,8 @@ def _row_ok(r: Any) -> bool:
 def live_status(state: dict[str, Any], folder: Path) -> str:
     """The sweep's status, "interrupted" when it says "running" but no driver holds its lock (killed)."""
     status = state.get("status", "?")
-    if status == "running" and lock_holder(folder) is None:
-        return "interrupted"
+    if status == SweepStatus.RUNNING and lock_holder(folder) is None:
+        return RunStatus.INTERRUPTED
     return status
 
 
