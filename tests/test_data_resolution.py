@@ -187,7 +187,7 @@ def test_run_records_its_data_folder_and_resume_finds_it(tmp_path: Path, monkeyp
     assert get_run("r", tmp_path / "runs").status()["step"] == 3
     assert data.resolve_data_dir(None, "fashion-mnist") == Path("data")  # the usual search finds nothing here
     assert data.recorded_data_dir(run.path, "fashion-mnist") == str(real.resolve())  # what eval and the pages use
-    from sr_core.cli import main
+    from sr_core.cli.main import main
     assert main(["eval", "r", "--runs-dir", str(tmp_path / "runs"), "--limit", "4", "--json"]) == 0
     (run.path / "config.json").write_text("{}")  # an older run without the record: the usual search
     assert data.recorded_data_dir(run.path, "fashion-mnist") is None
