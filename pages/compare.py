@@ -59,12 +59,12 @@ def diversity_section(models: list[LoadedModel], split, degradation: str, idx: i
         st.markdown(f"**{m.label}**: {n} SR samples of test image #{idx}{t_text} (seeds 0…{n - 1}) and their "
                     f"per-pixel standard deviation")
         samples, std, vmax = diversity_pngs(m.model, split, idx, n, degradation=degradation, temperature=temperature)
-        cols = st.columns(min(n, 8) + 1)
-        for j, png in enumerate(samples):
-            with cols[j % (len(cols) - 1)]:
-                show_png(png, caption=f"sample {j + 1}")
-        with cols[-1]:
-            show_png(std, caption=f"per-pixel std (max {vmax:.3f})")
+        with cell_flow():  # wraps to the window: never narrower than the images
+            for j, png in enumerate(samples):
+                with cell():
+                    show_png(png, caption=f"sample {j + 1}")
+            with cell():
+                show_png(std, caption=f"per-pixel std (max {vmax:.3f})")
 
 
 def options(head: PageModel, models: list[LoadedModel]) -> tuple[bool, float | None]:

@@ -32,8 +32,8 @@ def settings_form() -> None:
         apply_preset(st.session_state)
     st.selectbox("Preset", list(PRESETS), key="train_preset", persist_state=P, on_change=apply_preset,
                  args=(st.session_state,),
-                 format_func=lambda p: f"{p} — {PRESET_HELP.get(p, '')}",
                  help="Choosing a preset fills in every setting below; change any of them before starting.")
+    st.caption(PRESET_HELP.get(st.session_state["train_preset"], ""))  # under the box: a long line never cut
     with st.form("train_form", border=True):
         st.selectbox("Model", model_names(), key="train_model", persist_state=P,
                      help="From the model registry; see the Home page for what each one is.")
@@ -180,7 +180,7 @@ def main() -> None:
     if check_dataset("fashion-mnist"):
         st.warning("The dataset is not there yet: Start will try to download it.")
         dataset_missing_notice("fashion-mnist")
-    settings, panel = st.columns([2, 3], gap="large")
+    settings, panel = st.columns([5, 6], gap="large")  # 2 fields a row fit at 1280 px
     with settings:
         st.subheader("Settings")
         settings_form()

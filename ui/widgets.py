@@ -42,7 +42,7 @@ def navigation() -> Any:
 # image further it must not blur it either. A style-only st.html goes to the event container (no space).
 _CSS = """<style>
 [data-testid="stImage"] img, [data-testid="stImageContainer"] img { image-rendering: pixelated; }
-.cmp-title { min-height: 3.9em; line-height: 1.3; }  /* Compare grid: images in a row line up */
+.cmp-title { min-height: 3.9em; line-height: 1.3; font-size: 0.85rem; }  /* Compare grid: images in a row line up */
 </style>"""
 
 
@@ -103,7 +103,7 @@ def show_png(data: bytes, caption: str | None = None) -> None:
     st.image(data, caption=caption, width=png_size(data)[0], output_format="PNG")
 
 
-CELL_WIDTH = 128  # px: a 112-px pixel-exact image with its title and caption (grids of Compare and Latent)
+CELL_WIDTH = 116  # px: a 112-px pixel-exact image with its title and caption: 6 a row at 1280, 11 at 1920
 
 
 def cell_flow():
