@@ -10,6 +10,7 @@ The set-level table lives in :mod:`ui.set_level`.
 from __future__ import annotations
 
 import html
+import re
 from typing import Any, Mapping
 
 import numpy as np
@@ -212,7 +213,18 @@ def cell_png(col: Mapping[str, Any], i: int) -> bytes:
     return png_bytes(img, scale=LR_SCALE if col["key"] == "lr" else HR_SCALE)
 
 
+#: A word longer than this (a run name such as 20261203-075308-cnn-vae) may also wrap after its hyphens.
+LONG_WORD = 14
+
+
+def _word_html(word: str) -> str:
+    """One word, kept on one line; a long one is split after its hyphens into pieces that each are."""
+    parts = re.findall(r"[^-]+-*|-+", word) if len(word) > LONG_WORD and "-" in word.strip("-") else [word]
+    return "<wbr>".join(f'<span style="white-space:nowrap">{html.escape(p)}</span>' for p in parts)
+
+
 def title_html(title: str) -> str:
-    """A cell title that wraps between words only (each word, hyphens included, stays on one line)."""
-    words = " ".join(f'<span style="white-space:nowrap">{html.escape(w)}</span>' for w in title.split())
+    """A cell title that wraps between words (and after the hyphens of a long word) only, never inside a
+    piece: it fits a 116-px cell."""
+    words = " ".join(_word_html(w) for w in title.split())
     return f'<div class="cmp-title"><b>{words}</b></div>'

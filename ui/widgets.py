@@ -42,6 +42,8 @@ def navigation() -> Any:
 # image further it must not blur it either. A style-only st.html goes to the event container (no space).
 _CSS = """<style>
 [data-testid="stImage"] img, [data-testid="stImageContainer"] img { image-rendering: pixelated; }
+/* never wider than its column (a narrow window shrinks a strip instead of letting it run into a neighbour) */
+[data-testid="stImage"] img { max-width: 100%; height: auto; }
 .cmp-title { min-height: 3.9em; line-height: 1.3; font-size: 0.85rem; }  /* Compare grid: images in a row line up */
 </style>"""
 
