@@ -74,7 +74,10 @@ LAYOUT_JS = r"""(rootSel) => {
   const short = t => (t || '').trim().replace(/\s+/g, ' ').slice(0, 60);
   const tid = el => { const t = el.closest('[data-testid]'); return t ? t.getAttribute('data-testid') : el.tagName; };
   const ov = (a, b, tol) => Math.min(a[2], b[2]) - Math.max(a[0], b[0]) > tol && Math.min(a[3], b[3]) - Math.max(a[1], b[1]) > tol;
-  const SKIP = 'svg, canvas, style, script, noscript, [role="tooltip"], [data-testid="stDataFrame"], .js-plotly-plot, pre, code, [data-testid="stCode"], [data-testid="stTooltipContent"]';
+  // Not text a user reads in place: drawings, code blocks (they scroll), tooltips, and copies kept for
+  // measuring or for screen readers (aria-hidden, visually-hidden: Gradio's tab bar keeps one).
+  const SKIP = 'svg, canvas, style, script, noscript, [role="tooltip"], [data-testid="stDataFrame"], .js-plotly-plot, pre, code, ' +
+               '[data-testid="stCode"], [data-testid="stTooltipContent"], [aria-hidden="true"], .visually-hidden, .sr-only';
   const problems = [];
   for (const root of roots) {
     // 1. clipped text
@@ -97,7 +100,8 @@ LAYOUT_JS = r"""(rootSel) => {
     let n = 0;
     while (walker.nextNode()) {
       const node = walker.currentNode, el = node.parentElement;
-      if (!node.textContent.trim() || !el || el.closest(SKIP) || !vis(el)) continue;
+      // words and numbers only: a decorative glyph (a slider's ◢ handles) is not text that can be misread
+      if (!/[\p{L}\p{N}]/u.test(node.textContent) || !el || el.closest(SKIP) || !vis(el)) continue;
       const range = document.createRange(); range.selectNodeContents(node);
       for (const r of range.getClientRects()) if (r.width > 0.5 && r.height > 0.5)
         rects.push({n, text: short(node.textContent), b: bx(r), where: tid(el)});

@@ -270,6 +270,12 @@ def test_spectra(walk: Walk) -> None:
                    reraise=AssertionError, what="at least 2 Plotly charts on Spectra")
         wait_idle(walk.page, timeout=PAGE_TIMEOUT)
         walk.check_layout("spectra")
+        # The second tab: the set average (background) and the models overlaid, with the long titles.
+        walk.page.get_by_role("tab", name=re.compile("Test-set average")).click()
+        wait_until(lambda: walk.no_exception() or walk.visible_count("stPlotlyChart") >= 3, PAGE_TIMEOUT,
+                   reraise=AssertionError, what="the set-average charts and the overlay on Spectra")
+        wait_idle(walk.page, timeout=PAGE_TIMEOUT)
+        walk.check_layout("spectra-average")
         walk.no_outbound()
 
 
