@@ -167,7 +167,7 @@ def ui_upscale(image: Any, sketch: Any, source: str, model_name: str, mode: str,
     if r.std is not None:
         vmax = max(float(r.std.max()), 1e-6)
         gallery.append((display_zoom(colorize(r.std, vmax), 112),
-                        f"per-pixel std of the samples (black 0 … bright {vmax:.3f})"))
+                        f"std: 0 … {vmax:.3f}"))  # one short line: a gallery caption is cut at its cell's width
     fig = radial_profile_figure(r.spectra, nyquist=r.nyquist, title="Radial power spectrum (luminance)", height=340)
     fig.update_yaxes(title_text="mean power |F|²/(H·W)²")
     slider = (to_uint8(display_zoom(r.bicubic)), to_uint8(display_zoom(r.sr)))
@@ -231,8 +231,8 @@ def build_demo() -> gr.Blocks:
             with gr.Column(scale=2):
                 slider = gr.ImageSlider(label="bicubic ← | → SR", type="numpy", format="png", elem_id="result")
                 summary = gr.Markdown(elem_id="summary")
-                gallery = gr.Gallery(label="Samples and their per-pixel std", format="png", columns=5,
-                                     visible=False)
+                gallery = gr.Gallery(label="Samples and their per-pixel std (last: black 0 … bright max)",
+                                     format="png", columns=5, visible=False)
                 spectrum = gr.Plot(label="Radial power spectrum", elem_id="spectrum")
                 download = gr.File(label="Download the SR image (PNG)")
         tab_up.select(lambda: "upload", outputs=source, api_visibility="private")

@@ -16,30 +16,33 @@ import streamlit as st
 
 from sr_core.errors import UserError
 from ui.services import worker
-from ui.compare import (RANKED_MODES, SELECTION_MODES, cell_caption, cell_png, compare_grid, diversity_pngs,
-                        grid_rows, projection_available, select_indices, title_html)
+from ui.compare import (RANKED_MODES, SELECTION_MODES, already_consistent, cell_caption, cell_png, compare_grid,
+                        consistent_note, diversity_pngs, grid_cells, projection_available, select_indices,
+                        title_html)
 from ui.figures import psnr_histogram_figure
 from ui.model_picker import PageModel, chosen_models, model_page_header
 from ui.set_level import (STALE_MARK, LoadedModel, SetRequest, compare_table, eval_run_dir,
                           histogram_values, init_table_settings, progress_text, protocol_caption, save_eval, score_all, set_request,
                           stop_or_resume, table_state)
-from ui.widgets import show_png
+from ui.widgets import cell, cell_flow, show_png
 
 P = "session"
 MAX_MORE = 3  # models beside the primary one
-PER_ROW = 5  # grid cells per row: 112-px images with their captions fit 1280-px windows
 POLL_S = 1.0  # the set-level fragment re-reads the background results this often
 
 
 def draw_grid(res: dict) -> None:
-    """One block per sample: rows of :data:`PER_ROW` cells, each a title, the image and its caption."""
+    """One block per sample: fixed-width cells (title, image, caption) that wrap to the window's width."""
+    cells = grid_cells(res["columns"])
     for i, idx in enumerate(res["indices"]):
         st.markdown(f"**Test image #{idx}** · {res['labels'][i]}")
-        for row in grid_rows(res["columns"], PER_ROW):
-            for col, spec in zip(st.columns(PER_ROW), row):
-                with col:
+        with cell_flow():
+            for spec in cells:
+                with cell():
                     st.markdown(title_html(spec["title"]), unsafe_allow_html=True)
                     show_png(cell_png(spec, i), caption=cell_caption(spec, res, i))
+    if same := already_consistent(res["columns"]):
+        st.caption(consistent_note(same))
 
 
 def diversity_section(models: list[LoadedModel], split, degradation: str, idx: int,
@@ -56,12 +59,12 @@ def diversity_section(models: list[LoadedModel], split, degradation: str, idx: i
         st.markdown(f"**{m.label}**: {n} SR samples of test image #{idx}{t_text} (seeds 0…{n - 1}) and their "
                     f"per-pixel standard deviation")
         samples, std, vmax = diversity_pngs(m.model, split, idx, n, degradation=degradation, temperature=temperature)
-        cols = st.columns(min(n, 8) + 1)
-        for j, png in enumerate(samples):
-            with cols[j % (len(cols) - 1)]:
-                show_png(png, caption=f"sample {j + 1}")
-        with cols[-1]:
-            show_png(std, caption=f"per-pixel std (max {vmax:.3f})")
+        with cell_flow():  # wraps to the window: never narrower than the images
+            for j, png in enumerate(samples):
+                with cell():
+                    show_png(png, caption=f"sample {j + 1}")
+            with cell():
+                show_png(std, caption=f"per-pixel std (max {vmax:.3f})")
 
 
 def options(head: PageModel, models: list[LoadedModel]) -> tuple[bool, float | None]:

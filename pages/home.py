@@ -21,6 +21,7 @@ from ui.services import job_registry
 from ui.widgets import PAGES, data_dir, dataset_missing_notice, page_setup
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
+DIAGRAM_WIDTH = 760  # px: the SVG's own width
 
 
 @st.cache_data(show_spinner=False)
@@ -106,20 +107,19 @@ def demo_section() -> None:
 def main() -> None:
     page_setup("Home", "🔍")
     st.title("VAE Super-Resolution Studio")
-    left, right = st.columns([2, 3], gap="large")
-    with left:
-        st.markdown(
-            "A convolutional VAE encodes a 28×28 Fashion-MNIST image into a **14×14 latent image** *z*, "
-            "and its loss pulls *z* towards the **2×2-box-downsampled LR image** of the input (eqs. 9–11 "
-            "of the paper). Because *z* ends up looking like the LR image, the **decoder alone** can be "
-            "fed an LR image and return a 28×28 **super-resolved** image, no HR input needed. "
-            "This studio trains such models, compares their SR against nearest/bilinear/bicubic "
-            "upsampling pixel by pixel and in the Fourier domain, and keeps every run reproducible.")
-        st.caption("Paper: C. Weatherly, *Variational AutoEncoders for Image Super-Sampling* (COSC 6372, "
-                   "University of Houston).")
-    with right:
-        st.image(str(ASSETS / "vae_sr_diagram.svg"), width="stretch",
-                 caption="Training uses the whole VAE; super-resolution uses only the decoder.")
+    st.markdown(
+        "A convolutional VAE encodes a 28×28 Fashion-MNIST image into a **14×14 latent image** *z*, "
+        "and its loss pulls *z* towards the **2×2-box-downsampled LR image** of the input (eqs. 9–11 "
+        "of the paper). Because *z* ends up looking like the LR image, the **decoder alone** can be "
+        "fed an LR image and return a 28×28 **super-resolved** image, no HR input needed. "
+        "This studio trains such models, compares their SR against nearest/bilinear/bicubic "
+        "upsampling pixel by pixel and in the Fourier domain, and keeps every run reproducible.")
+    st.caption("Paper: C. Weatherly, *Variational AutoEncoders for Image Super-Sampling* (COSC 6372, "
+               "University of Houston).")
+    # At its own width (760 px, capped by the column): its smallest text is then 11 px, not ~5 px in a
+    # side column of a 1280-px window.
+    st.image(str(ASSETS / "vae_sr_diagram.svg"), width=DIAGRAM_WIDTH,
+             caption="Training uses the whole VAE; super-resolution uses only the decoder.")
 
     dataset_section()
 
@@ -139,8 +139,10 @@ def main() -> None:
         ("sweeps", "Sweeps with error bars", ":material/stacked_line_chart:",
          "Settings x seeds on Ray: mean ± 95 % CI; the shipped alpha ablation."),
     )
-    for col, (page, label, icon, caption) in zip(st.columns(len(starts)), starts):
-        with col:
+    for i, (page, label, icon, caption) in enumerate(starts):  # 3 a row: each label fits one line at 1280 px
+        if i % 3 == 0:
+            cols = st.columns(3, gap="medium")
+        with cols[i % 3]:
             st.page_link(PAGES[page], label=label, icon=icon)
             st.caption(caption)
     demo_section()

@@ -19,7 +19,7 @@ from ui.images import mosaic, png_bytes
 from ui.latent import (INTERP_STEPS, NOISE_SCALES, PANELS, heat_pixels, heat_scale_png, interpolation,
                        latent_table, latent_task, noisy_decode, panel_caption, sample_panels, table_caption)
 from ui.model_picker import model_page_header
-from ui.widgets import show_png
+from ui.widgets import cell, cell_flow, show_png
 
 P = "session"
 HR_SCALE, LR_SCALE = 4, 8  # both show as 112 px
@@ -35,19 +35,17 @@ def samples_section(model, split, indices: list[int], degradation: str) -> None:
     imgs, metrics = res["images"], res["metrics"]
     sig_max = max(float(imgs["sigma"].max()), 1e-6)
     err_max = max(float(imgs["err"].max()), 1e-6)
-    head = st.columns(len(PANELS))
-    for col, (_, title) in zip(head, PANELS):
-        col.markdown(f"**{title}**")
-    for i, idx in enumerate(indices):
-        cols = st.columns(len(PANELS))
-        for col, (key, _) in zip(cols, PANELS):
-            img = imgs[key][i]
-            with col:
-                if key in ("sigma", "err"):
-                    data = heat_pixels(img, sig_max if key == "sigma" else err_max, _scale(img))
-                else:
-                    data = png_bytes(img, _scale(img))
-                show_png(data, caption=(f"#{idx} · " if key == "hr" else "") + panel_caption(key, metrics, i))
+    for i, idx in enumerate(indices):  # one wrapping row of titled cells per sample (never wider than the page)
+        with cell_flow():
+            for key, title in PANELS:
+                img = imgs[key][i]
+                with cell():
+                    st.markdown(f"**{title}**")
+                    if key in ("sigma", "err"):
+                        data = heat_pixels(img, sig_max if key == "sigma" else err_max, _scale(img))
+                    else:
+                        data = png_bytes(img, _scale(img))
+                    show_png(data, caption=(f"#{idx} · " if key == "hr" else "") + panel_caption(key, metrics, i))
     s1, s2 = st.columns(2)
     with s1:
         show_png(heat_scale_png(sig_max), caption=f"σ scale: 0 (black) → {sig_max:.4f} (yellow)")

@@ -30,7 +30,7 @@ POLL_S = 1.0
 def draw(summary: dict[str, Any], key: str, what: str) -> None:
     st.plotly_chart(spectrum_panels_figure(summary["panels"], title=f"2-D log-magnitude spectra — {what}"),
                     key=f"{key}_panels")
-    left, right = st.columns([3, 2])
+    left, right = st.columns([2, 1])  # the chart gets 2/3: its title fits at 1280 px
     with left:
         st.plotly_chart(radial_profile_figure(summary["radial"], nyquist=LR_NYQUIST,
                                               title=f"Radially averaged power spectrum — {what}"),
@@ -92,7 +92,7 @@ def overlay_section(summaries: dict[str, Any], head: PageModel) -> None:
         return
     profiles, hf = overlay_spectra(summaries)
     n = next(iter(summaries.values()))["n"]
-    left, right = st.columns([3, 2])
+    left, right = st.columns([2, 1])  # the chart gets 2/3: its title fits at 1280 px
     with left:
         title = f"Radially averaged power spectrum — models, mean of {n} test images"
         st.plotly_chart(radial_profile_figure(profiles, nyquist=LR_NYQUIST, title=title), key="spec_overlay")

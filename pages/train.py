@@ -35,8 +35,8 @@ def settings_form() -> None:
         apply_preset(st.session_state)
     st.selectbox("Preset", list(PRESETS), key="train_preset", persist_state=P, on_change=apply_preset,
                  args=(st.session_state,),
-                 format_func=lambda p: f"{p} — {PRESET_HELP.get(p, '')}",
                  help="Choosing a preset fills in every setting below; change any of them before starting.")
+    st.caption(PRESET_HELP.get(st.session_state["train_preset"], ""))  # under the box: a long line never cut
     with st.form("train_form", border=True):
         st.selectbox("Model", model_names(), key="train_model", persist_state=P,
                      help="From the model registry; see the Home page for what each one is.")
@@ -58,7 +58,7 @@ def settings_form() -> None:
         c2.number_input("Test images per evaluation (0 = all)", step=500, key="train_eval_limit", persist_state=P)
         c1.number_input("Checkpoint interval (batches)", step=100, key="train_checkpoint_every", persist_state=P)
         c2.number_input("Seed", step=1, key="train_seed", persist_state=P)
-        c1.selectbox("Dataset", list(DATASETS), key="train_dataset", persist_state=P)
+        c1.radio("Dataset", list(DATASETS), key="train_dataset", persist_state=P)  # a narrow select cut its name
         c2.selectbox("LR degradation", list(DEGRADATIONS), key="train_degradation", persist_state=P,
                      help="box = the paper's 2×2 average; bicubic = antialiased bicubic downsampling.")
         devices = available_devices()  # only what this machine has (a preset's device may not be here)
@@ -67,7 +67,7 @@ def settings_form() -> None:
         c1.selectbox("Device", devices, key="train_device", persist_state=P,
                      help="auto picks cuda, then mps, then cpu; devices this machine lacks are not offered.")
         c2.text_input("Run name (optional)", key="train_name", persist_state=P,
-                      placeholder="date-model if empty")
+                      placeholder="date-model")  # the default name; fits the box
         c1.number_input("Early stop after K evaluations (0 = off)", min_value=0, step=1, key="train_early_stop",
                         persist_state=P, help="Holds out 2,000 training images as a validation split; stops when "
                                               "their SR PSNR has not improved for K evaluations; keeps best.pt.")
@@ -180,7 +180,7 @@ def main() -> None:
     if check_dataset("fashion-mnist"):
         st.warning("The dataset is not there yet: Start will try to download it.")
         dataset_missing_notice("fashion-mnist")
-    settings, panel = st.columns([2, 3], gap="large")
+    settings, panel = st.columns([5, 8], gap="medium")  # the panel fits the 476-px strips at 1280
     with settings:
         st.subheader("Settings")
         settings_form()

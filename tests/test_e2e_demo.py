@@ -24,10 +24,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from e2e_helpers import (CHROMIUM, OutboundGuard, guarded_page, launch_chromium, screenshot_dir,  # noqa: E402
                          skip_or_fail)
+from e2e_layout import LAYOUT_SIZES, layout_problems  # noqa: E402
 from tests.demo_support import demo_url  # noqa: E402,F401  (fixture)
 
 TIMEOUT = 120_000  # ms: one request on a busy 2-core machine, with margin
 VIEWPORT = {"width": 1400, "height": 1000}
+GRADIO_ROOT = ".gradio-container"
+
+
+def check_layout(page, shots: Path, name: str) -> None:
+    """At 1280×800 and 1920×1080: no clipped or overlapping text, no image wider than its column, no chart
+    title/legend over another (``e2e_layout.layout_problems``); a full-page screenshot of each."""
+    found = {}
+    for size in LAYOUT_SIZES:
+        page.set_viewport_size(size)
+        page.wait_for_timeout(1000)
+        found[size["width"]] = layout_problems(page, GRADIO_ROOT)
+        page.screenshot(path=str(shots / f"demo-{name}-{size['width']}.png"), full_page=True)
+    page.set_viewport_size(VIEWPORT)
+    bad = [f"at {w} px: {p}" for w, probs in found.items() for p in probs[:15]]
+    assert not bad, f"demo ({name}): layout problems\n" + "\n".join(bad)
 
 
 def _photo(path: Path) -> Path:
@@ -72,6 +88,7 @@ def test_demo_in_the_browser(demo_url: str, tmp_path: Path) -> None:  # noqa: F8
             expect(page.locator("#result img[data-testid=imageslider-image]")).to_have_count(2)
             expect(page.locator("#spectrum .js-plotly-plot")).to_have_count(1)
             page.screenshot(path=str(shots / "demo-1-upload.png"), full_page=True)
+            check_layout(page, shots, "layout-result")
 
             # 2. move the slider: drag its handle to the left quarter of the image
             before = _clip_percent(page)
@@ -112,6 +129,7 @@ def test_demo_in_the_browser(demo_url: str, tmp_path: Path) -> None:  # noqa: F8
             expect(page.locator("#summary")).to_contain_text("cvae-sr")
             expect(page.get_by_text("per-pixel std", exact=False).first).to_be_visible()
             page.screenshot(path=str(shots / "demo-4-cvae-samples.png"), full_page=True)
+            check_layout(page, shots, "layout-samples")
 
             # 5. a text file renamed .png: one line, no traceback; the page keeps working
             page.get_by_role("tab", name="Upload or paste").click()

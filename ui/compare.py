@@ -10,6 +10,7 @@ The set-level table lives in :mod:`ui.set_level`.
 from __future__ import annotations
 
 import html
+import re
 from typing import Any, Mapping
 
 import numpy as np
@@ -147,18 +148,37 @@ def select_indices(mode: str, split: Split, *, count: int = 6, indices: str = "0
 
 # ---------------------------------------------------------------- laying the grid out
 
-def grid_rows(columns: list[dict[str, Any]], per_row: int) -> list[list[dict[str, Any]]]:
-    """The grid's columns (see :func:`compare_grid`) in rows of at most ``per_row`` cells.
+#: A projection that moves no pixel by more than this (half an 8-bit step) changes nothing visible.
+SAME_TOL = 0.5 / 255
 
-    Every sample is drawn as one block: the context (HR, LR, reconstruction, bicubic, error map) in
-    the first row(s), then each model's SR (and its projection) in the rows under it, so 4 models
-    with projection still give cells of a fixed, readable width instead of 13 squeezed columns.
-    """
+
+def already_consistent(columns: list[dict[str, Any]]) -> list[str]:
+    """Labels of the models whose "SR + projection" images equal their SR images (max |diff| ≤
+    :data:`SAME_TOL` on every sample): the model is already LR-consistent, so the projected cell
+    would repeat the SR cell."""
+    by_key = {c["key"]: c for c in columns}
+    same = []
+    for key, col in by_key.items():
+        if key.startswith("proj:") and f"sr:{key[5:]}" in by_key:
+            if float(np.abs(col["images"] - by_key[f"sr:{key[5:]}"]["images"]).max()) <= SAME_TOL:
+                same.append(key[5:])
+    return same
+
+
+def consistent_note(labels: list[str]) -> str:
+    """Why the models ``labels`` (see :func:`already_consistent`) have no projected cell."""
+    return (f"No \"SR + projection\" cell for {', '.join(f'`{m}`' for m in labels)}: already LR-consistent (its SR "
+            f"downsamples to the LR input, so the projection moves no pixel by more than half an 8-bit step); "
+            f"the set-level table still lists its projection row.")
+
+
+def grid_cells(columns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The grid's columns (see :func:`compare_grid`) in the order cells are drawn, without the
+    projected cells of :func:`already_consistent` models: the context (HR, LR, reconstruction,
+    bicubic, error map) first, then each model's SR (and its projection)."""
+    skip = {f"proj:{label}" for label in already_consistent(columns)}
     context = [c for c in columns if not c["key"].startswith(("sr:", "proj:"))]
-    models = [c for c in columns if c["key"].startswith(("sr:", "proj:"))]
-    rows = [context[i:i + per_row] for i in range(0, len(context), per_row)]
-    rows += [models[i:i + per_row] for i in range(0, len(models), per_row)]
-    return [r for r in rows if r]
+    return context + [c for c in columns if c["key"].startswith(("sr:", "proj:")) and c["key"] not in skip]
 
 
 def cell_caption(col: Mapping[str, Any], res: Mapping[str, Any], i: int) -> str:
@@ -183,7 +203,18 @@ def cell_png(col: Mapping[str, Any], i: int) -> bytes:
     return png_bytes(img, scale=LR_SCALE if col["key"] == "lr" else HR_SCALE)
 
 
+#: A word longer than this (a run name such as 20261203-075308-cnn-vae) may also wrap after its hyphens.
+LONG_WORD = 14
+
+
+def _word_html(word: str) -> str:
+    """One word, kept on one line; a long one is split after its hyphens into pieces that each are."""
+    parts = re.findall(r"[^-]+-*|-+", word) if len(word) > LONG_WORD and "-" in word.strip("-") else [word]
+    return "<wbr>".join(f'<span style="white-space:nowrap">{html.escape(p)}</span>' for p in parts)
+
+
 def title_html(title: str) -> str:
-    """A cell title that wraps between words only (each word, hyphens included, stays on one line)."""
-    words = " ".join(f'<span style="white-space:nowrap">{html.escape(w)}</span>' for w in title.split())
+    """A cell title that wraps between words (and after the hyphens of a long word) only, never inside a
+    piece: it fits a 116-px cell."""
+    words = " ".join(_word_html(w) for w in title.split())
     return f'<div class="cmp-title"><b>{words}</b></div>'

@@ -23,8 +23,16 @@ COMPONENT_LABELS = {"total": "total (minimized)", "recon": "recon = BCE(HR, reco
 #: Row keys of a metrics row that are not loss components.
 NON_LOSS_KEYS = frozenset({"step", "split", "alpha", "lr", "elapsed_s", "img_s", "latent_psnr", "sr_psnr", "sr_ssim",
                            "bicubic_psnr", "bicubic_ssim", "val_psnr"})
+#: Legends go under the chart, at the bottom of the figure (Plotly grows the bottom margin to fit them):
+#: on top they wrap into several lines as models are added and were drawn over the title.
+LEGEND_BELOW = dict(orientation="h", yref="container", yanchor="bottom", y=0.0, xanchor="left", x=0.0)
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
            "#bcbd22", "#17becf")
+
+
+def _title(text: str) -> dict[str, Any]:
+    """A chart title at the top left, a little smaller than Plotly's default (long titles fit half a 1280-px page)."""
+    return dict(text=text, x=0.0, xanchor="left", pad=dict(l=4), font=dict(size=15))
 
 
 def ema(values: Sequence[float | None], weight: float) -> list[float | None]:
@@ -191,8 +199,8 @@ def loss_figure(rows: Sequence[Mapping[str, Any]], *, components: Iterable[str] 
                            line=dict(color=color, width=2),
                            hovertemplate=f"{labels.get(comp, comp)}<br>batch %{{x}}: "
                                          f"%{{y:.4g}}<extra></extra>"))
-    layout = dict(title=dict(text=title), height=height, margin=dict(l=10, r=10, t=50, b=10),
-                  legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0),
+    layout = dict(title=_title(title), height=height, margin=dict(l=10, r=10, t=50, b=10),
+                  legend=LEGEND_BELOW,
                   hovermode="x unified", xaxis=dict(title=dict(text="batch")),
                   yaxis=dict(title=dict(text=y_title), type="log" if log_y else "linear"),
                   **alpha_marker_layout(alpha_changes))
@@ -212,9 +220,9 @@ def runs_loss_figure(curves: Mapping[str, Sequence[Mapping[str, Any]]], *, compo
         xs, ys = _decimate(xs, ys, 2500)
         fig.add_trace(go.Scatter(x=xs, y=ys, name=name, mode="lines+markers" if split == "test" else "lines",
                                  line=dict(color=PALETTE[i % len(PALETTE)], width=2)))
-    fig.update_layout(title=dict(text=title or f"{split.capitalize()} loss per batch ({component})"),
+    fig.update_layout(title=_title(title or f"{split.capitalize()} loss per batch ({component})"),
                       height=height, margin=dict(l=10, r=10, t=50, b=10), hovermode="x unified",
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0))
+                      legend=LEGEND_BELOW)
     fig.update_xaxes(title_text="batch")
     fig.update_yaxes(title_text=f"{component} loss", type="log" if log_y else "linear")
     return fig
@@ -249,7 +257,7 @@ def spectrum_panels_figure(panels: Mapping[str, np.ndarray], *, title: str = "2-
                          tickvals=[-14, -7, 0, 7], title_text="fx")
         fig.update_yaxes(range=[13.5, -14.5], scaleanchor=f"x{i + 1 if i else ''}", constrain="domain",
                          tickvals=[-14, -7, 0, 7], showticklabels=i == 0, row=1, col=i + 1)
-    fig.update_layout(title=dict(text=title), height=height, margin=dict(l=10, r=10, t=70, b=10),
+    fig.update_layout(title=_title(title), height=height, margin=dict(l=10, r=10, t=70, b=10),
                       coloraxis=dict(colorscale="Viridis", cmin=zmin, cmax=zmax,
                                      colorbar=dict(title=dict(text=colorbar_title), thickness=12)))
     return fig
@@ -271,11 +279,11 @@ def radial_profile_figure(profiles: Mapping[str, tuple[np.ndarray, np.ndarray]],
     shape, label = vline(nyquist, name="LR Nyquist", text=f"LR Nyquist ({nyquist:g} cycles/image)",
                          color="#d62728", dash="dash")
     fig.update_layout(shapes=[shape], annotations=[label])
-    fig.update_layout(title=dict(text=title), height=height, margin=dict(l=10, r=10, t=50, b=10),
+    fig.update_layout(title=_title(title), height=height, margin=dict(l=10, r=10, t=50, b=10),
                       hovermode="x unified",
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0))
+                      legend=LEGEND_BELOW)
     fig.update_xaxes(title_text="radius (cycles per image)")
-    fig.update_yaxes(title_text="mean power |F|² (28×28 DFT scale)", type="log")
+    fig.update_yaxes(title_text="mean |F|² (28×28 DFT)", type="log")  # short: fits a low plot
     return fig
 
 
@@ -287,9 +295,9 @@ def psnr_histogram_figure(values: Mapping[str, np.ndarray], *, title: str = "Per
         v = np.asarray(v, dtype=float)
         fig.add_trace(go.Histogram(x=v[np.isfinite(v)], name=name, opacity=0.55, nbinsx=60,
                                    marker_color=PALETTE[i % len(PALETTE)]))
-    fig.update_layout(barmode="overlay", title=dict(text=title), height=height,
+    fig.update_layout(barmode="overlay", title=_title(title), height=height,
                       margin=dict(l=10, r=10, t=50, b=10),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0))
+                      legend=LEGEND_BELOW)
     fig.update_xaxes(title_text="PSNR (dB)")
     fig.update_yaxes(title_text="images")
     return fig

@@ -33,15 +33,19 @@ NAV = (("home", "Home", ":material/home:"), ("train", "Train", ":material/model_
 
 def navigation() -> Any:
     """The studio's router: one ``st.Page`` per entry of :data:`NAV` (URL ``/<key>``, Home at ``/``)."""
-    # No icon on st.Page: a page's icon becomes its favicon, and a Material icon favicon is fetched from
-    # fonts.gstatic.com (seen in the browser walk); page_setup sets an emoji favicon, drawn inline.
-    pages = [st.Page(PAGES[key], title=title, url_path=key, default=key == "home") for key, title, _ in NAV]
+    pages = [st.Page(PAGES[key], title=title, icon=icon, url_path=key, default=key == "home")
+             for key, title, icon in NAV]
+    # An emoji favicon before the router runs: a page's :material/…: icon as favicon would be fetched
+    # from fonts.gstatic.com (the browser must make no outside request); each page sets its own after.
+    st.set_page_config(page_title=APP_NAME, page_icon="🔍", layout="wide")
     return st.navigation(pages)
 # Pixel-exact images: PNGs are zoomed with nearest neighbour already; if the browser has to scale an
 # image further it must not blur it either. A style-only st.html goes to the event container (no space).
 _CSS = """<style>
 [data-testid="stImage"] img, [data-testid="stImageContainer"] img { image-rendering: pixelated; }
-.cmp-title { min-height: 3.9em; line-height: 1.3; }  /* Compare grid: images in a row line up */
+/* never wider than its column (a narrow window shrinks a strip instead of letting it run into a neighbour) */
+[data-testid="stImage"] img { max-width: 100%; height: auto; }
+.cmp-title { min-height: 3.9em; line-height: 1.3; font-size: 0.85rem; }  /* Compare grid: images in a row line up */
 </style>"""
 
 
@@ -98,3 +102,17 @@ def load_test_split(name: str, root: str | os.PathLike | None = None):
 def show_png(data: bytes, caption: str | None = None) -> None:
     """Show PNG bytes at their own width (so Streamlit neither resizes nor re-encodes them)."""
     st.image(data, caption=caption, width=png_size(data)[0], output_format="PNG")
+
+
+CELL_WIDTH = 116  # px: a 112-px pixel-exact image with its title and caption: 6 a row at 1280, 11 at 1920
+
+
+def cell_flow():
+    """A row of fixed-width cells that wraps to the next line when the window is full: the grids use
+    the width they have (about 6 cells a row at 1280 px, 10 at 1920) and never squeeze an image."""
+    return st.container(horizontal=True, wrap=True, gap="small")
+
+
+def cell():
+    """One cell of :func:`cell_flow` (:data:`CELL_WIDTH` wide)."""
+    return st.container(width=CELL_WIDTH)

@@ -1,0 +1,130 @@
+"""The walk through the studio shared by the per-page tests of tests/test_e2e_browser.py: one browser tab
+(its Streamlit session carries over from page to page), the step being done (a failure saves
+``FAILED-<step>.png`` and prints the server log), navigation, status parsing and the layout check of a
+page at each of :data:`e2e_layout.LAYOUT_SIZES` with its screenshots."""
+from __future__ import annotations
+
+import re
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from e2e_helpers import OutboundGuard, StreamlitServer, full_page_screenshot, main_text, wait_idle, wait_until
+from e2e_layout import LAYOUT_SIZES, layout_problems
+
+PAGE_TIMEOUT = 240  # s: a page's background part (Compare scores 1,000 test images) on a shared CPU
+VIEWPORT = LAYOUT_SIZES[0]  # pages are walked at 1280×800; each is also checked at 1920×1080
+STATUS_RE = re.compile(r"Run (\S+) · Status: (\w+) · Step (\d+) / (\d+)")
+
+
+class Walk:
+    """The page plus bookkeeping: screenshots, timings and the name of the step being done."""
+
+    def __init__(self, page, shots: Path, server: StreamlitServer | None = None,
+                 guard: OutboundGuard | None = None) -> None:
+        self.page, self.shots, self.server, self.guard = page, shots, server, guard
+        self.current = "start"
+        self.timings: dict[str, float] = {}
+        self.saved: list[Path] = []
+        self.run_name: str | None = None  # the run test_train started (later pages look for it)
+
+    @contextmanager
+    def step(self, name: str):
+        self.current, t0 = name, time.monotonic()
+        try:
+            yield
+        except BaseException:
+            try:  # a picture of the failure helps more than the traceback
+                full_page_screenshot(self.page, self.shots / f"FAILED-{name}.png")
+            except Exception:
+                pass
+            if self.server is not None:
+                print(f"\n[e2e] failed during '{name}'; server log:\n{self.server.log_text()}", flush=True)
+            raise
+        finally:
+            self.timings[name] = round(time.monotonic() - t0, 1)
+
+    def shot(self, name: str) -> None:
+        path = full_page_screenshot(self.page, self.shots / f"{name}.png")
+        self.saved.append(path)
+
+    def check_layout(self, name: str, extra=None) -> dict[int, list[str]]:
+        """At each of :data:`LAYOUT_SIZES`: the layout checks, then a full-page screenshot
+        ``<name>-<width>.png``; fails listing every problem by size. ``extra(width)`` may add problems.
+        Returns {width: problems} (empty lists when it passes). The window goes back to 1280×800."""
+        found: dict[int, list[str]] = {}
+        try:
+            for size in LAYOUT_SIZES:
+                self.page.set_viewport_size(size)
+                self.page.wait_for_timeout(1200)  # Plotly and the columns re-layout to the new width
+                wait_idle(self.page, timeout=PAGE_TIMEOUT, settle=0.3)
+                self.no_exception()
+                found[size["width"]] = layout_problems(self.page) + (list(extra(size["width"])) if extra else [])
+                self.shot(f"{name}-{size['width']}")
+        finally:
+            self.page.set_viewport_size(VIEWPORT)
+        bad = {w: p for w, p in found.items() if p}
+        assert not bad, f"{name}: layout problems\n" + "\n".join(
+            f"  at {w} px: {p}" for w, probs in bad.items() for p in probs[:15])
+        return found
+
+    def no_outbound(self) -> None:
+        assert self.guard is not None and not self.guard.blocked, (
+            f"{self.current}: the browser tried to reach other hosts (aborted):\n  " + "\n  ".join(self.guard.blocked))
+
+    def page_height(self) -> int:
+        return int(self.page.evaluate(
+            """() => Math.max(...['stMain', 'stMainBlockContainer'].map(id => document.querySelector(
+                     `[data-testid="${id}"]`)).filter(Boolean).map(el => el.scrollHeight))"""))
+
+    def nav(self, label: str) -> None:
+        """Go to a page through the router's sidebar link (st.navigation; keeps the browser session).
+
+        The link's name ends with the page title (after its icon); the page is served at ``/<title in
+        lower case>``."""
+        link = self.page.get_by_test_id("stSidebar").get_by_role("link", name=re.compile(rf"(^|\s){label}$"))
+        link.first.click()
+        self.page.wait_for_url(re.compile(rf"/{label.lower()}/?$"), timeout=30_000)
+
+    def heading(self, text: str, timeout: float = 60) -> None:
+        """Wait for the page title; fail at once (with the traceback text) if the page shows an exception."""
+        head = self.page.get_by_role("heading", name=re.compile(re.escape(text))).first
+
+        def ready() -> bool:
+            self.no_exception()
+            return head.is_visible()
+
+        wait_until(ready, timeout, interval=0.25, what=f"the heading '{text}'", reraise=AssertionError)
+
+    def no_exception(self) -> None:
+        exc = self.page.get_by_test_id("stException")
+        assert exc.count() == 0, f"{self.current}: the page shows an exception:\n{exc.first.inner_text()[:2000]}"
+
+    def visible_count(self, testid: str) -> int:
+        loc = self.page.get_by_test_id(testid)
+        return sum(1 for i in range(loc.count()) if loc.nth(i).is_visible())
+
+    def train_status(self) -> tuple[str, str, int, int] | None:
+        m = STATUS_RE.search(main_text(self.page))
+        return (m.group(1), m.group(2), int(m.group(3)), int(m.group(4))) if m else None
+
+    def selectbox_text(self, label: str) -> str:
+        """Label, shown value and input values of the first selectbox whose text starts with ``label``."""
+        return self.page.evaluate(
+            """(label) => { for (const el of document.querySelectorAll('[data-testid="stSelectbox"]')) {
+                               const t = el.textContent || '';
+                               if (!t.trim().startsWith(label)) continue;
+                               const vals = [...el.querySelectorAll('input')].map(i => i.value + ' ' +
+                                                                                  (i.getAttribute('aria-label') || ''));
+                               return t + ' ' + vals.join(' '); }
+                             return ''; }""", label)
+
+    def train_chart_points(self) -> int:
+        """Most points in a trace of the first Plotly chart (the train loss), from Plotly's calcdata
+        (gd.data may hold base64-encoded arrays, which have no length)."""
+        n = self.page.evaluate(
+            """() => { const gd = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
+                       const cd = (gd && gd.calcdata) || [];
+                       const lens = cd.map(t => (t && t.length) || 0);
+                       return lens.length ? Math.max(...lens) : 0; }""")
+        return int(n or 0)
