@@ -67,6 +67,11 @@ class BoundedSketchpad(gr.Sketchpad):
 
     is_template = True  # the browser side is gr.Sketchpad's
 
+    def get_block_name(self) -> str:
+        """The Svelte component gr.Sketchpad itself uses (it is a template of the image editor: the
+        default rule would name a "sketchpad" component that the browser does not have)."""
+        return gr.Sketchpad.get_block_name(gr.Sketchpad.__new__(gr.Sketchpad))
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.blob_storage = OrderedDict()  # type: ignore[assignment]

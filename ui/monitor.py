@@ -17,7 +17,7 @@ from sr_core.history import HISTORY_NAME, entry, load_history
 from sr_core.quality import QUALITY_IMAGES, QUALITY_PROTOCOL
 from sr_core.series import MetricsSeries, downsample_minmax
 
-from .figures import vline
+from .figures import LEGEND_BELOW, vline
 from .train_view import preview_caption, preview_pngs
 from .widgets import show_png
 
@@ -104,6 +104,8 @@ def mark_step(fig: go.Figure, step: int | None) -> go.Figure:
     """The preview step chosen on the slider, as a vertical line on ``fig``."""
     if step is not None:
         shape, label = vline(step, name="preview step", text=f"preview @ {step}", color="#d62728", dash="dash")
+        # at the bottom of the plot: the alpha-change labels sit at its top, and the two may share a step
+        label.update(y=0, yanchor="bottom")
         fig.add_shape(shape)
         fig.add_annotation(label)
     return fig
@@ -128,7 +130,7 @@ def quality_figure(test: Sequence[Mapping[str, Any]], mark: int | None = None) -
                                  name="validation SR PSNR", line=dict(color="#2ca02c", dash="dot")))
     fig.update_layout(title=dict(text=f"SR PSNR vs bicubic (first {QUALITY_IMAGES} test images)"), height=320,
                       hovermode="x unified", margin=dict(l=10, r=10, t=50, b=10),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1.0))
+                      legend=LEGEND_BELOW)
     fig.update_xaxes(title_text="batch")
     fig.update_yaxes(title_text="PSNR (dB)")
     return mark_step(fig, mark)
