@@ -59,8 +59,9 @@ def test_the_good_sweep_of_the_corpus_shows(tmp_path, capsys) -> None:
     (["--grid", "lr=0.001", "--seeds", "1000000000"], "seeds per setting"),
     (["--grid", "lr=" + "|".join(f"0.00{i}" for i in range(1, 10)) + " batch-size="
       + "|".join(str(i) for i in range(1, 101))], "settings, above the limit"),
-    (["--grid", "lr=0.001|0.002", "--seeds", "60", "--seed", "0"], "trials, above the limit"),
-    (["--grid", "lr=0.001", "--seed", "4294967295", "--seeds", "3"], "leave the range"),
+    (["--grid", "lr=" + "|".join(f"0.00{i}" for i in range(1, 10)) + "|0.01|0.02", "--seeds", "100", "--seed", "0"],
+     "trials, above the limit"),  # 11 settings x 100 seeds = 1,100 trials > 1,000
+    (["--grid", "lr=0.001", "--seed", "4294967295", "--seeds", "3"], "4294967295"),  # seeds past 2**32-1: named
     (["--grid", "lr=0.001", "--gpus-per-trial", "-1"], "--gpus-per-trial must be 0 or positive"),
     (["--grid", "lr=0.001", "--cpus-per-trial", "nan"], "positive"),
 ])
@@ -132,10 +133,10 @@ def test_a_sigkilled_sweep_reads_interrupted(tmp_path) -> None:
     proc = subprocess.Popen([sys.executable, "-c", holder, str(folder)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().strip() == "held"
-        assert {r["name"]: r["status"] for r in list_sweeps(runs, shipped=False)}["good"] == "running"
+        assert {r["name"]: r.get("status") for r in list_sweeps(runs, shipped=False)}["good"] == "running"
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-    assert {r["name"]: r["status"] for r in list_sweeps(runs, shipped=False)}["good"] == "interrupted"
+    assert {r["name"]: r.get("status") for r in list_sweeps(runs, shipped=False)}["good"] == "interrupted"
     from sr_core.cli.sweep import show
     assert "[interrupted]" in show("good", str(runs))
