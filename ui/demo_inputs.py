@@ -72,9 +72,8 @@ class BoundedSketchpad(gr.Sketchpad):
         default rule would name a "sketchpad" component that the browser does not have)."""
         return gr.Sketchpad.get_block_name(gr.Sketchpad.__new__(gr.Sketchpad))
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.blob_storage = OrderedDict()  # type: ignore[assignment]
+    # No __init__ of its own: Gradio records a component's constructor arguments (elem_id, label, ...) from
+    # the decorated __init__ and sends them to the browser; an override hid them (no elem_id, no canvas).
 
     def preprocess(self, payload: Any) -> Any:  # noqa: D102
         if payload is None:
@@ -102,6 +101,8 @@ class BoundedSketchpad(gr.Sketchpad):
     def accept_blobs(self, data: Any) -> None:
         """Gradio's blob route, bounded: layer index < :data:`MAX_LAYERS`, each blob within the file size
         limit, at most :data:`MAX_PENDING_BLOBS` drawings kept (oldest dropped)."""
+        if not isinstance(self.blob_storage, OrderedDict):  # Gradio makes a dict; oldest-first eviction needs order
+            self.blob_storage = OrderedDict(self.blob_storage)  # type: ignore[assignment]
         raw = data.data.get("index")
         if raw not in (None, "", "null"):
             try:
