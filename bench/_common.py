@@ -157,3 +157,12 @@ def json_line(obj: Any) -> str:
     from sr_core.fs import json_safe
 
     return json.dumps(json_safe(obj), allow_nan=False, separators=(", ", ": "))
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 (for a server a bench starts)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -83,7 +83,7 @@ def gradio_floor(path: Path, repeats: int = 7) -> float:
     import gradio as gr
     from gradio_client import Client, handle_file
 
-    from tests.e2e_helpers import free_port
+    from bench._common import free_port
 
     with gr.Blocks() as echo:
         inp, out = gr.File(), gr.File()
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     import demo
     from bench._common import json_line, matmul_flops_per_s
     from sr_core.runs.catalog import load_model
-    from tests.e2e_helpers import free_port
+    from bench._common import free_port
 
     if args.threads:
         torch.set_num_threads(args.threads)

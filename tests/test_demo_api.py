@@ -79,7 +79,7 @@ def test_bad_file_is_one_line_and_server_keeps_serving(client, tmp_path: Path, c
 def test_unknown_model_names_the_choices(client) -> None:
     from gradio_client import handle_file
 
-    with pytest.raises(Exception, match="not in the list of choices|unknown model"):
+    with pytest.raises(Exception, match="not in the list of choices|unknown model|is not a checkpoint file, a run"):
         client.predict(handle_file(str(EXAMPLE)), "no-such-model", api_name="/upscale")
 
 
