@@ -100,7 +100,7 @@ def test_demo_in_the_browser(demo_url: str, tmp_path: Path) -> None:  # noqa: F8
             page.mouse.move(ib["x"] + ib["width"] * 0.25, hb["y"] + hb["height"] / 2, steps=8)
             page.mouse.up()
             after = _clip_percent(page)
-            assert before == pytest.approx(50, abs=1) and after < 40, (before, after)
+            assert after < 40 and before > after + 10, (before, after)  # the divider follows the drag
             page.screenshot(path=str(shots / "demo-2-slider.png"), full_page=True)
 
             # 3. draw a stroke on the sketchpad and upscale the drawing
