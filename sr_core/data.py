@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from sr_core.errors import DataMissingError, UserError
+from sr_core.fs import PROJECT_ROOT
 from sr_core.seeds import epoch_order_seed
 
 Degradation = Callable[[torch.Tensor], torch.Tensor]
@@ -73,7 +74,6 @@ def get_degradation(name: str) -> Degradation:
 
 # ---------------------------------------------------------------- locating and loading
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def data_dir_candidates() -> list[Path]:

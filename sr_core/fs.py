@@ -13,6 +13,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+#: The checkout's root (where assets/ lives, and beside which ../shared/data may sit): the one place it is
+#: derived from this file's location, so a module that moves between packages cannot get it wrong.
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+ASSETS_DIR = PROJECT_ROOT / "assets"
+
 FILE_MODE = 0o644  # every file written here (run files included): one mode, whatever mkstemp picks
 
 

@@ -207,8 +207,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _inside_assets(path: Path) -> bool:
     """True for a path inside the project's read-only assets/ folder (shipped checkpoints, studies)."""
-    assets = Path(__file__).resolve().parents[2] / "assets"
-    return path.resolve().is_relative_to(assets)
+    from sr_core.fs import ASSETS_DIR
+
+    return path.resolve().is_relative_to(ASSETS_DIR)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

@@ -8,11 +8,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sr_core.fs import atomic_write_bytes
+from sr_core.fs import ASSETS_DIR, atomic_write_bytes
 from sr_core.data import check_dataset, load_split
 from sr_core.imaging.io import encode_png
 
-SHIPPED_EXAMPLES = Path(__file__).resolve().parents[2] / "assets" / "examples"
+SHIPPED_EXAMPLES = ASSETS_DIR / "examples"
 
 
 def example_images(dest: str | os.PathLike, data_dir: str | os.PathLike | None = None) -> list[str]:

@@ -11,9 +11,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sr_core.fs import json_safe
+from sr_core.fs import ASSETS_DIR, json_safe
 
-SHIPPED_DIR = Path(__file__).resolve().parents[2] / "assets" / "checkpoints"
+SHIPPED_DIR = ASSETS_DIR / "checkpoints"
 
 
 def shipped_checkpoints(root: Path | None = None) -> dict[str, Path]:

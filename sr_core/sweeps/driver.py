@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from sr_core.errors import UserError
+from sr_core.fs import PROJECT_ROOT
 from sr_core.runs.status import SweepStatus, TrialStatus
 from sr_core.sweeps.spec import SweepSpec, read_state, setting_label, spec_from_dict, sweep_dir, write_state
 from sr_core.sweeps.stats import PROTOCOL_NOTE, summarize, write_summary_csv
@@ -76,7 +77,7 @@ def _init_ray(address: str | None, num_cpus: int, num_gpus: int | None) -> None:
 
     if ray.is_initialized():
         return
-    root = str(Path(__file__).resolve().parents[2])
+    root = str(PROJECT_ROOT)
     kw: dict[str, Any] = dict(include_dashboard=False, log_to_driver=False, configure_logging=True,
                               logging_level=logging.ERROR,
                               runtime_env={"env_vars": {"PYTHONPATH": root, "RAY_CHDIR_TO_TRIAL_DIR": "0"}})

@@ -26,14 +26,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sr_core.fs import atomic_write_text
+from sr_core.fs import ASSETS_DIR, atomic_write_text
 from sr_core.config import parse_alpha_schedule, preset_config
 from sr_core.errors import UserError
 from sr_core.runs.store import runs_root, sanitize_name
 from sr_core.runs.status import TrialStatus
 
 SWEEPS_FOLDER = ".sweeps"
-STUDIES_DIR = Path(__file__).resolve().parents[2] / "assets" / "studies"  # shipped studies (read-only)
+STUDIES_DIR = ASSETS_DIR / "studies"  # shipped studies (read-only)
 
 
 def _int(text: str) -> int:
