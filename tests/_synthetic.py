@@ -23,3 +23,13 @@ def synthetic_split(n: int = 64, seed: int = 0, train: bool = True) -> Split:
     labels = torch.arange(n) % 10
     return Split(name="fashion-mnist", train=train, images=images, labels=labels,
                  classes=tuple(str(i) for i in range(10)))
+
+
+def random_image_file(path, h: int, w: int, seed: int, rgb: bool, fmt: str = "PNG") -> None:
+    """A seeded uniform-noise (h, w[, 3]) uint8 image saved at ``path`` (folders made) in format ``fmt``."""
+    import numpy as np
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    a = np.random.default_rng(seed).integers(0, 256, (h, w, 3) if rgb else (h, w), dtype=np.uint8)
+    Image.fromarray(a).save(path, format=fmt)

@@ -12,20 +12,15 @@ from PIL import Image
 from sr_core.imaging.batch import plan
 from sr_core.cli.main import main
 from sr_core.errors import UserError
-
-
-def _img(path: Path, h: int, w: int, seed: int, rgb: bool = True, fmt: str = "PNG") -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    a = np.random.default_rng(seed).integers(0, 256, (h, w, 3) if rgb else (h, w), dtype=np.uint8)
-    Image.fromarray(a).save(path, format=fmt)
+from _synthetic import random_image_file
 
 
 @pytest.fixture()
 def tree(tmp_path: Path) -> Path:
     root = tmp_path / "in"
-    _img(root / "a.png", 20, 24, 0)
-    _img(root / "sub" / "b.jpg", 18, 30, 1, fmt="JPEG")
-    _img(root / "sub" / "deeper" / "c.bmp", 16, 16, 2, rgb=False, fmt="BMP")
+    random_image_file(root / "a.png", 20, 24, 0, rgb=True)
+    random_image_file(root / "sub" / "b.jpg", 18, 30, 1, fmt="JPEG", rgb=True)
+    random_image_file(root / "sub" / "deeper" / "c.bmp", 16, 16, 2, rgb=False, fmt="BMP")
     (root / "sub" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n garbage")
     (root / "readme.txt").write_text("skip me: not an image suffix")
     return root
@@ -78,7 +73,7 @@ def test_missing_input_or_no_images_is_one_line_exit_2(tmp_path: Path, capsys) -
     (tmp_path / "empty").mkdir()
     with pytest.raises(UserError, match="no image files"):
         plan([str(tmp_path / "empty")], tmp_path / "o")
-    _img(tmp_path / "d" / "x.png", 8, 8, 0)
-    _img(tmp_path / "d" / "x.jpg", 8, 8, 1, fmt="JPEG")
+    random_image_file(tmp_path / "d" / "x.png", 8, 8, 0, rgb=True)
+    random_image_file(tmp_path / "d" / "x.jpg", 8, 8, 1, fmt="JPEG", rgb=True)
     dsts = [d.name for _, d in plan([str(tmp_path / "d")], tmp_path / "o")]
     assert sorted(dsts) == ["x.jpg.png", "x.png"] or sorted(dsts) == ["x.png", "x.png.png"]

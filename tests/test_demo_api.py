@@ -13,7 +13,7 @@ from PIL import Image
 from sr_core.checkpoint import model_from_checkpoint
 from sr_core.data import box_downsample
 from sr_core.metrics import psnr
-from sr_core.runs.catalog import checkpoint_path
+from sr_core.runs.catalog import resolve
 from sr_core.runs.shipped import shipped_checkpoints
 from tests.demo_support import RUN_NAME, demo_url  # noqa: F401  (fixture)
 
@@ -51,7 +51,7 @@ def test_api_sizes_and_truth_psnr(client, model_name: str, mode: str) -> None:
     # The same image through sr_core directly: box-downsample, super_resolve (seed 0, the API's default
     # temperature for models that take one), PSNR per image.
     hr = torch.from_numpy(np.asarray(Image.open(EXAMPLE), dtype=np.float32) / 255.0)[None, None]
-    model, _ = model_from_checkpoint(checkpoint_path(model_name))
+    model, _ = model_from_checkpoint(resolve(model_name))
     kw = {"temperature": 0.5} if model.takes_temperature else {}
     with torch.no_grad():
         sr = model.super_resolve(box_downsample(hr), generator=torch.Generator().manual_seed(0), **kw).clamp(0, 1)

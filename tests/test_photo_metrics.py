@@ -11,7 +11,7 @@ from PIL import Image
 from scipy.ndimage import correlate
 
 from sr_core.cli.main import main
-from sr_core.runs.catalog import checkpoint_path, load_model
+from sr_core.runs.catalog import load_model, resolve
 from sr_core.imaging.photo_metrics import PROTOCOL_Y, gaussian_window, psnr_y, score, ssim_y, y_channel
 from sr_core.imaging.upscale import upscale
 
@@ -70,7 +70,7 @@ def test_eval_images_matches_a_hand_computation(tmp_path: Path, capsys) -> None:
     (tmp_path / "sub").mkdir()
     Image.fromarray(img).save(tmp_path / "sub" / "g.png")
     (tmp_path / "bad.png").write_bytes(b"nope")
-    rc = main(["eval", str(checkpoint_path("resnet-sr")), "--images", str(tmp_path), "--json"])
+    rc = main(["eval", str(resolve("resnet-sr")), "--images", str(tmp_path), "--json"])
     out = capsys.readouterr()
     res = json.loads(out.out)
     assert rc == 0 and res["n_images"] == 1 and res["protocol"] == PROTOCOL_Y and "skipped bad.png" in out.err
@@ -84,7 +84,7 @@ def test_eval_images_matches_a_hand_computation(tmp_path: Path, capsys) -> None:
 
 
 def test_eval_on_the_held_out_photos(capsys) -> None:
-    rc = main(["eval", str(checkpoint_path("cnn-vae")), "--dataset", "photos", "--limit", "1"])
+    rc = main(["eval", str(resolve("cnn-vae")), "--dataset", "photos", "--limit", "1"])
     out = capsys.readouterr().out
     assert rc == 0 and "chelsea" in out and "trained on: fashion-mnist" in out and "Protocol: PSNR/SSIM on Y" in out
     assert score(np.zeros((12, 12)), np.zeros((12, 12)))["psnr"] == math.inf

@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from sr_core import photos
 from sr_core.checkpoint import load_checkpoint
@@ -16,22 +15,17 @@ from sr_core.config import TrainConfig
 from sr_core.data import box_downsample, load_split, nearest_up
 from sr_core.errors import UserError
 from sr_core.imaging.tiling import blended
-
-
-def _png(path: Path, h: int, w: int, seed: int, rgb: bool = False, fmt: str = "PNG") -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    a = np.random.default_rng(seed).integers(0, 256, (h, w, 3) if rgb else (h, w), dtype=np.uint8)
-    Image.fromarray(a).save(path, format=fmt)
+from _synthetic import random_image_file
 
 
 @pytest.fixture()
 def folder(tmp_path: Path) -> Path:
     root = tmp_path / "imgs"
     for i in range(6):
-        _png(root / f"a{i}.png", 40, 50, i)
-    _png(root / "nested" / "deep" / "c.jpg", 36, 36, 9, rgb=True, fmt="JPEG")
-    _png(root / "nested" / "w.webp", 33, 41, 10, rgb=True, fmt="WEBP")
-    _png(root / "tiny.png", 8, 8, 11)
+        random_image_file(root / f"a{i}.png", 40, 50, i, rgb=False)
+    random_image_file(root / "nested" / "deep" / "c.jpg", 36, 36, 9, rgb=True, fmt="JPEG")
+    random_image_file(root / "nested" / "w.webp", 33, 41, 10, rgb=True, fmt="WEBP")
+    random_image_file(root / "tiny.png", 8, 8, 11, rgb=False)
     (root / "corrupt.png").write_bytes(b"\x89PNG not really")
     (root / "notes.txt").write_text("not an image")
     return root
@@ -60,15 +54,15 @@ def test_folder_split_is_deterministic_recursive_and_skips_bad_files(folder: Pat
 
 def test_train_and_test_subfolders_are_used_when_present(tmp_path: Path) -> None:
     for i in range(3):
-        _png(tmp_path / "train" / f"t{i}.png", 30, 30, i)
-    _png(tmp_path / "test" / "held.png", 30, 30, 7)
+        random_image_file(tmp_path / "train" / f"t{i}.png", 30, 30, i, rgb=False)
+    random_image_file(tmp_path / "test" / "held.png", 30, 30, 7, rgb=False)
     train, test = _both(f"folder:{tmp_path}", 16, [])
     assert train.names == ["t0.png", "t1.png", "t2.png"] and test.names == ["held.png"]
 
 
 def test_no_usable_image_is_one_line_exit_2(tmp_path: Path, capsys) -> None:
     (tmp_path / "x.txt").write_text("no")
-    _png(tmp_path / "small.png", 5, 5, 0)
+    random_image_file(tmp_path / "small.png", 5, 5, 0, rgb=False)
     photos._CACHE.clear()
     rc = main(["train", "--preset", "resnet-sr", "--dataset", f"folder:{tmp_path}", "--steps", "1",
                "--runs-dir", str(tmp_path / "runs"), "--no-progress"])

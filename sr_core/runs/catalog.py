@@ -144,8 +144,3 @@ def load_path(path: str | os.PathLike) -> tuple[Any, dict[str, Any]]:
 def load_model(choice: str, runs_dir: str | os.PathLike | None = None) -> Any:
     """The model (eval mode, CPU) for any name :func:`resolve` accepts, cached."""
     return load_path(resolve(choice, runs_dir))[0]
-
-
-def checkpoint_path(choice: str, runs_dir: str | os.PathLike | None = None) -> Path:
-    """Alias of :func:`resolve` for a label from :func:`model_choices`."""
-    return resolve(choice, runs_dir)
