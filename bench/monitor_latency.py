@@ -38,8 +38,21 @@ def _refresh(at: Any, n: int = 3) -> float:
     return statistics.median(times)
 
 
+def _measure(at: Any, page: str) -> dict[str, Any]:
+    """The first run of an opened page (it parses the whole metrics file), the median refresh after it,
+    and the bytes sent; a page exception ends the bench with its message."""
+    from ui.bench_support import sent_bytes
+
+    t = time.perf_counter()
+    at.run()
+    first = time.perf_counter() - t
+    if at.exception:
+        raise RuntimeError(f"{page} page failed: {at.exception[0].value}")
+    return {"first_s": round(first, 3), "refresh_s": round(_refresh(at), 3), "bytes": sent_bytes(at)}
+
+
 def bench_runs_page(sizes: list[int], tmp: Path) -> dict[str, Any]:
-    from ui.bench_support import open_page, sent_bytes, synthetic_run
+    from ui.bench_support import open_page, synthetic_run
 
     out = {}
     for n in sizes:
@@ -48,41 +61,29 @@ def bench_runs_page(sizes: list[int], tmp: Path) -> dict[str, Any]:
         os.environ["SR_RUNS_DIR"] = str(root)
         at = open_page("runs")
         at.session_state["runs_monitor_run"] = f"long-{n}"
-        t = time.perf_counter()
-        at.run()
-        first = time.perf_counter() - t
-        if at.exception:
-            raise RuntimeError(f"Runs page failed: {at.exception[0].value}")
-        out[str(n)] = {"first_s": round(first, 3), "refresh_s": round(_refresh(at), 3), "bytes": sent_bytes(at)}
+        out[str(n)] = _measure(at, "Runs")
         log(f"runs page, {n} rows: {out[str(n)]}")
     return out
 
 
 def bench_train_page(sizes: list[int], tmp: Path, data_dir: Path) -> dict[str, Any]:
     from sr_core.config import preset_config
-    from sr_core.runs.jobs import prepare_run
-    from ui.bench_support import open_page, sent_bytes
-    from ui.widgets import job_registry
+    from sr_core.runs.jobs import start_job
+    from ui.bench_support import open_page
+    from ui.services import job_registry
 
     out = {}
     for n in sizes:
         os.environ["SR_RUNS_DIR"] = str(tmp / f"train-{n}")
         cfg = preset_config("tiny", steps=10**7, eval_every=500, eval_limit=200, checkpoint_every=10**6)
-        trainer, run = prepare_run(cfg, name=f"live-{n}", data_dir=data_dir)
         registry = job_registry()
-        registry._launch(trainer, run, cfg)
+        registry._launch(start_job(cfg, name=f"live-{n}", data_dir=data_dir, torch_threads=registry.torch_threads))
         registry._history = ([{"step": s - n, "split": "train", "total": 0.5 + 1e-6 * (s % 97), "recon": 0.4,
                                "latent": 0.6, "kl": 0.5, "alpha": 0.75} for s in range(n)],
                              [{"step": s - n, "split": "test", "total": 0.5, "recon": 0.4, "latent": 0.6,
                                "alpha": 0.75, "sr_psnr": 20.0, "bicubic_psnr": 21.0} for s in range(0, n, 100)])
         try:
-            at = open_page("train")
-            t = time.perf_counter()
-            at.run()
-            first = time.perf_counter() - t
-            if at.exception:
-                raise RuntimeError(f"Train page failed: {at.exception[0].value}")
-            out[str(n)] = {"first_s": round(first, 3), "refresh_s": round(_refresh(at), 3), "bytes": sent_bytes(at)}
+            out[str(n)] = _measure(open_page("train"), "Train")
         finally:
             registry.shutdown()
             job_registry.clear()
