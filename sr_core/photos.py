@@ -39,7 +39,7 @@ PATCH_SEED_OFFSET = 3_333_331   # patch stream seed = seed * 1_000_003 + step + 
 
 # scikit-image's bundled natural photographs (in its wheel, no download). Held out: never trained on.
 PHOTO_TRAIN = ("astronaut", "camera", "coffee", "hubble_deep_field", "motorcycle_left", "motorcycle_right",
-               "brick", "grass", "gravel")
+               "brick", "grass", "gravel", "text", "cell", "immunohistochemistry")
 PHOTO_TEST = ("chelsea", "rocket", "coins")
 PHOTO_LICENCES = {
     "astronaut": "NASA, public domain", "camera": "CC0 (Lav Varshney)", "coffee": "CC0 (Rachel Michetti)",
@@ -48,6 +48,8 @@ PHOTO_LICENCES = {
     "grass": "CC0 (DeviantArt, linolafett)", "gravel": "CC0 (CC0Textures)",
     "chelsea": "CC0 (Stefan van der Walt)", "rocket": "SpaceX, public domain",
     "coins": "Brooklyn Museum, no known copyright restrictions",
+    "text": "public domain (scikit-image)", "cell": "CC0 (scikit-image)",
+    "immunohistochemistry": "no known copyright restrictions (scikit-image)",
 }
 
 Log = Callable[[str], None]

@@ -97,7 +97,7 @@ def test_photo_lists_load_offline_and_are_disjoint() -> None:
     assert set(photos.PHOTO_LICENCES) == set(photos.PHOTO_TRAIN) | set(photos.PHOTO_TEST)
     for name in photos.PHOTO_TRAIN + photos.PHOTO_TEST:
         img = photos.skimage_photo(name)
-        assert min(img.shape[:2]) >= 256 and img.dtype == np.float32
+        assert min(img.shape[:2]) >= 2 * photos.DEFAULT_PATCH_ANY and img.dtype == np.float32  # room for patches
 
 
 def test_config_checks_for_photos() -> None:
