@@ -35,10 +35,12 @@ ROOT = Path(__file__).resolve().parents[1]
 from sr_core.fs import json_safe
 from sr_core.runs.shipped import SHIPPED_DIR as OUT
 
-# model -> preset that trains its shipped checkpoint
+# shipped name -> preset that trains it (Fashion-MNIST models are named after their model; photo
+# models after their preset, e.g. resnet-sr-photo = model resnet-sr trained on scikit-image's photos)
 SHIP = {"cnn-vae-paper": "paper", "cnn-vae": "quick", "cnn-vae-class": "cnn-vae-class",
         "cnn-vae-deep": "cnn-vae-deep",
-        "resnet-sr": "resnet-sr-long", "cvae-sr": "cvae-sr-long"}
+        "resnet-sr": "resnet-sr-long", "cvae-sr": "cvae-sr-long",
+        "resnet-sr-photo": "resnet-sr-photo", "cnn-vae-photo": "cnn-vae-photo"}
 MAX_TOTAL_BYTES = 10 * 1024 * 1024
 FP16_MAX_PSNR_DROP = 0.1  # dB, on the first 2,000 test images
 QUICK_LIMIT = 2000
@@ -82,12 +84,15 @@ def train(model_name: str, runs_dir: Path, data_dir: str | None, reuse: bool, lo
 
     run_path = runs_dir / f"ship-{model_name}"
     timing_path = run_path / "train_time.json"
-    if reuse and timing_path.is_file() and (run_path / "checkpoint.pt").is_file():
+    if reuse and (run_path / "checkpoint.pt").is_file():
         log(f"[ship] reusing {run_path}")
+        if not timing_path.is_file():  # trained by the CLI command in the README table, not by this script
+            timing = timing_from_run(run_path, SHIP[model_name])
+            timing_path.write_text(json.dumps(timing, indent=2))
         return run_path, json.loads(timing_path.read_text())
     if run_path.exists():
         shutil.rmtree(run_path)
-    cfg = preset_config(SHIP[model_name], model=model_name, device="cpu")
+    cfg = preset_config(SHIP[model_name], device="cpu")
     cmd = [sys.executable, "-m", "sr_core", "train", "--preset", SHIP[model_name], "--runs-dir", str(runs_dir),
            "--name", run_path.name]
     trainer, run = prepare_run(cfg, runs_dir=runs_dir, name=run_path.name, data_dir=data_dir, command=cmd)
@@ -105,6 +110,53 @@ def train(model_name: str, runs_dir: Path, data_dir: str | None, reuse: bool, lo
     timing_path.write_text(json.dumps(timing, indent=2))
     log(f"[ship] {model_name}: {dt:.0f} s, {timing['train_img_s']:.0f} img/s")
     return run.path, timing
+
+
+def timing_from_run(run_path: Path, preset: str) -> dict[str, Any]:
+    """train_time.json of a finished run trained by ``OMP_NUM_THREADS=N python -m sr_core train --preset ...``:
+    wall time and images/s from its metrics.csv (last row's elapsed_s), threads from ``OMP_NUM_THREADS``."""
+    import csv
+    import os
+
+    cfg = json.loads((run_path / "config.json").read_text())["train"]
+    status = json.loads((run_path / "status.json").read_text())
+    if status.get("status") != "finished":
+        raise SystemExit(f"{run_path} is {status.get('status')}, not finished; finish it with --resume")
+    with (run_path / "metrics.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    dt = float(rows[-1]["elapsed_s"])
+    steps = int(status["step"])
+    return {"train_s": round(dt, 1), "train_img_s": round(steps * cfg["batch_size"] / dt, 1), "steps": steps,
+            "batch_size": cfg["batch_size"], "torch_threads": int(os.environ.get("OMP_NUM_THREADS", "1")),
+            "preset": preset}
+
+
+def ship_photo(name: str, run_path: Path, timing: dict[str, Any], log) -> dict[str, Any]:
+    """A photo checkpoint: float32 weights (no fp16 check on photos), eval.json = the photo benchmark on the
+    held-out photos (Y, border shaved, vs bicubic; sr_core.imaging.photo_metrics)."""
+    from sr_core.checkpoint import load_checkpoint, model_from_checkpoint
+    from sr_core.imaging.photo_metrics import benchmark
+    from sr_core.photo_eval import benchmark_images
+
+    dest = OUT / name
+    dest.mkdir(parents=True, exist_ok=True)
+    ck = load_checkpoint(run_path / "checkpoint.pt")
+    size = _save(shipped_checkpoint(ck, False, run_path.name), dest / "checkpoint.pt")
+    for f in ("config.json", "metrics.csv"):
+        shutil.copyfile(run_path / f, dest / f)
+    for f in ("preview_history.npz",):  # the monitor's preview history, when the run kept one
+        if (run_path / f).is_file():
+            shutil.copyfile(run_path / f, dest / f)
+    (dest / "train_time.json").write_text(json.dumps(timing, indent=2))
+    model, ckpt = model_from_checkpoint(dest / "checkpoint.pt")
+    what, items = benchmark_images("photos", None)
+    res = benchmark(model, items, degradation=ckpt["train_config"]["degradation"])
+    res = {"dataset": "photos", "images": what, **res}
+    (dest / "eval.json").write_text(json.dumps(json_safe(res), indent=2))
+    m = res["mean"]
+    log(f"[ship] {name}: {size / 1e6:.2f} MB, held-out photos Y-PSNR {m['sr']['psnr']:.2f} dB "
+        f"(bicubic {m['bicubic']['psnr']:.2f}, gain {m['gain_db']:+.2f} dB)")
+    return {"model": name, "bytes": size, "psnr": m["sr"]["psnr"], "ssim": m["sr"]["ssim"], **timing}
 
 
 def ship(model_name: str, run_path: Path, timing: dict[str, Any], test: Any, fp16: str, log) -> dict[str, Any]:
@@ -163,8 +215,27 @@ path as `python -m sr_core train --preset resnet-sr-long`; the preset of each mo
 """
 
 
+PHOTO_HEAD = """
+## Photo models
+
+Trained on 48×48 (CNN-VAE: 28×28) luminance patches of scikit-image's bundled sample photos
+(`--dataset photos`, the fixed train list in `sr_core/photos.py`), scored on the held-out photos
+(chelsea, rocket, coins) that no shipped model trains on: whole images, PSNR/SSIM on Y (BT.601 studio
+range), 2 border pixels shaved, SSIM over valid windows (BasicSR's protocol), against bicubic from the same
+LR. `eval.json` holds the per-image figures; reproduce with the command in the table (one torch thread),
+then `python scripts/make_checkpoints.py --models NAME --reuse --threads 1` ships the run, and
+`python -m sr_core eval assets/checkpoints/NAME/checkpoint.pt --dataset photos` re-scores it.
+
+| name | model | reproduce | steps x batch | train time | train img/s | size | Y-PSNR | SSIM | bicubic | gain |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+"""
+
+
 def write_readme(rows: list[dict[str, Any]]) -> None:
     lines = [README_HEAD]
+    photo = [r for r in rows if "mean" in json.loads((OUT / r["model"] / "eval.json").read_text())]
+    for r in photo:
+        rows = [x for x in rows if x is not r]
     for r in rows:
         ev = json.loads((OUT / r["model"] / "eval.json").read_text())
         ck_dtype = r.get("weights", "")
@@ -172,6 +243,16 @@ def write_readme(rows: list[dict[str, Any]]) -> None:
                      f"{r['steps']} x {r['batch_size']} | {r['train_s']:.0f} s ({r['torch_threads']} thread{'s' if r['torch_threads'] != 1 else ''}) | "
                      f"{r['train_img_s']:.0f} | {ck_dtype} | {r['bytes'] / 1e6:.2f} MB | "
                      f"{ev['model']['psnr']:.2f} | {ev['model']['ssim']:.3f} |\n")
+    if photo:
+        lines.append(PHOTO_HEAD)
+    for r in photo:
+        ev = json.loads((OUT / r["model"] / "eval.json").read_text())
+        m = ev["mean"]
+        lines.append(f"| `{r['model']}` | {json.loads((OUT / r['model'] / 'config.json').read_text())['train']['model']} | "
+                     f"`OMP_NUM_THREADS={r['torch_threads']} python -m sr_core train --preset {r['preset']}` | "
+                     f"{r['steps']} x {r['batch_size']} | {r['train_s']:.0f} s | {r['train_img_s']:.0f} | "
+                     f"{r['bytes'] / 1e6:.2f} MB | {m['sr']['psnr']:.2f} | {m['sr']['ssim']:.4f} | "
+                     f"{m['bicubic']['psnr']:.2f} / {m['bicubic']['ssim']:.4f} | {m['gain_db']:+.2f} dB |\n")
     total = sum((OUT / m / "checkpoint.pt").stat().st_size for m in SHIP if (OUT / m / "checkpoint.pt").is_file())
     lines.append(f"\nTotal checkpoint size: {total / 1e6:.2f} MB. Timings are wall-clock on a shared 2-core "
                  f"AMD EPYC VM, so they vary with load.\n")
@@ -191,21 +272,27 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
+    from sr_core.config import PRESETS
     from sr_core.data import load_split
     from sr_core.models import model_class
+    from sr_core.photos import is_photo_dataset
 
     torch.set_num_threads(args.threads)
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
     models = [m for m in args.models.split(",") if m]
     for m in models:
-        model_class(m)
         if m not in SHIP:
             raise SystemExit(f"no shipping preset for '{m}'; choose from {', '.join(SHIP)}")
-    test = load_split("fashion-mnist", train=False, data_dir=args.data_dir)
+        model_class(PRESETS[SHIP[m]]["model"])
+    test = None
     runs_dir = Path(args.runs_dir)
     for m in models:
         run_path, timing = train(m, runs_dir, args.data_dir, args.reuse, log)
-        row = ship(m, run_path, timing, test, args.fp16, log)
+        if is_photo_dataset(PRESETS[SHIP[m]].get("dataset", "fashion-mnist")):
+            row = ship_photo(m, run_path, timing, log)
+        else:
+            test = test or load_split("fashion-mnist", train=False, data_dir=args.data_dir)
+            row = ship(m, run_path, timing, test, args.fp16, log)
         print(json.dumps(row))
     rows = []
     for m in SHIP:  # README covers every shipped model, including ones shipped by earlier calls
