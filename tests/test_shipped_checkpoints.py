@@ -98,3 +98,47 @@ def test_reaches_recorded_psnr(name: str, quality_data: Path) -> None:
     assert abs(got["model"]["psnr"] - recorded["model"]["psnr"]) <= TOLERANCE_DB, (
         f"{name}: PSNR {got['model']['psnr']:.3f} dB vs recorded {recorded['model']['psnr']:.3f} dB")
     assert abs(got["model"]["ssim"] - recorded["model"]["ssim"]) <= 0.005
+
+
+# ---------------------------------------------------------------- photo models (issue 18)
+
+PHOTO_SHIPPED = ("resnet-sr-photo", "cnn-vae-photo")
+PHOTO_FILES = ("checkpoint.pt", "config.json", "metrics.csv", "eval.json", "train_time.json")
+
+
+@pytest.mark.parametrize("name", PHOTO_SHIPPED)
+def test_photo_folder_complete_and_scored_on_held_out_photos(name: str) -> None:
+    from sr_core.photos import PHOTO_TEST
+
+    d = CKPT_ROOT / name
+    for f in PHOTO_FILES:
+        assert (d / f).is_file(), f"{d / f} is missing; run scripts/make_checkpoints.py --models {name}"
+    raw = torch.load(d / "checkpoint.pt", map_location="cpu", weights_only=True)
+    assert raw.get("optimizer_state") is None
+    assert raw["train_config"]["dataset"] == "photos" and raw["train_config"]["preset"] == name
+    ev = json.loads((d / "eval.json").read_text())
+    assert ev["dataset"] == "photos" and "Y" in ev["protocol"] and "crop_border" in ev["protocol"]
+    assert [r["name"] for r in ev["per_image"]] == list(PHOTO_TEST)
+    assert f"`{name}`" in (CKPT_ROOT / "README.md").read_text()
+
+
+@pytest.mark.parametrize("name", PHOTO_SHIPPED)
+def test_photo_model_reproduces_its_recorded_scores(name: str) -> None:
+    """`eval --dataset photos` of the shipped file gives the recorded per-image Y-PSNR/SSIM (3 held-out photos)."""
+    from sr_core.imaging.photo_metrics import benchmark
+    from sr_core.photo_eval import benchmark_images
+
+    ev = json.loads((CKPT_ROOT / name / "eval.json").read_text())
+    model, ckpt = model_from_checkpoint(CKPT_ROOT / name / "checkpoint.pt")
+    _, items = benchmark_images("photos", None)
+    got = benchmark(model, items, degradation=ckpt["train_config"]["degradation"])
+    for a, b in zip(got["per_image"], ev["per_image"]):
+        assert a["name"] == b["name"]
+        assert abs(a["sr"]["psnr"] - b["sr"]["psnr"]) <= 0.01 and abs(a["sr"]["ssim"] - b["sr"]["ssim"]) <= 1e-3
+        assert abs(a["bicubic"]["psnr"] - b["bicubic"]["psnr"]) <= 1e-6  # the baseline is pure arithmetic
+
+
+def test_photo_models_within_the_size_budget() -> None:
+    """10 MiB for the Fashion-MNIST models, 3 MiB more for the photo models (scripts/make_checkpoints.py)."""
+    total = sum((CKPT_ROOT / n / "checkpoint.pt").stat().st_size for n in SHIPPED + PHOTO_SHIPPED)
+    assert total <= 13 * 1024 * 1024, f"shipped checkpoints take {total / 1e6:.2f} MB > 13 MiB"
