@@ -193,6 +193,8 @@ def ship(model_name: str, run_path: Path, timing: dict[str, Any], test: Any, fp1
     size = _save(shipped_checkpoint(ck, use16, run_path.name), dest / "checkpoint.pt")
     shutil.copyfile(run_path / "config.json", dest / "config.json")
     shutil.copyfile(run_path / "metrics.csv", dest / "metrics.csv")
+    if (run_path / "preview_history.npz").is_file():  # the monitor's step slider on shipped checkpoints
+        shutil.copyfile(run_path / "preview_history.npz", dest / "preview_history.npz")
     (dest / "train_time.json").write_text(json.dumps(timing, indent=2))
     quick = evaluate_file(dest / "checkpoint.pt", test, QUICK_LIMIT, full=False)
     full = evaluate_file(dest / "checkpoint.pt", test, 0, full=True)
