@@ -69,7 +69,7 @@ def test_compare_on_photos_metrics_match_photo_eval_and_box_moves_without_recomp
     at.selectbox(key="cmp_box").set_value(128).run()  # the corner moves back inside: 384 - 128 = 256
     assert not at.exception
     assert any("box 128×128 at (256, 118)" in c for c in captions(at))
-    assert "128×128, shown 2×" in captions(at) and "64×64, shown 4×" in captions(at)  # HR and LR crops
+    assert "128×128, shown 1×" in captions(at) and "64×64, shown 3×" in captions(at)  # HR and LR crops
     assert sorted(counted) == ["coins", "coins"]  # moving the box reused the cached SR images
     at.selectbox(key="cmp_photo").set_value("chelsea").run()
     assert not at.exception and sorted(counted) == ["chelsea", "chelsea", "coins", "coins"]
@@ -122,11 +122,11 @@ def test_crop_box_is_clamped_even_and_pngs_are_pixel_exact():
     assert photo_compare.clamp_box(0, 0, 512, 302, 384) == (0, 0, 302)
     img = np.random.default_rng(0).random((40, 60, 3)).astype(np.float32)
     png, factor = photo_compare.crop_png(img, 10, 4, 32)
-    assert factor == 8
+    assert factor == 6
     got = np.asarray(Image.open(io.BytesIO(png)))
-    assert np.array_equal(got, zoom(to_uint8(img[4:36, 10:42]), 8))
+    assert np.array_equal(got, zoom(to_uint8(img[4:36, 10:42]), 6))
     lr_png, lr_factor = photo_compare.crop_png(img[::2, ::2], 10, 4, 32, lr=True)
-    assert lr_factor == 16 and np.asarray(Image.open(io.BytesIO(lr_png))).shape == (256, 256, 3)
+    assert lr_factor == 12 and np.asarray(Image.open(io.BytesIO(lr_png))).shape == (192, 192, 3)
     over = np.asarray(Image.open(io.BytesIO(photo_compare.overview_png(img[..., 0], 10, 4, 8))))
     assert over.shape == (40, 60, 3) and tuple(over[2, 14]) == photo_compare.BOX_RGB  # the box's top edge
     assert np.array_equal(over[20, 40], to_uint8(img[20, 40, 0]).repeat(3))  # outside the box: untouched

@@ -24,7 +24,7 @@ from sr_core.photos import PHOTO_TEST, skimage_photo
 PHOTOS = PHOTO_TEST
 BOX_SIZES = (32, 48, 64, 96, 128)  # crop side in HR pixels
 DEFAULT_BOX = 64
-CELL_PX = 256                      # a crop cell shows about this many pixels a side
+CELL_PX = 192                      # a crop cell shows about this many pixels a side (3 a row at 1280 px)
 BOX_RGB = (255, 40, 40)            # the crop box drawn on the full image
 NOT_FOR_PHOTOS = (
     "Not on photos: the 28×28 sample grid's full-VAE reconstruction, error map, LR-consistent projection and "

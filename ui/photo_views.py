@@ -102,23 +102,19 @@ def compare_photos(models: list[LoadedModel], degradation: str) -> None:
     first = next(iter(results.values()))
     h, w = first.truth.shape[:2]
     trained = {m.label: trained_on_line(m) for m in models}
-    overview, zooms = st.columns([2, 3])
-    with overview:
-        st.image(overview_png(first.truth, x, y, side), caption=f"{name}, whole {w}×{h} photo (scaled to the "
-                 f"column; the crops beside it are pixel-exact), box {side}×{side} at ({x}, {y})",
-                 width="stretch")
-    with zooms:
-        hr_png, hz = crop_png(first.truth, x, y, side)
-        lr_png, lz = crop_png(first.lr, x, y, side, lr=True)
-        cell_w = side * hz + 8
-        with st.container(horizontal=True, wrap=True, gap="small"):
-            zoom_cell("HR (truth)", hr_png, f"{side}×{side}, shown {hz}×", cell_w)
-            zoom_cell("LR input", lr_png, f"{side // 2}×{side // 2}, shown {lz}×", cell_w)
-            zoom_cell("Bicubic", crop_png(first.bicubic, x, y, side)[0], "from the same LR", cell_w)
-            for label, r in results.items():
-                s = r.scores["sr"]
-                zoom_cell(f"SR · {label}", crop_png(r.sr, x, y, side)[0],
-                          f"whole photo: {s['psnr']:.2f} dB · {trained[label]}", cell_w)
+    st.image(overview_png(first.truth, x, y, side), width=w, caption=f"{name}, the whole {w}×{h} photo (at its own "
+             f"size, or scaled down to fit the column), box {side}×{side} at ({x}, {y}); the crops below are pixel-exact")
+    hr_png, hz = crop_png(first.truth, x, y, side)
+    lr_png, lz = crop_png(first.lr, x, y, side, lr=True)
+    cell_w = max(side * hz, 150) + 8
+    with st.container(horizontal=True, wrap=True, gap="small"):
+        zoom_cell("HR (truth)", hr_png, f"{side}×{side}, shown {hz}×", cell_w)
+        zoom_cell("LR input", lr_png, f"{side // 2}×{side // 2}, shown {lz}×", cell_w)
+        zoom_cell("Bicubic", crop_png(first.bicubic, x, y, side)[0], f"from the same LR, shown {hz}×", cell_w)
+    with st.container(horizontal=True, wrap=True, gap="small"):
+        for label, r in results.items():
+            zoom_cell(f"SR · {label}", crop_png(r.sr, x, y, side)[0],
+                      f"whole photo: {r.scores['sr']['psnr']:.2f} dB · {trained[label]}", cell_w)
     st.markdown("**Whole-photo metrics**")
     st.table(metrics_rows(results, trained))
     st.caption(protocol_caption(name, degradation, (w, h)))
