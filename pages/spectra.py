@@ -30,7 +30,8 @@ POLL_S = 1.0
 
 
 def draw(summary: dict[str, Any], key: str, what: str, nyquist: float = LR_NYQUIST) -> None:
-    st.plotly_chart(spectrum_panels_figure(summary["panels"], title=f"2-D log-magnitude spectra — {what}"),
+    half = int(round(2 * nyquist))  # the HR Nyquist radius: the panels show -half .. half cycles
+    st.plotly_chart(spectrum_panels_figure(summary["panels"], title=f"2-D log-magnitude spectra — {what}", half=half),
                     key=f"{key}_panels")
     left, right = st.columns([2, 1])  # the chart gets 2/3: its title fits at 1280 px
     with left:
@@ -44,7 +45,7 @@ def draw(summary: dict[str, Any], key: str, what: str, nyquist: float = LR_NYQUI
                    f"the LR Nyquist limit: what the upsampler had to invent. LR corners (e.g. {nyquist:g},"
                    f"{nyquist:g}) lie beyond the circle too.")
     st.plotly_chart(spectrum_panels_figure(summary["error_panels"], title=f"Error spectra — {what}",
-                                           colorbar_title="log(1+|F(err)|)"),
+                                           colorbar_title="log(1+|F(err)|)", half=half),
                     key=f"{key}_errors")
 
 

@@ -143,12 +143,13 @@ class Walk:
         expect(page.get_by_text(re.compile(r"scored under the photo protocol .*crop_border = 2")).first).to_be_visible()
         caption = page.get_by_text(re.compile(r"box 64×64 at \(\d+, \d+\)")).first
         x, y = map(int, re.search(r"at \((\d+), (\d+)\)", caption.inner_text()).groups())
-        thumb = page.get_by_test_id("stSlider").filter(has_text="Box left (x)").get_by_role("slider")
+        slider = page.get_by_test_id("stSlider").filter(has_text="Box left (x)")
+        thumb = slider.get_by_role("slider")
         thumb.focus()
         for _ in range(5):  # 2 px a step (a key pressed during a rerun may be lost: the slider's value decides)
             thumb.press("ArrowRight")
         wait_idle(page, timeout=PAGE_TIMEOUT)
-        now = int(thumb.get_attribute("aria-valuenow"))
+        now = int(slider.get_by_test_id("stSliderThumbValue").inner_text())
         assert now > x, f"the crop box did not move: x {x} -> {now}"
         moved = f"box 64×64 at ({now}, {y})"
         expect(page.get_by_text(moved, exact=False).first).to_be_visible(timeout=60_000)

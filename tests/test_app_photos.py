@@ -103,6 +103,8 @@ def test_spectra_on_a_photo_crop_of_a_photo_run(photo_run, monkeypatch, counted)
     assert list(at.table[0].value.columns) == ["Image", "Energy above 8 cycles/image"]
     model, info = load_path(photo_run / "photo-run" / "checkpoint.pt")
     r = photo_compare.photo_sr(model, "coins", info["train_config"]["degradation"])  # the run's degradation
+    panels = next(s for s in plotly_specs(at) if "2-D log-magnitude" in str(s["layout"]["title"]))
+    assert panels["layout"]["xaxis"]["range"] == [-16.5, 15.5]  # the 32×32 crop's whole spectrum, not 28×28's
     radial = next(s for s in plotly_specs(at) if "Radially averaged" in str(s["layout"]["title"]))
     shown = {t["name"]: values(t["y"]) for t in radial["data"] if "y" in t}
     for key, img in (("HR", r.truth), ("Decoder-only SR", r.sr)):
