@@ -1,12 +1,10 @@
-"""Compare page: one or several models' SR against the interpolation baselines.
-
-Two fragments, so a control reruns only what depends on it:
-- *Samples* (temperature, projection, sample choice): the grid of a few test images, one block per
-  sample with the context images on top and each model's SR under them, pixel-exact; then n samples of
-  one LR image per stochastic model. Computed in the script run: a handful of images is fast.
-- *Set-level metrics*: every model's SR (and projection) and nearest/bilinear/bicubic over N test
-  images, scored in the background (:mod:`ui.background`); this fragment polls every second, shows
-  images done / total and time left, and keeps the last finished numbers (marked stale) meanwhile.
+"""Compare page: one or several models' SR against the interpolation baselines, on the model's 28×28 test
+set or on held-out photos (:func:`ui.photo_views.compare_photos`). For 28×28, two fragments:
+- *Samples* (temperature, projection, sample choice): a grid of a few test images, pixel-exact, per model;
+  then n samples of one LR image per stochastic model. Computed in the script run (a handful is fast).
+- *Set-level metrics*: every model's SR (and projection) and nearest/bilinear/bicubic over N test images,
+  scored in the background (:mod:`ui.background`), polled every second with progress; the last finished
+  numbers stay (marked stale) meanwhile.
 """
 from __future__ import annotations
 
@@ -17,12 +15,12 @@ import streamlit as st
 from sr_core.errors import UserError
 from ui.services import worker
 from ui.compare import (RANKED_MODES, SELECTION_MODES, already_consistent, cell_caption, cell_png, compare_grid,
-                        consistent_note, diversity_pngs, grid_cells, projection_available, select_indices,
-                        title_html)
+                        consistent_note, diversity_pngs, grid_cells, projection_available, select_indices, title_html)
 from ui.figures import psnr_histogram_figure
+from ui.photo_views import compare_photos, data_source, trained_on_caption
 from ui.model_picker import PageModel, chosen_models, model_page_header
-from ui.set_level import (STALE_MARK, LoadedModel, SetRequest, compare_table, eval_run_dir,
-                          histogram_values, init_table_settings, progress_text, protocol_caption, save_eval, score_all, set_request,
+from ui.set_level import (STALE_MARK, LoadedModel, SetRequest, compare_table, eval_run_dir, histogram_values,
+                          init_table_settings, progress_text, protocol_caption, save_eval, score_all, set_request,
                           stop_or_resume, table_state)
 from ui.widgets import cell, cell_flow, show_png
 
@@ -187,8 +185,10 @@ def save_eval_button(head: PageModel, per: dict, request: SetRequest) -> None:
 
 def main() -> None:
     head = model_page_header("Compare", "🖼️", "cmp")
-    # A newcomer (opening on a shipped checkpoint) sees it next to the strong deterministic bar.
-    models = chosen_models("cmp", head, newcomer_models=("resnet-sr",), max_models=MAX_MORE)
+    models = chosen_models("cmp", head, newcomer_models=("resnet-sr",), max_models=MAX_MORE)  # newcomer: beside resnet-sr
+    trained_on_caption(models)
+    if data_source("cmp", head.dataset):  # held-out photos: whole images, a crop box, the photo protocol
+        return st.fragment(compare_photos)(models, head.degradation)
     if len(models) > 1:
         st.caption(f"Every model is evaluated on {head.dataset} test images with the {head.degradation} "
                    f"degradation (the first model's; a model trained on other data is shown as it transfers).")

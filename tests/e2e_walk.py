@@ -128,3 +128,30 @@ class Walk:
                        const lens = cd.map(t => (t && t.length) || 0);
                        return lens.length ? Math.max(...lens) : 0; }""")
         return int(n or 0)
+
+    def compare_photos(self) -> str:
+        """Compare on the held-out photos: choose them, wait for the whole-photo table (bicubic and every
+        model, the photo protocol beside it), move the crop box right with the keyboard and wait for
+        the overview to say so. Returns the box caption after the move."""
+        from playwright.sync_api import expect
+
+        page = self.page
+        page.get_by_test_id("stRadio").filter(has_text="Data").get_by_text(re.compile(r"^Photos \(held-out")).click()
+        table = page.get_by_test_id("stTable").first
+        expect(table).to_contain_text("bicubic", timeout=PAGE_TIMEOUT * 1000)
+        expect(table).to_contain_text("SR · ")
+        expect(page.get_by_text(re.compile(r"scored under the photo protocol .*crop_border = 2")).first).to_be_visible()
+        caption = page.get_by_text(re.compile(r"box 64×64 at \(\d+, \d+\)")).first
+        x, y = map(int, re.search(r"at \((\d+), (\d+)\)", caption.inner_text()).groups())
+        slider = page.get_by_test_id("stSlider").filter(has_text="Box left (x)")
+        thumb = slider.get_by_role("slider")
+        thumb.focus()
+        for _ in range(5):  # 2 px a step (a key pressed during a rerun may be lost: the slider's value decides)
+            thumb.press("ArrowRight")
+        wait_idle(page, timeout=PAGE_TIMEOUT)
+        now = int(slider.get_by_test_id("stSliderThumbValue").inner_text())
+        assert now > x, f"the crop box did not move: x {x} -> {now}"
+        moved = f"box 64×64 at ({now}, {y})"
+        expect(page.get_by_text(moved, exact=False).first).to_be_visible(timeout=60_000)
+        wait_idle(page, timeout=PAGE_TIMEOUT)
+        return moved

@@ -8,7 +8,8 @@ shipped resnet-sr (two SR columns, both in the table) → Latent → Train: pick
 instead of 60, so there is time to watch it and press Stop), Start training, watch the status step and
 the train loss chart's point count grow, Stop, see "stopped" → Compare: the image grid (≥ 6 images)
 and the set-level metrics table → Spectra: ≥ 2 Plotly charts → Runs: the run's name in the table →
-Sweeps → Compare with 4 models and the projection at 1280 and 1920 px.
+Sweeps → Compare with 4 models and the projection at 1280 and 1920 px → Compare on the held-out photos
+(whole-photo table, the crop box moved with the keyboard).
 No page may show a Python exception.
 
 Layout: every page is looked at in windows of 1280×800 and 1920×1080 (:data:`e2e_layout.LAYOUT_SIZES`)
@@ -85,7 +86,8 @@ def server(chromium_ok, data_dir: Path, tmp_path_factory: pytest.TempPathFactory
 
 # ------------------------------------------------------------------------------------------- the walk
 
-PAGES = ("home", "compare-shipped", "latent", "train", "compare", "spectra", "runs", "sweeps", "compare-grid")
+PAGES = ("home", "compare-shipped", "latent", "train", "compare", "spectra", "runs", "sweeps", "compare-grid",
+         "compare-photos")
 
 
 @pytest.fixture(scope="module")
@@ -361,4 +363,17 @@ def test_compare_grid_4_models_with_projection(walk: Walk) -> None:
             return problems
 
         walk.check_layout("compare-grid", extra=grid_checks)
+        walk.no_outbound()
+
+
+def test_compare_photos(walk: Walk) -> None:
+    """Compare on a held-out photo: the whole photo with its crop box, the pixel-exact crops and the table."""
+    with walk.step("compare-photos"):
+        if not walk.page.url.startswith("http"):  # run on its own (-k compare_photos): open the studio first
+            walk.page.goto(walk.server.url, wait_until="domcontentloaded")
+        walk.nav("Compare")
+        walk.heading("Compare")
+        wait_idle(walk.page, timeout=PAGE_TIMEOUT)
+        print(f"[e2e] compare on photos: {walk.compare_photos()}", flush=True)
+        walk.check_layout("compare-photos")
         walk.no_outbound()

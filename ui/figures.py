@@ -235,8 +235,9 @@ def frequencies(n: int) -> np.ndarray:
 
 def spectrum_panels_figure(panels: Mapping[str, np.ndarray], *, title: str = "2-D log-magnitude spectra",
                            colorbar_title: str = "log(1+|F|)", shared_range: bool = True,
-                           height: int = 300) -> go.Figure:
-    """One heatmap per centred 2-D spectrum (DC in the centre), axes in cycles per image.
+                           height: int = 300, half: int = 14) -> go.Figure:
+    """One heatmap per centred 2-D spectrum (DC in the centre), axes in cycles per image, -``half`` .. ``half``
+    shown (14: a 28×28 image's Nyquist; a photo crop's is its side / 2).
 
     panels: name -> (H, W) array (e.g. :func:`ui.spectra.spectra_summary` ``["panels"]``). Panels of
     different sizes (28x28 HR, 14x14 LR) keep their own frequency axes. With ``shared_range`` all
@@ -253,10 +254,11 @@ def spectrum_panels_figure(panels: Mapping[str, np.ndarray], *, title: str = "2-
                                  coloraxis="coloraxis",
                                  hovertemplate="fx %{x}, fy %{y}: %{z:.2f}<extra>" + name + "</extra>"),
                       row=1, col=i + 1)
-        fig.update_xaxes(range=[-14.5, 13.5], constrain="domain", showticklabels=True, row=1, col=i + 1,
-                         tickvals=[-14, -7, 0, 7], title_text="fx")
-        fig.update_yaxes(range=[13.5, -14.5], scaleanchor=f"x{i + 1 if i else ''}", constrain="domain",
-                         tickvals=[-14, -7, 0, 7], showticklabels=i == 0, row=1, col=i + 1)
+        ticks = [-half, -half // 2, 0, half // 2]
+        fig.update_xaxes(range=[-half - 0.5, half - 0.5], constrain="domain", showticklabels=True, row=1, col=i + 1,
+                         tickvals=ticks, title_text="fx")
+        fig.update_yaxes(range=[half - 0.5, -half - 0.5], scaleanchor=f"x{i + 1 if i else ''}", constrain="domain",
+                         tickvals=ticks, showticklabels=i == 0, row=1, col=i + 1)
     fig.update_layout(title=_title(title), height=height, margin=dict(l=10, r=10, t=70, b=10),
                       coloraxis=dict(colorscale="Viridis", cmin=zmin, cmax=zmax,
                                      colorbar=dict(title=dict(text=colorbar_title), thickness=12)))

@@ -12,6 +12,7 @@ import streamlit as st
 
 from sr_core.data import recorded_data_dir
 from sr_core.errors import UserError
+from sr_core.photos import is_photo_dataset
 from sr_core.runs.catalog import Entry, catalog, display_label, load_path
 from sr_core.runs.store import runs_root
 from sr_core.runs.listing import list_runs
@@ -185,7 +186,8 @@ def model_page_header(title: str, icon: str, key: str) -> PageModel:
     tc = info.get("train_config") or {}
     dataset, degradation = tc.get("dataset", "fashion-mnist"), tc.get("degradation", "box")
     root = recorded_data_dir(path.parent, dataset)  # a run finds the data folder it trained on again
-    require_dataset(dataset, root)
+    if not is_photo_dataset(dataset):  # photos ship with scikit-image: nothing to check
+        require_dataset(dataset, root)
     return PageModel(path, model, info, ckey, dataset, degradation, load_test_split(dataset, root))
 
 
