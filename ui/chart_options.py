@@ -25,7 +25,7 @@ NO_REFERENCE = "none"
 def axis_controls(key: str, columns: Sequence[Any] | None = None) -> tuple[str, bool]:
     """x-mode radio, log-x toggle and a "Reset zoom" button (in ``columns``, else a new row).
     Returns (x mode, log x); the zoom revision is read by :func:`x_axis`."""
-    c1, c2, c3 = columns if columns is not None else st.columns([2, 1, 1], vertical_alignment="bottom")
+    c1, c2, c3 = columns if columns is not None else st.columns([2, 1, 1.4], vertical_alignment="bottom")
     mode = c1.radio("x axis", X_MODES, horizontal=True, key=f"{key}_xmode",
                     help="step = batch number; wall time = seconds of training (a resumed run's segments "
                          "are laid end to end, as elapsed_s restarts at each resume).")
@@ -120,10 +120,8 @@ def live_loss_charts(snap: Mapping[str, Any], choice: Any, comps: Sequence[str],
     ``choice``: :class:`ui.train_view.LossChoices`; ``mark``: the preview step chosen on the slider."""
     from .monitor import live_columns, mark_step
 
-    c1, c2, c3, c4 = st.columns([2, 1, 1, 2], vertical_alignment="bottom")
-    mode, log_x = axis_controls("train", (c1, c2, c3))
-    with c4:
-        ref = reference_picker("train", exclude=snap["run_name"])
+    mode, log_x = axis_controls("train")  # one row; the reference below (the panel is ~480 px at 1280)
+    ref = reference_picker("train", exclude=snap["run_name"])
     cols = live_columns(snap["run_name"], snap["train"], [*choice.names, "elapsed_s"])  # only new rows converted
     test_cols = rows_columns(snap["test"], ["step", "elapsed_s"])
     wall = mode != "step"
