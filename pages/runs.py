@@ -15,6 +15,7 @@ from sr_core.runs.table import rows_from
 from sr_core.runs.store import RunDir, delete_run, runs_root, sanitize_name
 from sr_core.runs.listing import list_runs
 from sr_core.runs.shipped import list_shipped
+from ui.chart_options import axis_controls, x_axis
 from ui.figures import LOSS_COMPONENTS, runs_loss_figure
 from ui.labels import shipped_label
 from ui.monitor import read_curves_fast, run_monitor_section
@@ -42,12 +43,16 @@ def curves_section(runs: list[dict]) -> None:
     split = c1.radio("Split", ["test", "train"], horizontal=True, key="runs_split", persist_state=P)
     component = c2.selectbox("Loss component", LOSS_COMPONENTS, key="runs_component", persist_state=P)
     smoothing = c3.slider("Smoothing", 0.0, 0.99, 0.0 if split == "test" else 0.6, 0.01, key="runs_smoothing")
-    log_y = c4.toggle("Log scale", value=False, key="runs_log", persist_state=P)
+    log_y = c4.toggle("Log y", value=False, key="runs_log", persist_state=P)
+    mode, log_x = axis_controls("runs")  # also the x of the monitor's loss chart below
     curves, warnings = read_curves_fast(by_name, chosen, split=split, component=component, smoothing=smoothing)
     for warning in warnings:
         st.warning(warning)
     if curves:
-        st.plotly_chart(runs_loss_figure(curves, component=component, split=split, log_y=log_y), key="runs_chart")
+        st.plotly_chart(runs_loss_figure(curves, component=component, split=split, log_y=log_y,
+                                         axes=x_axis("runs", mode, log_x)), key="runs_chart")
+        st.caption("Drag to zoom; **Reset zoom** (or a double-click) shows the full range. Wall time: seconds "
+                   "of training, a resumed run's segments laid end to end.")
 
 
 def actions_section(runs: list[dict]) -> None:

@@ -13,10 +13,11 @@ from sr_core.errors import UserError
 from sr_core.runs.store import runs_root, sanitize_name
 from sr_core.runs.status import TrialStatus
 from sr_core.sweeps.spec import SweepSpec, default_sweep_name, parse_grid
+from sr_core.sweeps.curves import CURVE_METRICS, learning_curves
 from sr_core.sweeps.stats import METRICS, PROTOCOL_NOTE
 from ui.services import sweep_launcher
-from ui.sweeps import (SweepLauncher, counts, load_state, my_sweeps, shipped_studies, summary_table, sweep_figure,
-                       trials_table)
+from ui.sweeps import (SweepLauncher, counts, curves_figure, load_state, my_sweeps, shipped_studies, summary_table,
+                       sweep_figure, trials_table)
 from ui.widgets import PAGES, page_setup
 
 REFRESH_S = 2.0
@@ -31,7 +32,8 @@ def start_form(launcher: SweepLauncher) -> None:
                               help="\n".join(f"{k}: {v}" for k, v in PRESET_HELP.items()))
         grid = c2.text_input("Grid (key=v1|v2; keys separated by ';')", value="lr=0.001|0.003", key="sweep_grid",
                              help="keys: alpha, lr, lr-schedule, kl-weight, model, batch-size, steps, eval-every, "
-                                  "eval-limit, dataset; e.g. alpha=0:1.0|0:0.75,1200:0.25")
+                                  "eval-limit, dataset, patch, early-stop; e.g. alpha=0:1.0|0:0.75,1200:0.25 "
+                                  "or dataset=fashion-mnist|photos (photos: 28×28 patches for the CNN-VAEs)")
         seeds = c3.number_input("Seeds", min_value=1, max_value=20, value=2, key="sweep_seeds")
         steps = c4.number_input("Steps (0 = preset's)", min_value=0, value=0, step=10, key="sweep_steps")
         c5, c6, c7 = st.columns([2, 1, 1])
@@ -92,6 +94,7 @@ def results(choice: str, state: dict) -> None:
     else:
         st.info("No finished trial yet: the chart appears with the first one.")
     st.caption(f"Protocol: {state.get('protocol', PROTOCOL_NOTE)}")
+    curves_section(choice, state)
     with st.expander("Trials", expanded=not choice.startswith(SHIPPED)):
         st.dataframe(trials_table(state), hide_index=True)
         done = [t["run"] for t in state["trials"] if t["status"] == TrialStatus.FINISHED]
@@ -107,6 +110,25 @@ def results(choice: str, state: dict) -> None:
             if c2.button("Open in Runs", key="sweep_to_runs"):
                 st.session_state["runs_selected"] = run
                 st.switch_page(PAGES["runs"])
+
+
+def curves_section(choice: str, state: dict) -> None:
+    """Learning curves of every setting: mean over seeds with its 95 % CI band, one colour per setting."""
+    st.subheader("Learning curves")
+    if choice.startswith(SHIPPED):
+        st.caption("Shipped study: its trial runs are not shipped, so there are no curves to draw.")
+        return
+    metric = st.radio("Curve", list(CURVE_METRICS), horizontal=True, key="sweep_curve",
+                      format_func=lambda m: CURVE_METRICS[m][0])
+    curves, notes = learning_curves(state, metric)
+    if curves:
+        st.plotly_chart(curves_figure(curves, CURVE_METRICS[metric][0]), key="sweep_curves")
+        st.caption("Per step: mean over the seeds that reached it, band = mean ± t(0.975, n−1)·std/√n "
+                   "(no band where n < 2). Settings on different datasets are scored on different test sets.")
+    else:
+        st.info("No trial has written metrics yet.")
+    if notes:
+        st.caption("Left out: " + "; ".join(notes[:5]) + (f" (+{len(notes) - 5} more)" if len(notes) > 5 else ""))
 
 
 def live(launcher: SweepLauncher) -> None:

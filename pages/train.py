@@ -14,9 +14,9 @@ from sr_core.errors import UserError
 from sr_core.models import model_names
 from sr_core.runs.status import RESUMABLE_STATUSES
 from sr_core.trainer import available_devices
-from ui.figures import loss_figure
+from ui.chart_options import live_loss_charts
 from ui.latent import latent_psnr_figure
-from ui.monitor import chosen_step, live_columns, mark_step, quality_section, show_alerts
+from ui.monitor import chosen_step, quality_section, show_alerts
 from ui.train_view import (apply_preset, config_from_form, ended_message, loss_choices, preset_extras_caption,
                            progress_text, resumable_runs, run_choice_label)
 from ui.services import job_registry
@@ -148,7 +148,7 @@ def charts_panel(live: bool) -> None:
         return
     running = snap["running"]
     choice = loss_choices(registry.config, snap)
-    alpha_marks, labels = choice.alpha_marks, choice.labels
+    alpha_marks = choice.alpha_marks
     show_alerts(snap["test"], status=snap["status"], message=snap.get("message", ""), total_steps=snap["total_steps"])
     mark = chosen_step("train")  # the preview step chosen on the slider below, marked on the charts
     st.subheader("Loss per batch")
@@ -156,17 +156,8 @@ def charts_panel(live: bool) -> None:
     o1, o2 = st.columns([3, 1], vertical_alignment="bottom")
     smoothing = o1.slider("Smoothing", 0.0, 0.99, 0.6, 0.01, key="train_smoothing",
                           help="Exponential moving average of the train curve (0 = raw).")
-    log_y = o2.toggle("Log scale", value=False, key="train_log")
-    st.caption("Dotted lines mark the batches where alpha changes (the drop the paper notes in Figs. 3–4).")
-    cols = live_columns(snap["run_name"], snap["train"], choice.names)  # only new rows are converted
-    st.plotly_chart(mark_step(loss_figure(snap["train"], components=comps, smoothing=smoothing, log_y=log_y,
-                                          alpha_changes=alpha_marks, max_points=MAX_POINTS, columns=cols,
-                                          title="Loss per batch — train (paper Fig. 3)", labels=labels), mark),
-                    key="train_chart_train")
-    st.plotly_chart(mark_step(loss_figure(snap["test"], components=comps, log_y=log_y, markers=True,
-                                          alpha_changes=alpha_marks, title="Loss per batch — test (paper Fig. 4)",
-                                          labels=labels), mark),
-                    key="train_chart_test")
+    log_y = o2.toggle("Log y", value=False, key="train_log")
+    live_loss_charts(snap, choice, comps, smoothing=smoothing, log_y=log_y, mark=mark, max_points=MAX_POINTS)
     if any(r.get("latent_psnr") is not None for r in snap["test"]):
         st.plotly_chart(latent_psnr_figure(snap["test"], alpha_changes=alpha_marks), key="train_chart_latent")
     quality_section(snap["test"], snap.get("run_path"), "train", latest=snap.get("preview"))

@@ -126,3 +126,32 @@ def downsample_minmax(y: np.ndarray, max_points: int = 1000) -> np.ndarray:
     ok = ~nan.all(axis=1)
     idx = np.unique(np.concatenate([[0, n - 1], lo[ok], hi[ok]]))
     return idx[idx < n]
+
+
+def wall_time(steps: np.ndarray, elapsed: np.ndarray, train_steps: np.ndarray | None = None,
+              train_elapsed: np.ndarray | None = None) -> np.ndarray:
+    """Cumulative wall time (s) of rows at ``steps`` with the run's ``elapsed_s`` (both (n,), file order).
+
+    ``elapsed_s`` restarts at 0 when a run is resumed; each resumed segment is shifted by the wall time
+    of the segments before it (their last train row's ``elapsed_s``). Segments are found in the train
+    split (``train_steps``/``train_elapsed``; default: these rows): a drop in ``elapsed_s`` starts one.
+    A row at the step a segment resumed from belongs to the new segment only when its ``elapsed_s`` is
+    not later than that segment's first train row (the evaluation made at resume time); the previous
+    segment's last evaluation, at the same step, stays in the previous one. NaN stays NaN.
+    """
+    steps = np.asarray(steps, dtype=np.float64)
+    elapsed = np.asarray(elapsed, dtype=np.float64)
+    ts = steps if train_steps is None else np.asarray(train_steps, dtype=np.float64)
+    te = elapsed if train_elapsed is None else np.asarray(train_elapsed, dtype=np.float64)
+    if len(te) < 2:
+        return elapsed.copy()
+    drops = np.flatnonzero(te[1:] < te[:-1]) + 1  # first row of each resumed segment
+    if not len(drops):
+        return elapsed.copy()
+    starts = ts[drops]                     # first train step of each resumed segment
+    first_e = te[drops]                    # its elapsed_s
+    offsets = np.cumsum(te[drops - 1])     # wall time before each resumed segment
+    k = np.searchsorted(starts - 1, steps, side="right")  # segments whose resume step is <= the row's step
+    at_edge = (k > 0) & (steps == starts[np.maximum(k - 1, 0)] - 1) & (elapsed > first_e[np.maximum(k - 1, 0)])
+    k = k - at_edge.astype(np.int64)
+    return elapsed + np.where(k > 0, offsets[np.maximum(k - 1, 0)], 0.0)

@@ -6,6 +6,7 @@ after what they plot, and vertical markers as layout shapes (``fig.layout.shapes
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -163,7 +164,7 @@ def loss_figure(rows: Sequence[Mapping[str, Any]], *, components: Iterable[str] 
                 title: str = "Loss per batch", markers: bool = False, show_raw: bool = True,
                 max_points: int = 2500, height: int = 360,
                 labels: Mapping[str, str] | None = None,
-                columns: Mapping[str, np.ndarray] | None = None) -> go.Figure:
+                columns: Mapping[str, np.ndarray] | None = None, axes: "XAxis | None" = None) -> go.Figure:
     """Loss components against the batch number (paper Figs. 3-4).
 
     rows: metric rows (dicts with ``step`` and one float per component, e.g. ``snapshot["train"]``).
@@ -173,6 +174,7 @@ def loss_figure(rows: Sequence[Mapping[str, Any]], *, components: Iterable[str] 
     ``log_y``: log-scaled loss axis. ``labels``: component -> human label (the model's ``loss_labels``).
     ``columns``: the rows' ``step`` and component columns already as float arrays (NaN = missing; see
     :func:`ui.monitor.live_columns`), so a long live run is not re-read row by row at each refresh.
+    ``axes``: x values other than the step (wall time), log-x and the zoom revision (:class:`XAxis`).
     """
     labels = COMPONENT_LABELS if labels is None else labels
     y_title = "loss (BCE, mean per pixel)" if labels is COMPONENT_LABELS else "loss"
@@ -181,6 +183,9 @@ def loss_figure(rows: Sequence[Mapping[str, Any]], *, components: Iterable[str] 
     comps = list(components) if components is not None else loss_components(rows)
     steps = (columns["step"].astype(np.int64) if columns is not None
              else np.fromiter((r["step"] for r in rows), dtype=np.int64, count=len(rows)))
+    axes = axes or XAxis()
+    if axes.values is not None:
+        steps = np.asarray(axes.values, dtype=np.float64)
     traces: list[dict] = []
     mode = "lines+markers" if markers else "lines"
     for comp in comps:
@@ -197,23 +202,65 @@ def loss_figure(rows: Sequence[Mapping[str, Any]], *, components: Iterable[str] 
         xs, ys_s = _decimate(steps, ys_s, max_points)
         traces.append(dict(type="scatter", x=xs, y=ys_s, name=comp, mode=mode, legendgroup=comp,
                            line=dict(color=color, width=2),
-                           hovertemplate=f"{labels.get(comp, comp)}<br>batch %{{x}}: "
+                           hovertemplate=f"{labels.get(comp, comp)}<br>{axes.hover} %{{x}}: "
                                          f"%{{y:.4g}}<extra></extra>"))
     layout = dict(title=_title(title), height=height, margin=dict(l=10, r=10, t=50, b=10),
-                  legend=LEGEND_BELOW,
-                  hovermode="x unified", xaxis=dict(title=dict(text="batch")),
+                  legend=LEGEND_BELOW, uirevision=axes.revision,
+                  hovermode="x unified", xaxis=axes.layout(),
                   yaxis=dict(title=dict(text=y_title), type="log" if log_y else "linear"),
-                  **alpha_marker_layout(alpha_changes))
+                  **(alpha_marker_layout(alpha_changes) if axes.values is None else {}))
     return go.Figure(data=traces, layout=layout)
+
+
+@dataclass
+class XAxis:
+    """The x axis of a curve chart: ``values`` (None: the step; else e.g. cumulative wall time in s,
+    aligned with the rows), its ``title``, ``log`` scale, and ``revision`` (Plotly's ``uirevision``: the
+    user's zoom survives refreshes while it is unchanged; a new value resets the zoom)."""
+
+    values: np.ndarray | None = None
+    title: str = "batch"
+    log: bool = False
+    revision: str = "0"
+
+    @property
+    def hover(self) -> str:
+        return "batch" if self.values is None else "t (s)"
+
+    def layout(self) -> dict[str, Any]:
+        return dict(title=dict(text=self.title), type="log" if self.log else "linear")
+
+
+def add_reference(fig: go.Figure, name: str, xs: np.ndarray, columns: Mapping[str, np.ndarray],
+                  components: Sequence[str], *, smoothing: float = 0.0, log_y: bool = False,
+                  markers: bool = False, max_points: int = 1000) -> go.Figure:
+    """Another run's curves on ``fig``, dashed, one per component (same colour as this run's; named
+    ``"<component> · <name>"``): the same metric against the same x (``xs`` aligned with ``columns``)."""
+    xs = np.asarray(xs, dtype=np.float64)
+    for i, comp in enumerate(components):
+        if comp not in columns:
+            continue
+        ys = _clean(columns[comp], log_y)
+        if not np.isfinite(ys).any():
+            continue
+        ys = ema_array(ys, smoothing) if smoothing > 0 else ys
+        x, y = _decimate(xs, ys, max_points)
+        fig.add_trace(go.Scatter(x=x, y=y, name=f"{comp} · {name}", mode="lines+markers" if markers else "lines",
+                                 line=dict(color=COMPONENT_COLORS.get(comp, PALETTE[i % len(PALETTE)]), width=1.5,
+                                           dash="dash"), legendgroup=f"ref-{comp}"))
+    return fig
 
 def runs_loss_figure(curves: Mapping[str, Sequence[Mapping[str, Any]]], *, component: str = "total",
                      split: str = "test", smoothing: float = 0.0, log_y: bool = False,
-                     title: str | None = None, height: int = 400) -> go.Figure:
-    """One ``component`` loss curve per run (trace name = run name), for ``split`` rows only."""
+                     title: str | None = None, height: int = 400, axes: XAxis | None = None) -> go.Figure:
+    """One ``component`` loss curve per run (trace name = run name), for ``split`` rows only.
+    ``axes``: log-x and zoom revision; a ``title`` other than "batch" plots each row's ``wall_s``."""
     fig = go.Figure()
+    axes = axes or XAxis()
+    x_key = "step" if axes.title == "batch" else "wall_s"
     for i, (name, rows) in enumerate(curves.items()):
-        rows = [r for r in rows if r.get("split") == split and r.get("step") is not None]
-        xs = np.array([int(r["step"]) for r in rows], dtype=np.int64)
+        rows = [r for r in rows if r.get("split") == split and r.get(x_key) is not None]
+        xs = np.array([r[x_key] for r in rows], dtype=np.float64)
         ys = _column(rows, component, log_y)
         if smoothing > 0:
             ys = ema_array(ys, smoothing)
@@ -222,8 +269,7 @@ def runs_loss_figure(curves: Mapping[str, Sequence[Mapping[str, Any]]], *, compo
                                  line=dict(color=PALETTE[i % len(PALETTE)], width=2)))
     fig.update_layout(title=_title(title or f"{split.capitalize()} loss per batch ({component})"),
                       height=height, margin=dict(l=10, r=10, t=50, b=10), hovermode="x unified",
-                      legend=LEGEND_BELOW)
-    fig.update_xaxes(title_text="batch")
+                      legend=LEGEND_BELOW, uirevision=axes.revision, xaxis=axes.layout())
     fig.update_yaxes(title_text=f"{component} loss", type="log" if log_y else "linear")
     return fig
 

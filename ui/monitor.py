@@ -89,8 +89,12 @@ def rows_downsampled(series: MetricsSeries, split: str, columns: Sequence[str], 
     ys = {c: (ema_array(cols[c], smoothing) if smoothing > 0 else cols[c]) for c in columns if c in cols}
     idx = np.unique(np.concatenate([downsample_minmax(y, max_points) for y in ys.values()] or [np.arange(0)]))
     steps = cols["step"][idx].astype(np.int64)
-    return [{"step": int(s), "split": split, **{c: (None if np.isnan(y[i]) else float(y[i])) for c, y in ys.items()}}
-            for s, i in zip(steps, idx)]
+    from .chart_options import wall_of
+
+    wall = wall_of(cols, series.columns("train"))[idx]  # x of the wall-time axis (resumes laid end to end)
+    return [{"step": int(s), "split": split, "wall_s": None if np.isnan(w) else float(w),
+             **{c: (None if np.isnan(y[i]) else float(y[i])) for c, y in ys.items()}}
+            for s, w, i in zip(steps, wall, idx)]
 
 
 def show_alerts(test: Sequence[Mapping[str, Any]], *, status: str | None, message: str = "",
@@ -260,8 +264,13 @@ def run_monitor_section(runs: list[dict]) -> None:
     show_alerts(test, status=row.get("status"), message=message, total_steps=row.get("total_steps"))
     train = rows_downsampled(series, "train", ["total"])
     if train:
+        from .chart_options import step_to_x, x_axis
+
         n = len(series.columns("train")["step"])
-        st.plotly_chart(mark_step(loss_figure(train, components=["total"], title=f"Train loss (total), {n:,} "
-                                              f"batches, min/max per bucket"), chosen_step("runs_mon")),
-                        key="runs_monitor_loss")
+        mode, log_x = st.session_state.get("runs_xmode", "step"), bool(st.session_state.get("runs_logx"))
+        wall = np.array([np.nan if r["wall_s"] is None else r["wall_s"] for r in train])
+        ax = x_axis("runs", mode, log_x, wall if mode != "step" else None)  # the options above the curves
+        mark = step_to_x(chosen_step("runs_mon"), np.array([r["step"] for r in train]), ax.values)
+        st.plotly_chart(mark_step(loss_figure(train, components=["total"], axes=ax, title=f"Train loss (total), "
+                                              f"{n:,} batches, min/max per bucket"), mark), key="runs_monitor_loss")
     quality_section(test, path, "runs_mon")

@@ -178,3 +178,34 @@ def trials_table(state: dict[str, Any]) -> pd.DataFrame:
                     "final test loss": _num(m.get("test_loss"), 4), "error": t.get("error", "")})
     return pd.DataFrame(out)
 
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    h = hex_colour.lstrip("#")
+    return f"rgba({int(h[0:2], 16)}, {int(h[2:4], 16)}, {int(h[4:6], 16)}, {alpha})"
+
+
+def curves_figure(curves: list[dict[str, Any]], metric_label: str) -> go.Figure:
+    """Learning curves (:func:`sr_core.sweeps.curves.learning_curves`): per setting, one colour, the mean
+    over seeds as a line (``"<label>"``) and its 95 % CI as a shaded band (``"<label> 95% CI"``)."""
+    from ui.figures import LEGEND_BELOW, PALETTE
+
+    fig = go.Figure()
+    for c in curves:
+        colour = PALETTE[c["setting"] % len(PALETTE)]
+        band = [(s, lo, hi) for s, lo, hi in zip(c["steps"], c["ci_low"], c["ci_high"]) if lo is not None]
+        if band:
+            xs = [b[0] for b in band]
+            fig.add_trace(go.Scatter(x=xs + xs[::-1], y=[b[2] for b in band] + [b[1] for b in band][::-1],
+                                     fill="toself", fillcolor=_rgba(colour, 0.18), line=dict(width=0),
+                                     name=f"{c['label']} 95% CI", legendgroup=c["label"], showlegend=False,
+                                     hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=c["steps"], y=c["mean"], name=c["label"], legendgroup=c["label"],
+                                 mode="lines+markers", line=dict(color=colour, width=2), customdata=c["n"],
+                                 hovertemplate="%{y:.4g} (n=%{customdata})<extra>" + c["label"] + "</extra>"))
+    fig.update_layout(height=400, margin=dict(l=10, r=10, t=50, b=10), hovermode="x unified",
+                      title=dict(text=f"Learning curves: {metric_label}, mean over seeds ± 95% Student-t CI"),
+                      legend=LEGEND_BELOW)
+    fig.update_xaxes(title_text="batch")
+    fig.update_yaxes(title_text=metric_label)
+    return fig
