@@ -236,7 +236,8 @@ def build_demo() -> gr.Blocks:
                         image = ImageFile(label="Your image", type="filepath", sources=["upload", "clipboard"],
                                           height=240,
                                           format="png", elem_id="input-image")
-                        gr.Examples(examples, inputs=[image], label=examples_heading)
+                        gr.Examples(examples, inputs=[image], label=examples_heading,
+                                    examples_per_page=len(examples))  # one page: the photos are not hidden
                     with gr.Tab("Draw", id="draw") as tab_draw:
                         sketch = BoundedSketchpad(label="Draw (white on black, like the dataset)", type="numpy",
                                               image_mode="RGB", canvas_size=(280, 280), format="png",

@@ -40,8 +40,7 @@ def test_shipped_entries_and_rows_carry_their_data() -> None:
         e = entries["cnn-vae-photo"]
         assert e.dataset == "photos" and e.patch == 28 and rows["cnn-vae-photo"].model == "cnn-vae"
         assert trained_on_text(e, short=True) == "photos"
-        assert ("cnn-vae-photo · trained on photos (scikit-image), 28×28 patches", "cnn-vae-photo") in \
-            mc.labelled_choices()
+        assert ("cnn-vae-photo · trained on photos", "cnn-vae-photo") in mc.labelled_choices()
         assert rows["cnn-vae-photo"].psnr is None and rows["cnn-vae-photo"].gain_db is not None
 
 

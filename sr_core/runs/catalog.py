@@ -78,8 +78,9 @@ def model_choices(runs_dir: str | os.PathLike | None = None) -> list[str]:
 
 def labelled_choices(runs_dir: str | os.PathLike | None = None) -> list[tuple[str, str]]:
     """(shown text, label) of every usable checkpoint, as :func:`model_choices` orders them; the text
-    says what it was trained on: ``cnn-vae-photo · trained on photos (scikit-image), 28×28 patches``."""
-    return [(f"{label} · trained on {trained_on_text(e)}", label) for label, e in catalog(runs_dir, check=True).items()]
+    says what it was trained on, short enough for a dropdown: ``cnn-vae-photo · trained on photos``."""
+    return [(f"{label} · trained on {trained_on_text(e, short=True)}", label)
+            for label, e in catalog(runs_dir, check=True).items()]
 
 
 def resolve(choice: str, runs_dir: str | os.PathLike | None = None) -> Path:
