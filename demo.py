@@ -152,7 +152,8 @@ def _info(chosen: dict[str, Any], r: Any) -> dict[str, Any]:
 
 def _summary(info: dict[str, Any]) -> str:
     how = "; chosen by auto" if info.get("auto") else ""
-    lines = [f"**{info['model']}** (trained on {info['trained_on']}{how}): {info['input_size'][0]}×{info['input_size'][1]} → "
+    lines = [f"**{info['model']}** (trained on {info['trained_on']}{how}): "
+             f"{info['input_size'][0]}×{info['input_size'][1]} → "
              f"{info['output_size'][0]}×{info['output_size'][1]}"
              + (" (in overlapping tiles)" if info["tiled"] else "")]
     lines += [f"- {n}" for n in info["notes"]]

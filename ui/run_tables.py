@@ -26,8 +26,8 @@ def _steps(r: RunRow) -> str:
 
 def home_runs_table(rows: list[RunRow]) -> list[dict[str, str]]:
     """Home's list of trained runs: name, model, training data, status, steps, whether a checkpoint exists."""
-    return [{"Run": r.name, "Model": r.model, "Trained on": trained_on_text(r), "Status": r.note or r.status, "Steps": _steps(r),
-             "Checkpoint": "yes" if r.has_checkpoint else "no"} for r in rows]
+    return [{"Run": r.name, "Model": r.model, "Trained on": trained_on_text(r), "Status": r.note or r.status,
+             "Steps": _steps(r), "Checkpoint": "yes" if r.has_checkpoint else "no"} for r in rows]
 
 
 def runs_table(rows: list[RunRow]) -> list[dict[str, str]]:
