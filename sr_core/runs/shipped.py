@@ -2,8 +2,9 @@
 
 A folder's name is its label (``resnet-sr``, ``cnn-vae-photo``), not necessarily a registry model name: the
 model is ``config.json``'s ``train.model`` and the training data its ``train.dataset``. Each folder holds
-``checkpoint.pt`` (loads with ``weights_only=True``), ``config.json`` (the training run's config), ``metrics.csv`` (its loss curve), ``eval.json`` (full-test-set evaluation: Fashion-MNIST's
-protocol, or for photo models the held-out photos under the Y protocol, ``mean.gain_db`` over bicubic) and
+``checkpoint.pt`` (loads with ``weights_only=True``), ``config.json`` (the training run's config),
+``metrics.csv`` (its loss curve), ``eval.json`` (full-test-set evaluation: Fashion-MNIST's protocol, or for
+photo models the held-out photos under the Y protocol, ``mean.gain_db`` over bicubic) and
 ``train_time.json``; ``scripts/make_checkpoints.py`` writes them. The UI lists them beside the user's
 runs, marked as shipped, and never deletes or overwrites them.
 """
