@@ -62,8 +62,9 @@ def list_runs(runs_dir: str | os.PathLike | None = None, *, check: bool = False)
     Rows: name, path, error ('' if usable), model, dataset and patch (what it trains on), preset, step,
     total_steps, status ("interrupted" when the status says running but its writer died), note (how to
     resume it), best_test_loss, psnr, has_checkpoint, writer_pid. A checkpoint that is empty, garbage, an
-    unsafe pickle or holds NaN/inf is always a broken row (:func:`sr_core.ckpt_scan.scan_problem`, no torch). ``check``: also load every
-    checkpoint (cached per file version) and mark runs whose checkpoint is otherwise unusable as broken.
+    unsafe pickle or holds NaN/inf is always a broken row (:func:`sr_core.ckpt_scan.scan_problem`, no
+    torch). ``check``: also load every checkpoint (cached per file version) and mark runs whose checkpoint
+    is otherwise unusable as broken.
     """
     root = runs_root(runs_dir)
     if root.exists() and not root.is_dir():
