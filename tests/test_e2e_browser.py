@@ -366,7 +366,8 @@ def test_compare_grid_4_models_with_projection(walk: Walk) -> None:
             if label in more.inner_text():
                 continue
             more.get_by_role("combobox").click()
-            page.get_by_role("option", name=label, exact=True).click()
+            # the option text is the label plus the data it was trained on ("shipped · cvae-sr · f-mnist")
+            page.get_by_role("option", name=re.compile(rf"^{re.escape(label)}( · .*)?$")).first.click()
             page.keyboard.press("Escape")
             wait_idle(page, timeout=PAGE_TIMEOUT)
         page.get_by_test_id("stCheckbox").filter(has_text="LR-consistent projection").locator("label").click()
