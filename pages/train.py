@@ -9,7 +9,8 @@ from __future__ import annotations
 import streamlit as st
 
 from sr_core.config import LR_SCHEDULES, PRESET_HELP, PRESETS
-from sr_core.data import DATASETS, DEGRADATIONS, check_dataset
+from sr_core.data import DATASETS, check_dataset
+from sr_core.degrade import DEGRADATIONS
 from sr_core.errors import UserError
 from sr_core.models import model_names
 from sr_core.runs.status import RESUMABLE_STATUSES

@@ -107,7 +107,8 @@ def validate_checkpoint(ckpt: dict[str, Any], path: str | os.PathLike = "checkpo
     if best is not None and (not isinstance(best, (int, float)) or isinstance(best, bool)):
         raise CheckpointError(f"{path}: extra.best_test_loss is a {type(best).__name__}; the file is damaged")
     tcfg = ckpt.get("train_config") or {}
-    from sr_core.data import DATASETS, DEGRADATIONS  # local: data does not need checkpoints
+    from sr_core.data import DATASETS  # local: data does not need checkpoints
+    from sr_core.degrade import DEGRADATIONS
 
     for key, known in (("dataset", DATASETS), ("degradation", DEGRADATIONS)):
         v = tcfg.get(key)

@@ -78,7 +78,7 @@ class TrainConfig:
             raise UserError(f"unknown device '{self.device}'; choose auto, cpu, cuda, cuda:N or mps")
         from sr_core.early_stop import check_early_stop
         check_early_stop(self)
-        from sr_core.data import get_degradation
+        from sr_core.degrade import get_degradation
         from sr_core.photos import check_dataset_config
         get_degradation(self.degradation)
         check_dataset_config(self.dataset, self.model, self.patch)

@@ -19,7 +19,8 @@ from typing import Any
 
 import torch
 
-from sr_core.data import Split, get_degradation, to_float
+from sr_core.data import Split
+from sr_core.degrade import get_degradation, to_float
 from sr_core.errors import UserError
 from sr_core.metrics import psnr
 from sr_core.seeds import STREAM_STRIDE, eval_noise_seed

@@ -26,7 +26,8 @@ from typing import Any, Callable
 import torch
 
 from sr_core.baselines import BASELINES, upsample
-from sr_core.data import Split, get_degradation
+from sr_core.data import Split
+from sr_core.degrade import get_degradation
 from sr_core.fs import json_safe
 from sr_core.metrics import PROTOCOL, lr_psnr, psnr, ssim, summarize  # noqa: F401
 from sr_core.models import SRModel

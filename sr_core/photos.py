@@ -26,7 +26,8 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from sr_core.data import DATASETS, Split, check_batch_size, to_float
+from sr_core.data import DATASETS, Split, check_batch_size
+from sr_core.degrade import to_float
 from sr_core.errors import UserError
 
 SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")

@@ -20,7 +20,8 @@ import torch
 
 from sr_core.checkpoint import save_checkpoint
 from sr_core.config import TrainConfig, lr_at
-from sr_core.data import BatchStream, Split, get_degradation, to_float
+from sr_core.data import BatchStream, Split
+from sr_core.degrade import get_degradation, to_float
 from sr_core.errors import UserError
 from sr_core.latent import latent_lr_psnr
 from sr_core.losses import alpha_at

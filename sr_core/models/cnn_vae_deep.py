@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from sr_core.data import nearest_up
+from sr_core.degrade import nearest_up
 from sr_core.models.base import SRModel, register
 from sr_core.models.cnn_vae import CNNVAE
 from sr_core.models.resnet_sr import SCALE, Body, SubPixelUp

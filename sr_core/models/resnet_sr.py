@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from sr_core.data import nearest_up
+from sr_core.degrade import nearest_up
 from sr_core.errors import UserError
 from sr_core.projection import project
 from sr_core.models.base import SROutput, SRModel, register
