@@ -11,10 +11,10 @@ import streamlit as st
 from sr_core.config import LR_SCHEDULES, PRESET_HELP, PRESETS
 from sr_core.data import DATASETS, check_dataset
 from sr_core.degrade import DEGRADATIONS
+from sr_core.device import available_devices
 from sr_core.errors import UserError
 from sr_core.models import model_names
 from sr_core.runs.status import RESUMABLE_STATUSES
-from sr_core.trainer import available_devices
 from ui.chart_options import live_loss_charts
 from ui.latent import latent_psnr_figure
 from ui.monitor import chosen_step, quality_section, show_alerts

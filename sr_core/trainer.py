@@ -22,6 +22,7 @@ from sr_core.checkpoint import save_checkpoint
 from sr_core.config import TrainConfig, lr_at
 from sr_core.data import BatchStream, Split
 from sr_core.degrade import get_degradation, to_float
+from sr_core.device import resolve_device
 from sr_core.errors import UserError
 from sr_core.latent import latent_lr_psnr
 from sr_core.losses import alpha_at
@@ -36,42 +37,6 @@ Callback = Callable[["Trainer", dict[str, Any]], None]
 # is renamed into place, so after a kill -9 metrics.csv always covers the checkpoint's step.
 EVENTS = ("on_step", "on_eval", "before_checkpoint", "on_checkpoint", "on_end")
 EVAL_BATCH = 1000
-
-
-def _mps_available() -> bool:
-    return getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
-
-
-def available_devices() -> list[str]:
-    """Device names this machine can train on: ``auto``, ``cpu``, then ``cuda`` / ``cuda:N`` / ``mps`` if present."""
-    out = ["auto", "cpu"]
-    if torch.cuda.is_available():
-        n = torch.cuda.device_count()
-        out += ["cuda"] + ([f"cuda:{i}" for i in range(n)] if n > 1 else [])
-    if _mps_available():
-        out.append("mps")
-    return out
-
-
-def resolve_device(name: str = "auto") -> torch.device:
-    """``auto`` picks cuda, then mps, then cpu; a device this machine lacks is a one-line UserError."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if _mps_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    try:
-        dev = torch.device(name)
-    except (RuntimeError, TypeError):
-        raise UserError(f"unknown device '{name}'; choose one of: {', '.join(available_devices())}") from None
-    ok = (dev.type == "cpu" or (dev.type == "mps" and _mps_available())
-          or (dev.type == "cuda" and torch.cuda.is_available()
-              and (dev.index is None or dev.index < torch.cuda.device_count())))
-    if not ok:
-        raise UserError(f"device '{name}' is not available on this machine; choose one of: "
-                        f"{', '.join(available_devices())}")
-    return dev
 
 
 def preview_indices(split: Split, n: int = 8) -> list[int]:

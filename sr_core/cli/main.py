@@ -217,7 +217,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from sr_core.data import load_split, recorded_data_dir
     from sr_core.evaluate import evaluate, write_eval
     from sr_core.runs.catalog import resolve
-    from sr_core.trainer import resolve_device
+    from sr_core.device import resolve_device
 
     if args.limit < 0:
         raise UserError(f"--limit must be 0 (all) or positive (got {args.limit})")

@@ -20,6 +20,7 @@ from typing import Any
 from sr_core.checkpoint import load_checkpoint, model_from_checkpoint
 from sr_core.config import TrainConfig, train_config_from_dict
 from sr_core.data import check_batch_size, load_split, recorded_data_dir, resolve_data_dir
+from sr_core.device import resolve_device
 from sr_core.errors import UserError
 from sr_core.fs import atomic_write_text
 from sr_core.models import build_model
@@ -27,7 +28,7 @@ from sr_core.monitor import attach_monitor, hold_out, record_protocol
 from sr_core.photos import is_photo_dataset, resolve_patch
 from sr_core.runs.store import RunDir, check_runs_dir, create_run, get_run
 from sr_core.runs.status import RunStatus
-from sr_core.trainer import Trainer, resolve_device
+from sr_core.trainer import Trainer
 
 
 class RunRecorder:

@@ -167,15 +167,15 @@ def check_launch(spec: Any, *, runs_dir: str | os.PathLike | None, gpus_per_tria
             raise UserError(f"seeds {lo}..{hi} leave the range 0..{MAX_SEED}; lower --seed or --seeds")
         device = str(spec.base.get("device") or "auto")
         if device != "auto" and not address:
-            from sr_core.trainer import resolve_device
+            from sr_core.device import resolve_device
             resolve_device(device)
     if not (math.isfinite(gpus_per_trial) and gpus_per_trial >= 0):
         raise UserError(f"--gpus-per-trial must be 0 or positive (got {gpus_per_trial}); use 0 on a CPU machine")
     if not (math.isfinite(cpus_per_trial) and cpus_per_trial > 0):
         raise UserError(f"--cpus-per-trial must be positive (got {cpus_per_trial})")
     if gpus_per_trial > 0 and not address:
-        import torch
-        if not torch.cuda.is_available():
+        from sr_core.device import cuda_available
+        if not cuda_available():
             raise UserError(f"--gpus-per-trial {gpus_per_trial:g} but this machine has no CUDA GPU; use 0 "
                             f"(or --address a cluster with GPUs)")
     check_address(address)

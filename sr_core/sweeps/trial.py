@@ -49,7 +49,7 @@ def _evaluate(run: RunDir, data_dir: str | None, limit: int) -> dict[str, Any]:
     from sr_core.checkpoint import model_from_checkpoint
     from sr_core.data import load_split
     from sr_core.evaluate import evaluate
-    from sr_core.trainer import resolve_device
+    from sr_core.device import resolve_device
 
     ckpt = load_checkpoint(run.checkpoint_path)
     tcfg = ckpt.get("train_config") or {}
