@@ -13,72 +13,38 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+from sr_core.cli.args import OneLineParser, finite_float, positive_float, positive_int
+from sr_core.cli.signals import Interrupted, end_deferral
 from sr_core.errors import UserError
 from sr_core.fs import json_safe
-from sr_core.cli.signals import Interrupted, end_deferral
 from sr_core.runs.status import RESUMABLE_STATUSES, RunStatus
 
 EXIT_USAGE = 2
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors (no usage dump) and exit code 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UserError(f"{self.prog}: {message}; see `{self.prog} --help`")
-
-
-def _number(text: str, cast: type, what: str) -> Any:
-    try:
-        return cast(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not {what}") from None
-
-
-def _positive_int(text: str) -> int:
-    v = _number(text, int, "a whole number")
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 (got {v})")
-    return v
-
-
-def _positive_float(text: str) -> float:
-    v = _number(text, float, "a number")
-    if not (v > 0 and math.isfinite(v)):
-        raise argparse.ArgumentTypeError(f"must be a positive number (got {text})")
-    return v
-
-
-def _finite_float(text: str) -> float:
-    v = _number(text, float, "a number")
-    if not math.isfinite(v):
-        raise argparse.ArgumentTypeError(f"must be a finite number (got {text})")
-    return v
-
-
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m sr_core", description="VAE super-resolution studio: headless core.")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = OneLineParser(prog="python -m sr_core", description="VAE super-resolution studio: headless core.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     t = sub.add_parser("train", help="train a model (new run or --resume)")
     t.add_argument("--preset", help="preset name (see `models`); default: quick")
     t.add_argument("--model", help="model name from the registry (overrides the preset's)")
-    t.add_argument("--steps", type=_positive_int, help="number of batches")
-    t.add_argument("--batch-size", type=_positive_int)
-    t.add_argument("--lr", type=_positive_float, help="Adam learning rate")
+    t.add_argument("--steps", type=positive_int, help="number of batches")
+    t.add_argument("--batch-size", type=positive_int)
+    t.add_argument("--lr", type=positive_float, help="Adam learning rate")
     t.add_argument("--lr-schedule", choices=("constant", "cosine"),
                    help="learning-rate schedule: constant, or cosine decay to 0 at the last batch")
     t.add_argument("--alpha", help="alpha schedule as step:alpha pairs, e.g. 0:0.75,2500:0.25")
-    t.add_argument("--kl-weight", type=_finite_float, help="weight of the KL term (eq. 7); 0 = the paper's loss")
-    t.add_argument("--eval-every", type=_positive_int, help="test loss every N batches")
+    t.add_argument("--kl-weight", type=finite_float, help="weight of the KL term (eq. 7); 0 = the paper's loss")
+    t.add_argument("--eval-every", type=positive_int, help="test loss every N batches")
     t.add_argument("--eval-limit", type=int, help="test images used for the test loss (0 = all)")
-    t.add_argument("--checkpoint-every", type=_positive_int, help="checkpoint every N batches")
+    t.add_argument("--checkpoint-every", type=positive_int, help="checkpoint every N batches")
     t.add_argument("--seed", type=int, help="seed of the run (0 to 2**32-1): initial weights, data order, noise")
     t.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
     t.add_argument("--dataset", help="fashion-mnist (default), mnist, photos (scikit-image's sample photos) or "
                                      "folder:PATH (any folder of images; see README 'Your own images')")
     t.add_argument("--degradation", choices=("box", "bicubic"), help="how LR is made from HR (default: box, the paper's)")
-    t.add_argument("--patch", type=_positive_int, help="HR patch side on photo datasets (default 48; 28 for the "
+    t.add_argument("--patch", type=positive_int, help="HR patch side on photo datasets (default 48; 28 for the "
                                                        "CNN-VAEs with a linear encoder)")
     t.add_argument("--data-dir", help="data root (default: $SR_DATA_DIR, else ./data or ../shared/data beside "
                                       "the checkout if it holds the files, else ./data, downloaded there)")

@@ -16,6 +16,7 @@ import argparse
 import sys
 from typing import Any
 
+from sr_core.cli.args import positive_float, positive_int
 from sr_core.errors import UserError
 from sr_core.runs.status import SweepStatus, TrialStatus
 
@@ -25,39 +26,37 @@ TRAIN_OPTIONS = ("model", "steps", "batch_size", "lr", "lr_schedule", "kl_weight
 
 def add_sweep_parser(sub: Any) -> None:
     """Register the ``sweep`` subcommand on the CLI's subparsers."""
-    from sr_core.cli.main import _positive_float, _positive_int
-
     s = sub.add_parser("sweep", help="run a grid of settings x seeds on Ray Tune; mean ± 95%% CI per setting",
                        description="Grid: key=v1|v2 entries separated by ';' or spaces, e.g. "
                                    "\"alpha=0:1.0|0:0.75,1200:0.25; lr=0.001|0.003\". Keys: alpha, lr, "
                                    "lr-schedule, kl-weight, model, batch-size, steps, eval-every, eval-limit, "
                                    "dataset, patch.")
     s.add_argument("--grid", help="settings to compare (see above)")
-    s.add_argument("--seeds", type=_positive_int, default=3, help="seeds per setting (default 3)")
+    s.add_argument("--seeds", type=positive_int, default=3, help="seeds per setting (default 3)")
     s.add_argument("--seed", type=int, default=0, help="first seed (seeds are SEED, SEED+1, ...)")
     s.add_argument("--reference", help="setting for the paired comparison: number (1-based) or label; default 1")
     s.add_argument("--name", help="sweep name (default: timestamp-sweep)")
     s.add_argument("--resume", metavar="NAME", help="continue sweep NAME, keeping its finished trials")
     s.add_argument("--show", metavar="NAME", help="print sweep NAME's table and exit")
     s.add_argument("--list", action="store_true", help="list the sweeps in the runs folder")
-    s.add_argument("--workers", type=_positive_int, help="trials at once (default: CPU cores // cpus-per-trial)")
-    s.add_argument("--cpus-per-trial", type=_positive_float, default=1.0, help="CPUs (and torch threads) per trial")
+    s.add_argument("--workers", type=positive_int, help="trials at once (default: CPU cores // cpus-per-trial)")
+    s.add_argument("--cpus-per-trial", type=positive_float, default=1.0, help="CPUs (and torch threads) per trial")
     s.add_argument("--gpus-per-trial", type=float, default=0.0, help="GPUs per trial (fractions share a GPU)")
     s.add_argument("--address", help="Ray cluster address (default: $RAY_ADDRESS, else an embedded Ray)")
     s.add_argument("--eval-images", type=int, default=0, help="test images scored per trial (0 = all 10,000)")
     s.add_argument("--preset", default="quick", help="base preset (default: quick)")
     s.add_argument("--model")
-    s.add_argument("--steps", type=_positive_int)
-    s.add_argument("--batch-size", type=_positive_int)
-    s.add_argument("--lr", type=_positive_float)
+    s.add_argument("--steps", type=positive_int)
+    s.add_argument("--batch-size", type=positive_int)
+    s.add_argument("--lr", type=positive_float)
     s.add_argument("--lr-schedule", choices=("constant", "cosine"))
     s.add_argument("--alpha", help="alpha schedule for every trial, e.g. 0:0.75,1200:0.25")
     s.add_argument("--kl-weight", type=float)
-    s.add_argument("--eval-every", type=_positive_int)
+    s.add_argument("--eval-every", type=positive_int)
     s.add_argument("--eval-limit", type=int)
     s.add_argument("--device")
     s.add_argument("--dataset", help="fashion-mnist, mnist, photos or folder:PATH")
-    s.add_argument("--patch", type=_positive_int, help="HR patch side on photo datasets (see train --help)")
+    s.add_argument("--patch", type=positive_int, help="HR patch side on photo datasets (see train --help)")
     s.add_argument("--keep-optimizer", action="store_true", default=None,
                    help="keep Adam's state in each finished trial's checkpoint (default: weights only)")
     s.add_argument("--data-dir")
