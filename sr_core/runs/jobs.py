@@ -28,6 +28,7 @@ from sr_core.monitor import attach_monitor, hold_out, record_protocol
 from sr_core.photos import is_photo_dataset, resolve_patch
 from sr_core.runs.store import RunDir, check_runs_dir, create_run, get_run
 from sr_core.runs.status import RunStatus
+from sr_core.threads import start_daemon
 from sr_core.trainer import Trainer
 
 
@@ -269,9 +270,7 @@ class TrainJob:
     def start(self) -> "TrainJob":
         if self._thread is not None:
             raise RuntimeError("job already started")
-        self._thread = threading.Thread(target=self._main, name=f"train-{self.run.name if self.run else ''}",
-                                        daemon=True)
-        self._thread.start()
+        self._thread = start_daemon(self._main, f"train-{self.run.name if self.run else ''}")
         return self
 
     def run_here(self) -> RunStatus:
