@@ -147,14 +147,14 @@ def load_split(name: str = "fashion-mnist", train: bool = False,
     ``$SR_NO_DOWNLOAD`` is not set; if that fails, raises :class:`DataMissingError` with one line naming the folder and files.
     """
     if name == "photos" or name.startswith("folder:"):
-        from sr_core.photos import FIXED_PATCH, load_photo_split
+        from sr_core.photos import FIXED_PATCH, load_photo_split  # local: cycle, photos builds on data.Split
         return load_photo_split(name, train, patch or FIXED_PATCH)
     cls_name, _, classes = _dataset_info(name)
     root = resolve_data_dir(data_dir, name)
     key = (name, str(root.resolve()), train)
     if key in _CACHE:
         return _CACHE[key]
-    import torchvision.datasets as tvd  # deferred: a heavy import that only a download needs
+    import torchvision.datasets as tvd  # local: heavy: torchvision only to read or download the files
 
     cls = getattr(tvd, cls_name)
     missing = check_dataset(name, root)

@@ -13,11 +13,21 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+from sr_core.alerts import alert_printer
 from sr_core.cli.args import OneLineParser, finite_float, positive_float, positive_int
-from sr_core.cli.signals import Interrupted, end_deferral
+from sr_core.cli.signals import GracefulStop, Interrupted, end_deferral
+from sr_core.cli.sweep import add_sweep_parser, cmd_sweep
+from sr_core.config import PRESETS, PRESET_HELP, parse_alpha_schedule, preset_config
 from sr_core.errors import UserError
-from sr_core.fs import json_safe
+from sr_core.fs import ASSETS_DIR, atomic_write_text, json_safe
+from sr_core.imaging.batch import add_upscale_parser, cmd_upscale
+from sr_core.model_names import describe_light
+from sr_core.runs.catalog import resolve
+from sr_core.runs.listing import list_runs, resume_hint
+from sr_core.runs.shipped import SHIPPED_DIR
 from sr_core.runs.status import RESUMABLE_STATUSES, RunStatus
+from sr_core.runs.store import runs_root
+from sr_core.runs.table import run_rows
 
 EXIT_USAGE = 2
 
@@ -78,16 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--json", action="store_true")
 
     sub.add_parser("models", help="list models and presets")
-    from sr_core.cli.sweep import add_sweep_parser  # sweeps live in their own module (Ray is imported only when run)
     add_sweep_parser(sub)
-    from sr_core.imaging.batch import add_upscale_parser  # batch upscaling of files and folders
     add_upscale_parser(sub)
     return p
 
 
 def _train_options(args: argparse.Namespace) -> dict[str, Any]:
-    from sr_core.config import parse_alpha_schedule
-
     return dict(model=args.model, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                 lr_schedule=args.lr_schedule, alpha_schedule=parse_alpha_schedule(args.alpha) if args.alpha else None,
                 kl_weight=args.kl_weight, eval_every=args.eval_every, eval_limit=args.eval_limit, seed=args.seed,
@@ -99,8 +105,7 @@ def _train_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def _job(args: argparse.Namespace) -> Any:
     """The :class:`sr_core.runs.jobs.TrainJob` of ``train`` (new run, or ``--resume``), not started."""
-    from sr_core.config import preset_config
-    from sr_core.runs.jobs import resume_job, start_job
+    from sr_core.runs.jobs import resume_job, start_job  # local: torch-free CLI start
 
     options = _train_options(args)
     if args.resume:
@@ -114,7 +119,7 @@ def _job(args: argparse.Namespace) -> Any:
 
 
 def _progress_bar(job: Any) -> Any:
-    from tqdm import tqdm
+    from tqdm import tqdm  # local: tqdm only when a progress bar is shown
 
     trainer, run = job.trainer, job.run
     cfg = trainer.config
@@ -137,9 +142,6 @@ def _progress_bar(job: Any) -> Any:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from sr_core.runs.listing import resume_hint
-    from sr_core.cli.signals import GracefulStop
-
     with GracefulStop() as stopper:
         job = _job(args)
         trainer, run = job.trainer, job.run
@@ -148,7 +150,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         if job.snapshot().get("notice"):
             print(job.snapshot()["notice"], file=sys.stderr)
         bar = None if args.no_progress else _progress_bar(job)
-        from sr_core.alerts import alert_printer
         job.trainer.add_callback("on_eval", alert_printer(bar.write if bar is not None else None))
         try:
             status = job.run_here()
@@ -173,17 +174,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _inside_assets(path: Path) -> bool:
     """True for a path inside the project's read-only assets/ folder (shipped checkpoints, studies)."""
-    from sr_core.fs import ASSETS_DIR
-
     return path.resolve().is_relative_to(ASSETS_DIR)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from sr_core.checkpoint import model_from_checkpoint
-    from sr_core.data import load_split, recorded_data_dir
-    from sr_core.evaluate import evaluate, write_eval
-    from sr_core.runs.catalog import resolve
-    from sr_core.device import resolve_device
+    from sr_core.checkpoint import model_from_checkpoint  # local: torch-free CLI start
+    from sr_core.data import load_split, recorded_data_dir  # local: torch-free CLI start
+    from sr_core.evaluate import evaluate, write_eval  # local: torch-free CLI start
+    from sr_core.device import resolve_device  # local: torch-free CLI start
 
     if args.limit < 0:
         raise UserError(f"--limit must be 0 (all) or positive (got {args.limit})")
@@ -197,7 +195,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     dataset = args.dataset or tcfg.get("dataset", "fashion-mnist")
     degradation = tcfg.get("degradation", "box")
     if args.images or dataset == "photos" or dataset.startswith("folder:"):  # sr_core.photo_eval
-        from sr_core.photo_eval import eval_photos
+        from sr_core.photo_eval import eval_photos  # local: torch-free CLI start
         return eval_photos(model, ckpt, path, dataset=None if args.images else dataset, images_dir=args.images,
                            limit=args.limit, as_json=args.json, out=args.out)
     data_dir = args.data_dir or recorded_data_dir(path.parent, dataset)  # a run's own folder, if recorded
@@ -206,14 +204,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     result = {"protocol": result["protocol"], "checkpoint": str(path), "model_name": ckpt["model_name"],
               "step": ckpt.get("step"), **{k: v for k, v in result.items() if k != "protocol"}}
     if model.has_latent:  # the paper's latent vs LR and the latent gap (sr_core.latent)
-        from sr_core.latent import latent_metrics
+        from sr_core.latent import latent_metrics  # local: torch-free CLI start
         result["latent"] = latent_metrics(model, split, degradation=degradation, limit=args.limit, device=device)
     # A run's own eval.json is refreshed by a full evaluation; shipped assets are never written.
     if path.name == "checkpoint.pt" and (path.parent / "config.json").is_file() and not args.limit \
             and dataset == tcfg.get("dataset", "fashion-mnist") and not _inside_assets(path):
         write_eval(path.parent, result)
     if args.out:
-        from sr_core.fs import atomic_write_text
         atomic_write_text(Path(args.out), json.dumps(json_safe(result), indent=2))
     if args.json:
         print(json.dumps(json_safe(result)))
@@ -233,11 +230,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from sr_core.runs.table import run_rows
-    from sr_core.runs.store import runs_root
-    from sr_core.runs.listing import list_runs
-    from sr_core.runs.shipped import SHIPPED_DIR
-
     if args.json:
         print(json.dumps(json_safe(list_runs(args.runs_dir))))
         return 0
@@ -267,9 +259,6 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from sr_core.config import PRESET_HELP, PRESETS
-    from sr_core.model_names import describe_light
-
     print("Models:")
     for m in describe_light():
         flag = " (stochastic)" if m["stochastic"] else ""
@@ -285,8 +274,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         end_deferral()  # a signal recorded while the CLI imported ends the command here, in one line
         args = build_parser().parse_args(argv)
-        from sr_core.imaging.batch import cmd_upscale
-        from sr_core.cli.sweep import cmd_sweep
         return {"train": cmd_train, "eval": cmd_eval, "list": cmd_list, "models": cmd_models,
                 "sweep": cmd_sweep, "upscale": cmd_upscale}[args.command](args)
     except UserError as exc:

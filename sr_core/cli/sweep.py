@@ -17,8 +17,13 @@ import sys
 from typing import Any
 
 from sr_core.cli.args import positive_float, positive_int
+from sr_core.config import parse_alpha_schedule
 from sr_core.errors import UserError
 from sr_core.runs.status import SweepStatus, TrialStatus
+from sr_core.sweeps.check import check_size, live_status
+from sr_core.sweeps.spec import (SweepSpec, default_sweep_name, find_sweep, list_sweeps, parse_grid, read_state,
+                                 resolve_reference, sanitize_name, spec_from_dict, sweep_dir)
+from sr_core.sweeps.stats import format_table, summarize
 
 TRAIN_OPTIONS = ("model", "steps", "batch_size", "lr", "lr_schedule", "kl_weight", "eval_every", "eval_limit",
                  "device", "dataset", "patch", "keep_optimizer")
@@ -66,10 +71,6 @@ def add_sweep_parser(sub: Any) -> None:
 
 def spec_from_args(args: argparse.Namespace):
     """The :class:`SweepSpec` of a new sweep from the command line (validated)."""
-    from sr_core.config import parse_alpha_schedule
-    from sr_core.sweeps.check import check_size
-    from sr_core.sweeps.spec import SweepSpec, default_sweep_name, parse_grid, resolve_reference, sanitize_name
-
     if not args.grid:
         raise UserError("sweep needs --grid (e.g. --grid \"lr=0.001|0.003\"), or --resume/--show NAME")
     if args.eval_images < 0:
@@ -95,7 +96,7 @@ class _Bar:
     def __call__(self, state: dict[str, Any]) -> None:
         if not self.enabled:
             return
-        from tqdm import tqdm
+        from tqdm import tqdm  # local: tqdm only when a progress bar is shown
 
         trials = state["trials"]
         if self.bar is None:
@@ -114,10 +115,6 @@ class _Bar:
 
 def show(name: str, runs_dir: str | None, reference: str | None = None) -> str:
     """The text of ``sweep --show``: header, table, failed trials, protocol."""
-    from sr_core.sweeps.check import live_status
-    from sr_core.sweeps.spec import find_sweep, read_state, resolve_reference, spec_from_dict
-    from sr_core.sweeps.stats import format_table, summarize
-
     folder = find_sweep(name, runs_dir)
     state = read_state(folder)
     spec = spec_from_dict(state["spec"])
@@ -136,8 +133,6 @@ def show(name: str, runs_dir: str | None, reference: str | None = None) -> str:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from sr_core.sweeps.spec import list_sweeps, sweep_dir
-
     if args.list:
         rows = list_sweeps(args.runs_dir)
         if not rows:
@@ -151,7 +146,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.show:
         print(show(args.show, args.runs_dir, args.reference))
         return 0
-    from sr_core.sweeps.driver import run_sweep  # Ray and torch: only when a sweep runs
+    from sr_core.sweeps.driver import run_sweep  # local: heavy: Ray and torch only when a sweep runs
 
     spec = None if args.resume else spec_from_args(args)
     bar = _Bar(not args.no_progress)

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from sr_core.errors import UserError
+from sr_core.fs import atomic_write_bytes, json_safe
+from sr_core.runs.catalog import load_model
 
 API_TEMPERATURE = 0.5  # demo.py api_upscale's default
 
@@ -45,7 +47,7 @@ def add_upscale_parser(sub: Any) -> None:
 
 def plan(inputs: list[str], out: Path) -> list[tuple[Path, Path]]:
     """[(input file, output file)] for files and folders (see the module docstring)."""
-    from sr_core.photos import SUFFIXES, list_images
+    from sr_core.photos import SUFFIXES, list_images  # local: torch-free CLI start
     pairs: list[tuple[Path, Path]] = []
     taken: set[Path] = set()
     for item in inputs:
@@ -69,22 +71,21 @@ def plan(inputs: list[str], out: Path) -> list[tuple[Path, Path]]:
 
 def load_named_model(name: str, runs_dir: str | None = None) -> Any:
     """A model by catalog name (shipped / run:NAME, as the demo) or by checkpoint path."""
-    from sr_core.runs.catalog import load_model
     return load_model(name, runs_dir)
 
 
 def upscale_file(model: Any, src: Path, *, mode: str = "lr", degradation: str = "box",
                  temperature: float | None = API_TEMPERATURE, seed: int = 0) -> tuple[bytes, Any]:
     """(PNG bytes of the SR image, the :class:`UpscaleResult`) of one file, as the API computes them."""
-    from sr_core.imaging.io import decode_image, encode_png
-    from sr_core.imaging.upscale import upscale
+    from sr_core.imaging.io import decode_image, encode_png  # local: numpy/PIL-free CLI start
+    from sr_core.imaging.upscale import upscale  # local: torch-free CLI start
     decoded = decode_image(src, name=src.name)  # the temperature: clamped by the model's own policy
     r = upscale(model, decoded, mode=mode, degradation=degradation, temperature=temperature, samples=1, seed=int(seed) % 2**32)
     return encode_png(r.sr), r
 
 
 def _pixels(path: Path) -> int:
-    from sr_core.photos import _header_pixels
+    from sr_core.photos import _header_pixels  # local: torch-free CLI start
     try:
         return _header_pixels(path)
     except Exception:
@@ -95,9 +96,8 @@ def run_batch(model: Any, pairs: list[tuple[Path, Path]], *, mode: str = "lr", d
               temperature: float | None = API_TEMPERATURE, seed: int = 0, overwrite: bool = False,
               progress: bool = True, log: Any = None) -> dict[str, Any]:
     """Upscale every (input, output) pair; returns counts, per-file scores (truth mode) and means."""
-    from tqdm import tqdm
-    from sr_core.fs import atomic_write_bytes
-    from sr_core.imaging.photo_metrics import PROTOCOL_Y, score
+    from tqdm import tqdm  # local: tqdm only when a progress bar is shown
+    from sr_core.imaging.photo_metrics import PROTOCOL_Y, score  # local: torch-free CLI start
     log = log or (lambda s: tqdm.write(s, file=sys.stderr))
     sizes = [_pixels(src) for src, _ in pairs]
     bar = tqdm(total=sum(sizes), unit="px", unit_scale=True, desc="upscale", file=sys.stderr,
@@ -138,7 +138,6 @@ def run_batch(model: Any, pairs: list[tuple[Path, Path]], *, mode: str = "lr", d
 
 def cmd_upscale(args: argparse.Namespace) -> int:
     """The ``upscale`` subcommand; exit 0, or 1 when some files were bad (skipped), 2 for usage errors."""
-    from sr_core.fs import json_safe
     out = Path(args.out).expanduser()
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {args.out} is a file; give a folder (it is created if missing)")

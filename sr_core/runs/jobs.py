@@ -17,6 +17,8 @@ import sys
 import threading
 from typing import Any
 
+import torch
+
 from sr_core.checkpoint import load_checkpoint, model_from_checkpoint
 from sr_core.config import TrainConfig, train_config_from_dict
 from sr_core.data import check_batch_size, load_split, recorded_data_dir, resolve_data_dir
@@ -279,7 +281,6 @@ class TrainJob:
 
     def _main(self) -> None:
         if self.torch_threads:
-            import torch
             torch.set_num_threads(self.torch_threads)
         try:
             self.trainer.run()

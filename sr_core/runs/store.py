@@ -9,6 +9,7 @@ A run folder holds
 """
 from __future__ import annotations
 
+import importlib.metadata as md
 import json
 import os
 import platform
@@ -77,8 +78,6 @@ def sanitize_name(name: str) -> str:
 
 def package_versions() -> dict[str, str]:
     """Versions of Python and the packages that decide the numbers."""
-    import importlib.metadata as md
-
     out = {"python": platform.python_version(), "platform": platform.platform()}
     for pkg in ("torch", "torchvision", "numpy", "torchmetrics"):
         try:
