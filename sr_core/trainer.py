@@ -14,6 +14,7 @@ import math
 import threading
 import time
 from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import torch
@@ -37,6 +38,36 @@ Callback = Callable[["Trainer", dict[str, Any]], None]
 # is renamed into place, so after a kill -9 metrics.csv always covers the checkpoint's step.
 EVENTS = ("on_step", "on_eval", "before_checkpoint", "on_checkpoint", "on_end")
 EVAL_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class TrainSnapshot:
+    """A read-only copy of a training's state at one moment: what the CLI, the Train page and the job
+    registry read (:meth:`Trainer.snapshot`, :meth:`sr_core.runs.jobs.TrainJob.snapshot`). Rows are the
+    trainer's own dicts (``train``/``test`` lists are copies; rows are shared, read them only).
+    Readers that change something make a new one with ``dataclasses.replace``."""
+
+    status: str = RunStatus.READY            # a RunStatus (a str); see sr_core.runs.status
+    step: int = 0                            # batches done
+    total_steps: int = 0
+    start_step: int = 0                      # the step this process started at (> 0 for a resumed run)
+    elapsed_s: float = 0.0                   # seconds of this process's training so far
+    img_s: float | None = None               # smoothed training images/s (the trainer's one rate meter)
+    avg_img_s: float | None = None           # average images/s since the start (None before a rate)
+    total_s: float | None = None             # training seconds once the run ended, else None
+    eta_s: float | None = None               # seconds left, None before the meter has a rate
+    message: str = ""                        # why the run ended (stop reason, NaN step, exception)
+    notice: str = ""                         # a one-line note about how the run started
+    train: list[dict[str, Any]] = field(default_factory=list)   # metrics rows of the training batches
+    test: list[dict[str, Any]] = field(default_factory=list)    # metrics rows of the test evaluations
+    alpha_changes: list[int] = field(default_factory=list)      # steps where the alpha schedule changes
+    preview: dict[str, Any] | None = None    # the latest preview strip (LR, SR, HR, latent)
+    best_test_loss: float | None = None
+    checkpoint_step: int | None = None       # step of the latest checkpoint this process saved
+    run_name: str = ""                       # filled by a TrainJob (its run folder); '' for a bare trainer
+    run_path: str = ""
+    error: str = ""                          # an exception that ended the job's thread
+    running: bool = False                    # filled by the job registry: the job's thread still trains
 
 
 def preview_indices(split: Split, n: int = 8) -> list[int]:
@@ -130,13 +161,13 @@ class Trainer:
         for fn in self._callbacks[event]:
             fn(self, info)
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> TrainSnapshot:
         """A thread-safe copy of the trainer state (lists are copied, rows shared read-only)."""
         with self._lock:
-            snap = dict(self._state)
-            snap["train"] = list(self._state["train"])
-            snap["test"] = list(self._state["test"])
-        return snap
+            state = dict(self._state)
+            state["train"] = list(self._state["train"])
+            state["test"] = list(self._state["test"])
+        return TrainSnapshot(**state)
 
     def _update(self, **values: Any) -> None:
         with self._lock:

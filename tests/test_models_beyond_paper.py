@@ -237,4 +237,4 @@ def test_trainer_runs_a_few_steps(name: str) -> None:
     trainer = Trainer(build_model(name, cfg.model_config), cfg, train, split)
     assert trainer.run() == "finished"
     snap = trainer.snapshot()
-    assert snap["step"] == 4 and all(math.isfinite(r["total"]) for r in snap["train"] + snap["test"])
+    assert snap.step == 4 and all(math.isfinite(r["total"]) for r in snap.train + snap.test)

@@ -147,8 +147,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         trainer, run = job.trainer, job.run
         stopper.attach(trainer)
         cfg = trainer.config
-        if job.snapshot().get("notice"):
-            print(job.snapshot()["notice"], file=sys.stderr)
+        if job.snapshot().notice:
+            print(job.snapshot().notice, file=sys.stderr)
         bar = None if args.no_progress else _progress_bar(job)
         job.trainer.add_callback("on_eval", alert_printer(bar.write if bar is not None else None))
         try:
@@ -158,16 +158,16 @@ def cmd_train(args: argparse.Namespace) -> int:
                 bar.close()
     snap = job.snapshot()  # the same snapshot the Train page reads (images/s from the trainer's meter)
     if stopper.signum is not None and status == RunStatus.STOPPED:
-        print(f"{snap['message']} at step {trainer.step}/{cfg.steps}; checkpoint saved — resume with "
+        print(f"{snap.message} at step {trainer.step}/{cfg.steps}; checkpoint saved — resume with "
               f"`{resume_hint(run.name)}`", file=sys.stderr)
         print(run.path)
         return 128 + stopper.signum
-    tests = snap["test"]
+    tests = snap.test
     last = f"test loss {tests[-1]['total']:.4f}" if tests else "no test loss"
-    print(f"{status}: {trainer.step}/{cfg.steps} batches, {last}, {snap['avg_img_s'] or 0:.0f} img/s on average, "
-          f"{snap['total_s'] or snap['elapsed_s']:.1f} s", file=sys.stderr)
-    if snap["message"]:
-        print(snap["message"], file=sys.stderr)
+    print(f"{status}: {trainer.step}/{cfg.steps} batches, {last}, {snap.avg_img_s or 0:.0f} img/s on average, "
+          f"{snap.total_s or snap.elapsed_s:.1f} s", file=sys.stderr)
+    if snap.message:
+        print(snap.message, file=sys.stderr)
     print(run.path)
     return 0 if status in RESUMABLE_STATUSES else 1
 

@@ -15,6 +15,7 @@ import json
 import os
 import sys
 import threading
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -31,7 +32,7 @@ from sr_core.photos import is_photo_dataset, resolve_patch
 from sr_core.runs.store import RunDir, check_runs_dir, create_run, get_run
 from sr_core.runs.status import RunStatus
 from sr_core.threads import start_daemon
-from sr_core.trainer import Trainer
+from sr_core.trainer import Trainer, TrainSnapshot
 
 
 class RunRecorder:
@@ -303,11 +304,9 @@ class TrainJob:
 
     @property
     def status(self) -> str:
-        return self.trainer.snapshot()["status"]
+        return self.trainer.snapshot().status
 
-    def snapshot(self) -> dict[str, Any]:
-        snap = self.trainer.snapshot()
-        snap["run_name"] = self.run.name if self.run else ""
-        snap["run_path"] = str(self.run.path) if self.run else ""
-        snap["error"] = self.error
-        return snap
+    def snapshot(self) -> TrainSnapshot:
+        """The trainer's snapshot with this job's run folder and thread error filled in."""
+        return replace(self.trainer.snapshot(), run_name=self.run.name if self.run else "",
+                       run_path=str(self.run.path) if self.run else "", error=self.error)

@@ -128,7 +128,7 @@ def _train_and_score(spec, setting: int, seed: int, name: str, config: dict[str,
         trainer, run = job.trainer, job.run
         status = job.run_here()
     if status != RunStatus.FINISHED:
-        msg = trainer.snapshot()["message"] or f"training ended with status '{status}'"
+        msg = trainer.snapshot().message or f"training ended with status '{status}'"
         return {"status": TrialStatus.FAILED, "error": f"{status}: {msg}"[:400]}
     train_s = time.perf_counter() - t0
     res = _evaluate(run, data_dir, spec.eval_limit)
