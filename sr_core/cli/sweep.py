@@ -140,8 +140,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         for r in rows:
             where = "  (shipped study)" if r["shipped"] else ""
             print(f"{r['name']:<40}ERROR: {r['error']}" if r["error"] else
-                  f"{r['name']:<40}{r['status']:<10}{r['finished']:>3}/{r['n_trials']} finished, "
-                  f"{r['failed']} failed{where}")
+                  f"{r['name']:<40}{r['status']:<10}{r[TrialStatus.FINISHED]:>3}/{r['n_trials']} finished, "
+                  f"{r[TrialStatus.FAILED]} failed{where}")
         return 0
     if args.show:
         print(show(args.show, args.runs_dir, args.reference))
