@@ -30,8 +30,10 @@ from sr_core.degrade import DEGRADATIONS
 from sr_core.errors import UserError
 from sr_core.imaging.io import (LIMITS_TEXT, MAX_FILE_BYTES, decode_image, display_zoom, encode_png, image_from_array,
                              to_uint8)
-from sr_core.imaging.examples import example_images
-from sr_core.runs.catalog import load_model, model_choices
+from sr_core.imaging.examples import demo_examples
+from sr_core.runs.auto import AUTO, AUTO_TEXT, default_model_for, is_auto
+from sr_core.runs.catalog import SHIPPED_DISPLAY, labelled_choices, load_model, load_path, resolve
+from sr_core.runs.trained_on import trained_on_text
 from sr_core.imaging.upscale import MAX_SAMPLES, PROTOCOL, Y_NOTE, fit_square, upscale
 from ui.figures import radial_profile_figure
 from ui.demo_inputs import BoundedSketchpad, ImageFile, RawNumber, RawSlider, check_api_args
@@ -82,19 +84,34 @@ def _decode(image: str | bytes | None, sketch: dict | None, source: str) -> Any:
     return decode_image(image, name="the image")
 
 
+def _model(model_name: str, decoded: Any) -> tuple[Any, dict[str, Any], list[str]]:
+    """(model, {model, trained_on, auto}, notes) for a model name or ``auto`` (sr_core.runs.auto picks a
+    shipped checkpoint from the image: a photo model for a photograph, resnet-sr for a 28×28 grey image)."""
+    notes = []
+    name = model_name.strip()
+    chose = is_auto(name)
+    if chose:
+        name, note = default_model_for(decoded)
+        notes.append(note)
+    model, ckpt = load_path(resolve(SHIPPED_DISPLAY + name if chose else name))
+    return model, {"model": name, "trained_on": trained_on_text(ckpt.get("train_config") or {}), "auto": chose}, notes
+
+
 def _run(image: Any, sketch: Any, source: str, model_name: str, mode: str, degradation: str,
-         temperature: float, samples: int, seed: int) -> tuple[Any, Any]:
+         temperature: float, samples: int, seed: int) -> tuple[dict[str, Any], Any]:
     # API callers can send anything: wrong types and NaN are named in one line; the temperature is
     # clamped into [0, 5], the seed folded into torch's range.
     temperature, samples, seed = check_api_args(
         model_name, mode, degradation, temperature, samples, seed, modes=[v for _, v in MODE_CHOICES],
         degradations=list(DEGRADATIONS), max_samples=MAX_SAMPLES)
     decoded = _decode(image, sketch, source)
-    model = load_model(model_name)
+    model, chosen, notes = _model(model_name, decoded)
     # API callers can send anything: the temperature into the model's own range (SRModel.clamp_temperature,
     # inside upscale), the seed into torch's range.
-    return model, upscale(model, decoded, mode=mode, degradation=degradation, temperature=temperature,
-                          samples=int(samples), seed=int(seed) % 2**32)
+    r = upscale(model, decoded, mode=mode, degradation=degradation, temperature=temperature,
+                samples=int(samples), seed=int(seed) % 2**32)
+    r.notes[:0] = notes
+    return chosen, r
 
 
 def prune_outputs(keep: int = MAX_OUTPUTS) -> int:
@@ -122,17 +139,21 @@ def _save_png(img: np.ndarray, model_name: str) -> str:
     return str(path)
 
 
-def _info(model_name: str, r: Any) -> dict[str, Any]:
+def _info(chosen: dict[str, Any], r: Any) -> dict[str, Any]:
+    """The API's JSON info: ``model`` (the checkpoint used; with ``auto``, the one it chose), ``trained_on``,
+    ``auto`` (whether auto chose it), sizes, metrics, notes."""
     h, w = r.sr.shape[:2]
     finite = lambda d: {k: (v if math.isfinite(v) else str(v)) for k, v in d.items()}  # noqa: E731
-    return {"model": model_name, "input_size": [r.lr.shape[1], r.lr.shape[0]], "output_size": [w, h],
+    return {**chosen, "input_size": [r.lr.shape[1], r.lr.shape[0]], "output_size": [w, h],
             "tiled": r.tiled, "fitted_to_14x14": r.fitted, "samples": len(r.samples),
             "metrics": {k: finite(v) for k, v in r.metrics.items()}, "protocol": PROTOCOL if r.metrics else "",
             "notes": r.notes}
 
 
 def _summary(info: dict[str, Any]) -> str:
-    lines = [f"**{info['model']}**: {info['input_size'][0]}×{info['input_size'][1]} → "
+    how = "; chosen by auto" if info.get("auto") else ""
+    lines = [f"**{info['model']}** (trained on {info['trained_on']}{how}): "
+             f"{info['input_size'][0]}×{info['input_size'][1]} → "
              f"{info['output_size'][0]}×{info['output_size'][1]}"
              + (" (in overlapping tiles)" if info["tiled"] else "")]
     lines += [f"- {n}" for n in info["notes"]]
@@ -147,22 +168,23 @@ def _summary(info: dict[str, Any]) -> str:
 
 
 @guarded
-def api_upscale(image: str | bytes | None, model_name: str, mode: str = "lr", degradation: str = "box",
+def api_upscale(image: str | bytes | None, model_name: str = AUTO, mode: str = "lr", degradation: str = "box",
                 temperature: float = 0.5, samples: int = 1, seed: int = 0) -> tuple[str, dict[str, Any]]:
-    """The HTTP API: an image file -> (path of the SR image as PNG, info: sizes, metrics, notes, server_s =
-    seconds spent decoding, super-resolving and writing the PNG)."""
+    """The HTTP API: an image file -> (path of the SR image as PNG, info: model, trained_on, auto, sizes,
+    metrics, notes, server_s = seconds spent decoding, super-resolving and writing the PNG). ``model_name``
+    ``auto`` (the default): a photo model for a photograph, the Fashion-MNIST resnet-sr for 28×28 grey."""
     t0 = time.perf_counter()
-    _, r = _run(image, None, "upload", model_name, mode, degradation, temperature, samples, seed)
-    png = _save_png(r.sr, model_name)
-    return png, {**_info(model_name, r), "server_s": round(time.perf_counter() - t0, 4)}
+    chosen, r = _run(image, None, "upload", model_name, mode, degradation, temperature, samples, seed)
+    png = _save_png(r.sr, chosen["model"])
+    return png, {**_info(chosen, r), "server_s": round(time.perf_counter() - t0, 4)}
 
 
 @guarded
 def ui_upscale(image: Any, sketch: Any, source: str, model_name: str, mode: str, degradation: str,
                temperature: float, samples: int, seed: int) -> tuple[Any, ...]:
     """Everything the page shows for one request."""
-    _, r = _run(image, sketch, source, model_name, mode, degradation, temperature, samples, seed)
-    info = _info(model_name, r)
+    chosen, r = _run(image, sketch, source, model_name, mode, degradation, temperature, samples, seed)
+    info = _info(chosen, r)
     gallery = [(to_uint8(display_zoom(s, 112)), f"sample {i} (seed {int(seed) + i})") for i, s in enumerate(r.samples)]
     if r.std is not None:
         vmax = max(float(r.std.max()), 1e-6)
@@ -172,19 +194,25 @@ def ui_upscale(image: Any, sketch: Any, source: str, model_name: str, mode: str,
     fig.update_yaxes(title_text="mean power |F|²/(H·W)²")
     slider = (to_uint8(display_zoom(r.bicubic)), to_uint8(display_zoom(r.sr)))
     return (slider, _summary(info), gr.Gallery(value=gallery, visible=len(r.samples) > 1), fig,
-            _save_png(r.sr, model_name))
+            _save_png(r.sr, chosen["model"]))
+
+
+def model_dropdown_choices() -> list[tuple[str, str]]:
+    """(shown text, value): ``auto`` first, then every usable checkpoint with the data it was trained on."""
+    return [(AUTO_TEXT, AUTO), *labelled_choices()]
 
 
 def refresh_models(current: str | None) -> Any:
     """The model list as of now (runs trained after the demo started appear; broken ones do not)."""
-    choices = model_choices()
-    return gr.Dropdown(choices=choices, value=current if current in choices else (choices[0] if choices else None))
+    choices = model_dropdown_choices()
+    values = [v for _, v in choices]
+    return gr.Dropdown(choices=choices, value=current if current in values else AUTO)
 
 
 def on_model(model_name: str) -> tuple[Any, Any]:
     """Temperature and samples only for models that sample; the temperature starts at the model's default."""
     try:
-        model = load_model(model_name) if isinstance(model_name, str) else None
+        model = load_model(model_name) if isinstance(model_name, str) and not is_auto(model_name) else None
     except UserError:
         return gr.Slider(visible=False), gr.Slider(visible=False)
     if model is None or not model.takes_temperature:
@@ -196,8 +224,8 @@ def on_model(model_name: str) -> tuple[Any, Any]:
 
 def build_demo() -> gr.Blocks:
     """The Blocks app (not launched)."""
-    choices = model_choices()
-    default = "resnet-sr" if "resnet-sr" in choices else (choices[0] if choices else None)
+    choices = model_dropdown_choices()
+    examples, examples_heading = demo_examples(OUT_DIR / "examples")
     with gr.Blocks(title="VAE SR — try it on your own image", delete_cache=GRADIO_CACHE) as demo:
         gr.Markdown("# Try it on your own image\nUpscale a photo or a drawing 2× with any shipped or trained "
                     f"model, beside bicubic. Limits: {LIMITS_TEXT}. {Y_NOTE}")
@@ -209,8 +237,8 @@ def build_demo() -> gr.Blocks:
                         image = ImageFile(label="Your image", type="filepath", sources=["upload", "clipboard"],
                                           height=240,
                                           format="png", elem_id="input-image")
-                        gr.Examples(example_images(OUT_DIR / "examples"), inputs=[image],
-                                    label="Examples: one Fashion-MNIST test image per class")
+                        gr.Examples(examples, inputs=[image], label=examples_heading,
+                                    examples_per_page=len(examples))  # one page: the photos are not hidden
                     with gr.Tab("Draw", id="draw") as tab_draw:
                         sketch = BoundedSketchpad(label="Draw (white on black, like the dataset)", type="numpy",
                                               image_mode="RGB", canvas_size=(280, 280), format="png",
@@ -220,7 +248,9 @@ def build_demo() -> gr.Blocks:
                                                              default_size=18),
                                               elem_id="sketchpad")
                 # Custom values reach load_model, which knows runs trained after start-up (and says which exist).
-                model = gr.Dropdown(choices, value=default, label="Model", allow_custom_value=True)
+                model = gr.Dropdown(choices, value=AUTO, label="Model", allow_custom_value=True,
+                                    info="auto: a photo model for photographs, the Fashion-MNIST resnet-sr for "
+                                         "28×28 grey images; each model says what it was trained on")
                 mode = gr.Radio(MODE_CHOICES, value="lr", label="Mode")
                 degradation = gr.Dropdown(list(DEGRADATIONS), value="box", label="Degradation (truth mode)")
                 temperature = RawSlider(0.0, 1.5, value=0.5, step=0.05, label="Temperature", visible=False,

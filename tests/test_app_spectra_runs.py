@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import shutil
 
+from sr_core.runs.shipped import list_shipped
+
 from tests.app_support import (  # noqa: F401  (fixtures are found by name; fresh_registry is autouse)
     SHORT_PROTOCOL, model_names, SPECTRA, RUNS, require_data, page, texts, plotly_specs, fresh_registry,
     trained_runs, runs, empty_runs, settle, fresh_worker, gate,
@@ -120,7 +122,12 @@ def test_runs_and_home_list_the_shipped_checkpoints_read_only(empty_runs):
     at = page(RUNS)
     assert not at.exception and any("No runs yet" in i for i in texts(at, "info"))
     shipped = at.dataframe[0].value.set_index("Shipped checkpoint")
-    assert set(shipped.index) == {f"shipped · {m}" for m in model_names()}
+    listed = list_shipped()  # folder names are labels (cnn-vae-photo); every registry model has one on Fashion-MNIST
+    assert set(shipped.index) == {f"shipped · {r['name']}" for r in listed}
+    fashion = shipped[shipped["Trained on"] == "Fashion-MNIST"]
+    assert set(fashion["Model"]) == set(model_names())
+    for label, row in shipped[shipped["Trained on"] != "Fashion-MNIST"].iterrows():  # photo models
+        assert row["PSNR (dB)"] == "–" and "vs bicubic" in row["Held-out photos Y-PSNR (dB)"], label
     assert float(shipped.loc["shipped · resnet-sr", "PSNR (dB)"]) > float(shipped.loc["shipped · cnn-vae", "PSNR (dB)"])
     assert any("10,000 Fashion-MNIST test images" in c and SHORT_PROTOCOL in c for c in texts(at, "caption"))
     spec = plotly_specs(at)[0]
@@ -133,4 +140,4 @@ def test_runs_and_home_list_the_shipped_checkpoints_read_only(empty_runs):
     assert not home.exception
     names = [t.value for t in home.table]
     assert any("Shipped checkpoint" in t.columns and "shipped · " not in " ".join(t["Shipped checkpoint"])
-               and len(t) == len(model_names()) for t in names)
+               and len(t) == len(listed) and "Trained on" in t.columns for t in names)

@@ -5,7 +5,7 @@
 A user uploads a colour photo, sees bicubic vs SR in the slider and the spectrum, moves the slider; draws a
 stroke on the sketchpad and upscales the drawing; picks cvae-sr, moves the temperature slider and sees the
 samples; uploads a text file renamed .png and gets one line (no traceback); then picks an example in "truth"
-mode and sees the scores with their protocol.
+mode and sees the scores with their protocol; back on ``auto``, the held-out photo example gets auto's photo choice.
 Every request to a host other than localhost fails the test. Screenshots go to ``artifacts/screenshots/``
 (or ``$SR_SCREENSHOT_DIR``) as ``demo-*.png``. Needs /usr/bin/chromium: skipped locally without it, FAILS
 under CI.
@@ -85,6 +85,8 @@ def test_demo_in_the_browser(demo_url: str, tmp_path: Path) -> None:  # noqa: F8
             page.locator("#run").click()
             expect(page.locator("#summary")).to_contain_text("48×40 → 96×80")
             expect(page.locator("#summary")).to_contain_text("luminance")
+            expect(page.locator("#summary")).to_contain_text("chosen by auto")  # the default model: auto
+            expect(page.locator("#summary")).to_contain_text("auto: a photograph")
             expect(page.locator("#result img[data-testid=imageslider-image]")).to_have_count(2)
             expect(page.locator("#spectrum .js-plotly-plot")).to_have_count(1)
             page.screenshot(path=str(shots / "demo-1-upload.png"), full_page=True)
@@ -120,7 +122,7 @@ def test_demo_in_the_browser(demo_url: str, tmp_path: Path) -> None:  # noqa: F8
 
             # 4. a stochastic model: the temperature slider appears; move it; samples and their std
             page.get_by_label("Model").click()
-            page.get_by_role("option", name="cvae-sr").click()
+            page.get_by_role("option", name="cvae-sr · trained on Fashion-MNIST", exact=True).click()
             temp = page.locator("#temperature input[type=number]")
             expect(temp).to_be_visible()
             temp.fill("0.8")
@@ -152,6 +154,16 @@ def test_demo_in_the_browser(demo_url: str, tmp_path: Path) -> None:  # noqa: F8
             expect(page.locator("#summary")).to_contain_text("Protocol")
             expect(page.locator("#summary table")).to_contain_text("bicubic")
             page.screenshot(path=str(shots / "demo-6-example-truth.png"), full_page=True)
+
+            # 7. back to auto; the held-out photo example (chelsea, colour) gets a photo model or, when none
+            #    beats bicubic, resnet-sr with a note saying so
+            page.get_by_label("Model").click()
+            page.get_by_role("option", name="auto (photos", exact=False).click()
+            page.locator("button.gallery-item").nth(10).click()
+            page.locator("#run").click()
+            expect(page.locator("#summary")).to_contain_text("auto: a photograph")
+            expect(page.locator("#summary")).to_contain_text("chosen by auto")
+            page.screenshot(path=str(shots / "demo-7-photo-example-auto.png"), full_page=True)
         finally:
             browser.close()
     print(f"[e2e-demo] screenshots in {shots}; requests allowed {guard.allowed}, blocked {len(guard.blocked)}")

@@ -37,15 +37,17 @@ def test_page_tables_format_the_same_rows() -> None:
     run = RunRow(name="r1", path="/r1", model="cnn-vae", status="finished", step=20, total_steps=20,
                  best_test_loss=0.28765, psnr=19.213, has_checkpoint=True)
     broken = RunRow(name="r2", path="/r2", error="config.json is unreadable")
-    assert home_runs_table([run]) == [{"Run": "r1", "Model": "cnn-vae", "Status": "finished", "Steps": "20 / 20",
-                                       "Checkpoint": "yes"}]
+    assert home_runs_table([run]) == [{"Run": "r1", "Model": "cnn-vae", "Trained on": "Fashion-MNIST",
+                                       "Status": "finished", "Steps": "20 / 20", "Checkpoint": "yes"}]
     full = runs_table([run, broken])
     assert full[0]["Best test loss"] == "0.2877" and full[0]["PSNR (dB)"] == "19.21" and full[0]["Error"] == ""
     assert full[1]["Status"] == "broken" and full[1]["Steps"] == "–" and full[1]["Error"].startswith("config")
+    assert full[0]["Trained on"] == "Fashion-MNIST" and full[1]["Trained on"] == "–"
     ship = RunRow(name="resnet-sr", path="/s", model="resnet-sr", status="shipped", step=16000, psnr=26.08,
                   ssim=0.9321, train_s=1168.0, n_eval_images=10000, shipped=True)
-    assert shipped_table([ship])[0] == {"Shipped checkpoint": "resnet-sr", "Model": "resnet-sr", "Preset": "–",
-                                        "Steps": "16000", "PSNR (dB)": "26.08", "SSIM": "0.932",
+    assert shipped_table([ship])[0] == {"Shipped checkpoint": "resnet-sr", "Model": "resnet-sr",
+                                        "Trained on": "Fashion-MNIST", "Preset": "–", "Steps": "16000",
+                                        "PSNR (dB)": "26.08", "SSIM": "0.932", "Held-out photos Y-PSNR (dB)": "–",
                                         "Train time": "19.5 min"}
     caption = shipped_caption([ship])
     assert "10,000 Fashion-MNIST test images" in caption and SHORT_PROTOCOL in caption

@@ -13,18 +13,26 @@ import streamlit as st
 from sr_core.data import recorded_data_dir
 from sr_core.errors import UserError
 from sr_core.photos import is_photo_dataset
-from sr_core.runs.catalog import Entry, catalog, display_label, load_path
+from sr_core.runs.catalog import Entry, catalog, display_label, load_path, shipped_entries
 from sr_core.runs.store import runs_root
 from sr_core.runs.listing import list_runs
-from sr_core.runs.shipped import SHIPPED_DIR, shipped_checkpoints
+from sr_core.runs.shipped import SHIPPED_DIR
+from sr_core.runs.trained_on import trained_on_text
 
 from .labels import SHIPPED_PREFIX, shipped_label
 from .set_level import LoadedModel
 from .widgets import PAGES, load_test_split, page_setup, require_dataset
 
 def _run_label(row: dict[str, Any]) -> str:
-    label = f"{row['name']}  ·  {row.get('model', '?')}  ·  step {row.get('step', 0)}/{row.get('total_steps') or '?'}"
+    label = (f"{row['name']}  ·  {row.get('model', '?')}  ·  {trained_on_text(row, short=True)}  ·  "
+             f"step {row.get('step', 0)}/{row.get('total_steps') or '?'}")
     return f"{label}  ·  {row['note']}" if row.get("note") else label
+
+
+def entry_text(label: str, entry: Entry | None) -> str:
+    """How a picker shows a catalog label: with the data it was trained on, e.g.
+    ``shipped · cnn-vae-photo · photos`` (the label itself stays the widget's value)."""
+    return label if entry is None else f"{label} · {trained_on_text(entry, short=True)}"
 
 
 def pick_checkpoint(key: str) -> Path:
@@ -40,7 +48,7 @@ def pick_checkpoint(key: str) -> Path:
         runs = []
     usable = {r["name"]: r for r in runs if not r["error"] and r.get("has_checkpoint")}
     broken = [r for r in runs if r["error"]]
-    shipped = shipped_checkpoints()
+    shipped = shipped_entries()
     sources = ["Trained run", "Shipped checkpoint", "Checkpoint file"]
     default = 1 if (shipped and not usable) else 0
     source = st.radio("Model source", sources, index=default, horizontal=True, key=f"{key}_source")
@@ -50,8 +58,9 @@ def pick_checkpoint(key: str) -> Path:
             st.stop()
         names = list(shipped)
         name = st.selectbox("Shipped checkpoint (read-only, trained by scripts/make_checkpoints.py)", names,
-                            index=names.index("cnn-vae") if "cnn-vae" in names else 0, key=f"{key}_shipped")
-        path = shipped[name]
+                            index=names.index("cnn-vae") if "cnn-vae" in names else 0, key=f"{key}_shipped",
+                            format_func=lambda n: entry_text(n, shipped.get(n)))
+        path = shipped[name].path
     elif source == "Trained run":
         if not usable:
             st.info(f"No trained run with a checkpoint in `{runs_root().resolve()}` yet.")
@@ -78,14 +87,19 @@ def pick_checkpoint(key: str) -> Path:
     return path
 
 
-def checkpoint_catalog() -> dict[str, Path]:
-    """Every checkpoint a page can offer (:func:`sr_core.model_catalog.catalog`): {display label: path};
-    trained runs by name, then the shipped ones as ``shipped · <model>`` (read-only)."""
+def catalog_entries() -> dict[str, Entry]:
+    """Every checkpoint a page can offer (:func:`sr_core.runs.catalog.catalog`): {display label: entry};
+    trained runs by name, then the shipped ones as ``shipped · <name>`` (read-only)."""
     try:
         entries = catalog(check=True, shipped_first=False)
     except UserError:  # an unusable runs folder: pick_checkpoint already said so
-        entries = {name: Entry(name, path, True) for name, path in shipped_checkpoints().items()}
-    return {display_label(e): e.path for e in entries.values()}
+        entries = shipped_entries()
+    return {display_label(e): e for e in entries.values()}
+
+
+def checkpoint_catalog() -> dict[str, Path]:
+    """:func:`catalog_entries` as {display label: checkpoint path}."""
+    return {label: e.path for label, e in catalog_entries().items()}
 
 
 def checkpoint_label(path: Path, catalog: dict[str, Path]) -> str:
@@ -105,7 +119,8 @@ def pick_more_models(key: str, primary: Path, *, newcomer_models: tuple[str, ...
     session on a shipped checkpoint (a newcomer), the shipped ``newcomer_models`` are chosen; labels
     that vanished later (a deleted run) are dropped quietly.
     """
-    catalog = checkpoint_catalog()
+    entries = catalog_entries()
+    catalog = {label: e.path for label, e in entries.items()}
     primary_label = checkpoint_label(primary, catalog)
     options = [label for label in catalog if label != primary_label]
     wkey = f"{key}_more"
@@ -117,7 +132,9 @@ def pick_more_models(key: str, primary: Path, *, newcomer_models: tuple[str, ...
         st.session_state[wkey] = [x for x in default if x in options]
     chosen = st.multiselect(f"Compare with (up to {max_models} more models)", options, key=wkey,
                             max_selections=max_models, persist_state="session",
-                            help="Trained runs and shipped checkpoints; each gets its own column and table rows.")
+                            format_func=lambda label: entry_text(label, entries.get(label)),
+                            help="Trained runs and shipped checkpoints, each with the data it was trained on; "
+                                 "each gets its own column and table rows.")
     return primary_label, {label: catalog[label] for label in chosen}
 
 
@@ -156,7 +173,7 @@ def load_model_or_none(path: Path, label: str) -> tuple[Any, tuple[str, float, i
 def model_caption(info: dict[str, Any]) -> str:
     tc = info.get("train_config") or {}
     return (f"`{info.get('model_name')}` · step {info.get('step')} of {tc.get('steps', '?')} · "
-            f"dataset {tc.get('dataset', 'fashion-mnist')} · degradation {tc.get('degradation', 'box')} · "
+            f"trained on {trained_on_text(tc)} · degradation {tc.get('degradation', 'box')} · "
             f"preset {tc.get('preset') or '–'}")
 
 

@@ -28,6 +28,7 @@ from sr_core.runs.shipped import SHIPPED_DIR
 from sr_core.runs.status import RESUMABLE_STATUSES, RunStatus
 from sr_core.runs.store import runs_root
 from sr_core.runs.table import run_rows
+from sr_core.runs.trained_on import dataset_text, trained_on_text
 
 EXIT_USAGE = 2
 
@@ -219,7 +220,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     rows += [(m, result[m]) for m in ("nearest", "bilinear", "bicubic")]
     if "reconstruction" in result:
         rows.append(("full-VAE reconstruction (sees HR)", result["reconstruction"]))
-    print(f"{result['model_name']} @ step {result['step']} on {dataset} test, {result['n_images']} images")
+    print(f"{result['model_name']} @ step {result['step']} (trained on {trained_on_text(tcfg)}) on "
+          f"{dataset_text(dataset)} test, {result['n_images']} images")
     print(f"{'method':<36}{'PSNR dB':>9}{'SSIM':>8}{'LR-PSNR dB':>12}")
     for name, m in rows:
         lrp = m.get("lr_psnr")
@@ -235,10 +237,12 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     table = run_rows(args.runs_dir)
     rows, shipped = [r for r in table if not r.shipped], [r for r in table if r.shipped]
+    head = (f"{'name':<40}{'model':<16}{'trained on':<24}{'preset':<16}{'steps':>12}  {'status':<10}{'best test':>10}"
+            f"{'PSNR':>8}")
     if not rows:
         print(f"no runs in {runs_root(args.runs_dir)}; start one with `python -m sr_core train --preset quick`")
     else:
-        print(f"{'name':<40}{'model':<16}{'preset':<16}{'steps':>12}  {'status':<10}{'best test':>10}{'PSNR':>8}")
+        print(head)
     for r in rows:
         if r.error:
             print(f"{r.name:<40}ERROR: {r.error}")
@@ -247,14 +251,20 @@ def cmd_list(args: argparse.Namespace) -> int:
         best = "-" if r.best_test_loss is None else f"{r.best_test_loss:.4f}"
         ps = "-" if r.psnr is None else f"{r.psnr:.2f}"
         note = f"  {r.note}" if r.note else ""
-        print(f"{r.name:<40}{r.model:<16}{r.preset:<16}{steps:>12}  {r.status:<10}{best:>10}{ps:>8}{note}")
+        print(f"{r.name:<40}{r.model:<16}{dataset_text(r.dataset)[:23]:<24}{r.preset:<16}{steps:>12}  "
+              f"{r.status:<10}{best:>10}{ps:>8}{note}")
     if shipped:
         print(f"\nshipped checkpoints (read-only) in {SHIPPED_DIR}; evaluate one with "
-              f"`python -m sr_core eval {SHIPPED_DIR}/<model>/checkpoint.pt`:")
+              f"`python -m sr_core eval {SHIPPED_DIR}/<name>/checkpoint.pt`; PSNR: Fashion-MNIST test set")
+        if not rows:
+            print(head)
         for r in shipped:
             ps = "-" if r.psnr is None else f"{r.psnr:.2f}"
             steps = r.step or "-"
-            print(f"{r.name:<40}{r.model:<16}{r.preset:<16}{steps:>12}  {'shipped':<10}{'-':>10}{ps:>8}")
+            photo = (f"  held-out photos: Y-PSNR {r.photo_psnr:.2f} dB, {r.gain_db:+.2f} dB vs bicubic"
+                     if r.photo_psnr is not None and r.gain_db is not None else "")
+            print(f"{r.name:<40}{r.model:<16}{dataset_text(r.dataset)[:23]:<24}{r.preset:<16}{steps:>12}  "
+                  f"{'shipped':<10}{'-':>10}{ps:>8}{photo}")
     return 0
 
 

@@ -1,4 +1,8 @@
-"""``python -m sr_core upscale INPUT... --out DIR --model NAME``: super-resolve files and folders 2×.
+"""``python -m sr_core upscale INPUT... --out DIR [--model NAME]``: super-resolve files and folders 2×.
+
+* Model: ``auto`` by default, per file, as the demo/API decide (:mod:`sr_core.runs.auto`: a photo model for a
+  photograph, the Fashion-MNIST resnet-sr for a 28×28 grey image); or any name the catalog resolves. The log
+  says which checkpoint and what it was trained on (with ``auto``, again whenever the choice changes).
 
 * Inputs: files (any name; tried as images) and folders (recursive; files with an image suffix). A folder's
   images go to ``DIR/<path inside the folder>``, a file to ``DIR/<its name>``, always as lossless PNG
@@ -19,11 +23,12 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from sr_core.errors import UserError
 from sr_core.fs import atomic_write_bytes, json_safe
-from sr_core.runs.catalog import load_model
+from sr_core.runs.catalog import SHIPPED_DISPLAY, load_model, load_path, resolve
+from sr_core.runs.trained_on import trained_on_text
 
 API_TEMPERATURE = 0.5  # demo.py api_upscale's default
 
@@ -33,7 +38,9 @@ def add_upscale_parser(sub: Any) -> None:
     u = sub.add_parser("upscale", help="super-resolve image files and folders 2× (batch; resumable)")
     u.add_argument("inputs", nargs="+", metavar="INPUT", help="image files and/or folders (recursive)")
     u.add_argument("--out", required=True, metavar="DIR", help="output folder (mirrors the input tree; PNG)")
-    u.add_argument("--model", required=True, help="a shipped model (e.g. resnet-sr), run:NAME, or a checkpoint path")
+    u.add_argument("--model", default="auto",
+                   help="auto (default: per file, a photo model for photographs, the Fashion-MNIST resnet-sr for "
+                        "28×28 grey images), a shipped model (e.g. resnet-sr), run:NAME, or a checkpoint path")
     u.add_argument("--mode", choices=("lr", "truth"), default="lr",
                    help="lr: the file is the low-resolution input (default); truth: shrink it 2× first and score")
     u.add_argument("--degradation", choices=("box", "bicubic"), default="box", help="truth mode's shrink")
@@ -74,12 +81,32 @@ def load_named_model(name: str, runs_dir: str | None = None) -> Any:
     return load_model(name, runs_dir)
 
 
+Pick = Callable[[Any], tuple[Any, str, str]]
+
+
+def model_picker(name: str, runs_dir: str | None = None) -> Pick:
+    """image -> (model, checkpoint name, "NAME (trained on DATA)" or auto's note): the named model for every
+    file, or with ``auto`` the shipped checkpoint :func:`sr_core.runs.auto.default_model_for` picks for each
+    image — the same choice as the API's. A name that does not resolve is a UserError here, before any file."""
+    from sr_core.runs.auto import default_model_for, is_auto  # local: numpy-free CLI start
+    if is_auto(name):
+        def pick(image: Any) -> tuple[Any, str, str]:
+            chosen, note = default_model_for(image)
+            return load_path(resolve(SHIPPED_DISPLAY + chosen))[0], chosen, note
+        pick.per_file = True  # type: ignore[attr-defined]  # run_batch names the file where the choice changes
+        return pick
+    model, info = load_path(resolve(name, runs_dir))
+    line = f"model: {name} (trained on {trained_on_text(info.get('train_config') or {})})"
+    return lambda image: (model, name, line)
+
+
 def upscale_file(model: Any, src: Path, *, mode: str = "lr", degradation: str = "box",
-                 temperature: float | None = API_TEMPERATURE, seed: int = 0) -> tuple[bytes, Any]:
-    """(PNG bytes of the SR image, the :class:`UpscaleResult`) of one file, as the API computes them."""
+                 temperature: float | None = API_TEMPERATURE, seed: int = 0, decoded: Any = None) -> tuple[bytes, Any]:
+    """(PNG bytes of the SR image, the :class:`UpscaleResult`) of one file, as the API computes them
+    (``decoded``: the file already decoded)."""
     from sr_core.imaging.io import decode_image, encode_png  # local: numpy/PIL-free CLI start
     from sr_core.imaging.upscale import upscale  # local: torch-free CLI start
-    decoded = decode_image(src, name=src.name)  # the temperature: clamped by the model's own policy
+    decoded = decoded if decoded is not None else decode_image(src, name=src.name)  # temperature: the model clamps it
     r = upscale(model, decoded, mode=mode, degradation=degradation, temperature=temperature, samples=1, seed=int(seed) % 2**32)
     return encode_png(r.sr), r
 
@@ -94,27 +121,39 @@ def _pixels(path: Path) -> int:
 
 def run_batch(model: Any, pairs: list[tuple[Path, Path]], *, mode: str = "lr", degradation: str = "box",
               temperature: float | None = API_TEMPERATURE, seed: int = 0, overwrite: bool = False,
-              progress: bool = True, log: Any = None) -> dict[str, Any]:
-    """Upscale every (input, output) pair; returns counts, per-file scores (truth mode) and means."""
+              progress: bool = True, log: Any = None, pick: Pick | None = None) -> dict[str, Any]:
+    """Upscale every (input, output) pair with ``model``, or with the model ``pick`` (:func:`model_picker`)
+    chooses per file; returns counts, ``models`` ({checkpoint name: files}), per-file scores (truth mode)
+    and means."""
     from tqdm import tqdm  # local: tqdm only when a progress bar is shown
+    from sr_core.imaging.io import decode_image  # local: numpy/PIL-free CLI start
     from sr_core.imaging.photo_metrics import PROTOCOL_Y, score  # local: torch-free CLI start
     log = log or (lambda s: tqdm.write(s, file=sys.stderr))
     sizes = [_pixels(src) for src, _ in pairs]
     bar = tqdm(total=sum(sizes), unit="px", unit_scale=True, desc="upscale", file=sys.stderr,
                disable=not progress, dynamic_ncols=True)
     written, existing, bad, scores = 0, 0, 0, []
+    used: dict[str, int] = {}
+    last_line = None
     try:
         for (src, dst), px in zip(pairs, sizes):
             if dst.exists() and not overwrite:
                 existing += 1
             else:
                 try:
-                    png, r = upscale_file(model, src, mode=mode, degradation=degradation, temperature=temperature,
-                                          seed=seed)
+                    decoded = decode_image(src, name=src.name)
+                    use, name, line = pick(decoded) if pick is not None else (model, "", "")
+                    if line and line != last_line:  # auto: say it again whenever the choice changes
+                        log(f"{src}: {line}" if getattr(pick, "per_file", False) else line)
+                        last_line = line
+                    png, r = upscale_file(use, src, mode=mode, degradation=degradation, temperature=temperature,
+                                          seed=seed, decoded=decoded)
                 except UserError as exc:
                     log(f"skipped {exc}")
                     bad += 1
                 else:
+                    if name:
+                        used[name] = used.get(name, 0) + 1
                     atomic_write_bytes(dst, png)
                     written += 1
                     if mode == "truth":
@@ -127,7 +166,8 @@ def run_batch(model: Any, pairs: list[tuple[Path, Path]], *, mode: str = "lr", d
             bar.set_postfix(files=f"{written + existing + bad}/{len(pairs)}")
     finally:
         bar.close()
-    out: dict[str, Any] = {"written": written, "existing_skipped": existing, "bad_skipped": bad, "files": len(pairs)}
+    out: dict[str, Any] = {"written": written, "existing_skipped": existing, "bad_skipped": bad, "files": len(pairs),
+                           "models": used}
     if mode == "truth":
         mean = lambda k: sum(s[k]["psnr"] for s in scores) / len(scores) if scores else math.nan  # noqa: E731
         out.update(protocol=PROTOCOL_Y, degradation=degradation, scores=scores,
@@ -142,14 +182,16 @@ def cmd_upscale(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {args.out} is a file; give a folder (it is created if missing)")
     pairs = plan(args.inputs, out)
-    model = load_named_model(args.model, args.runs_dir)
-    res = run_batch(model, pairs, mode=args.mode, degradation=args.degradation, temperature=args.temperature,
-                    seed=args.seed, overwrite=args.overwrite, progress=not args.no_progress)
+    pick = model_picker(args.model, args.runs_dir)
+    res = run_batch(None, pairs, mode=args.mode, degradation=args.degradation, temperature=args.temperature,
+                    seed=args.seed, overwrite=args.overwrite, progress=not args.no_progress, pick=pick)
     if args.json:
         print(json.dumps(json_safe({"model": args.model, "out": str(out), **res})))
     else:
         print(f"{res['written']} written, {res['existing_skipped']} already there (skipped; --overwrite redoes them), "
-              f"{res['bad_skipped']} bad file(s) skipped -> {out}", file=sys.stderr)
+              f"{res['bad_skipped']} bad file(s) skipped -> {out}"
+              + (f"; models: {', '.join(f'{k} ×{v}' for k, v in res['models'].items())}" if res["models"] else ""),
+              file=sys.stderr)
         if args.mode == "truth" and res["scores"]:
             m = res["mean"]
             print(f"mean over {len(res['scores'])} file(s): SR {m['sr_psnr']:.2f} dB, bicubic {m['bicubic_psnr']:.2f} dB, "

@@ -6,6 +6,8 @@ Labels: a shipped checkpoint is its model name (``resnet-sr``); a trained run is
 studio's display label ``shipped · <model>``. Loading goes through
 :func:`sr_core.checkpoint.model_from_checkpoint` (``weights_only=True``); a model is cached by (path,
 modification time, size), so a run that keeps training is reloaded when its checkpoint changes.
+Every entry carries the data it was trained on (``dataset``, ``patch``: from config.json, no weights
+loaded), worded by :func:`sr_core.runs.trained_on.trained_on_text` wherever a checkpoint is offered.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from sr_core.errors import UserError
 from sr_core.runs.store import get_run, runs_root
 from sr_core.runs.listing import list_runs
 from sr_core.runs.shipped import shipped_checkpoints
+from sr_core.runs.trained_on import data_fields, read_train_config, trained_on_text
 
 RUN_PREFIX = "run:"
 SHIPPED_DISPLAY = "shipped · "  # the studio's display prefix, accepted back by resolve()
@@ -30,20 +33,33 @@ _lock = threading.Lock()
 
 @dataclass(frozen=True)
 class Entry:
-    """One checkpoint on offer: its label, file, whether it is shipped, and its run's listing row."""
+    """One checkpoint on offer: its label, file, whether it is shipped, its run's listing row, and the
+    data it was trained on."""
 
     label: str
     path: Path
     shipped: bool
     row: dict[str, Any] | None = None  # the run's list_runs row (None for shipped checkpoints)
+    dataset: str = "fashion-mnist"     # config.json train.dataset: fashion-mnist, mnist, photos, folder:PATH
+    patch: int = 0                     # HR patch side of a photo run (0: the model's default)
+
+
+def shipped_entries() -> dict[str, Entry]:
+    """{folder name: Entry} of the shipped checkpoints, with their training data from config.json."""
+    return {name: Entry(name, path, True, None, **data_fields(read_train_config(path.parent)))
+            for name, path in shipped_checkpoints().items()}
+
+
+def _run_entry(label: str, path: Path, row: dict[str, Any]) -> Entry:
+    return Entry(label, path, False, row, **data_fields(row))
 
 
 def catalog(runs_dir: str | os.PathLike | None = None, *, check: bool = False,
             shipped_first: bool = True) -> dict[str, Entry]:
     """Every usable checkpoint by label: shipped ones and runs with a checkpoint (``check``: loads each
     run's checkpoint once per file version and leaves broken ones out)."""
-    shipped = {name: Entry(name, path, True) for name, path in shipped_checkpoints().items()}
-    runs = {RUN_PREFIX + r["name"]: Entry(RUN_PREFIX + r["name"], Path(r["path"]) / "checkpoint.pt", False, r)
+    shipped = shipped_entries()
+    runs = {RUN_PREFIX + r["name"]: _run_entry(RUN_PREFIX + r["name"], Path(r["path"]) / "checkpoint.pt", r)
             for r in list_runs(runs_dir, check=check) if not r["error"] and r.get("has_checkpoint")}
     runs = {**runs, **best_entries(runs.values())}
     return {**shipped, **runs} if shipped_first else {**runs, **shipped}
@@ -56,8 +72,15 @@ def display_label(entry: Entry) -> str:
 
 
 def model_choices(runs_dir: str | os.PathLike | None = None) -> list[str]:
-    """Every usable label: shipped checkpoints first (by model name), then runs (``run:<name>``)."""
+    """Every usable label: shipped checkpoints first (by folder name), then runs (``run:<name>``)."""
     return list(catalog(runs_dir, check=True))
+
+
+def labelled_choices(runs_dir: str | os.PathLike | None = None) -> list[tuple[str, str]]:
+    """(shown text, label) of every usable checkpoint, as :func:`model_choices` orders them; the text
+    says what it was trained on, short enough for a dropdown: ``cnn-vae-photo · trained on photos``."""
+    return [(f"{label} · trained on {trained_on_text(e, short=True)}", label)
+            for label, e in catalog(runs_dir, check=True).items()]
 
 
 def resolve(choice: str, runs_dir: str | os.PathLike | None = None) -> Path:
@@ -92,7 +115,7 @@ def best_entries(entries: Any) -> dict[str, Entry]:
     for e in entries:
         best = e.path.parent / "best.pt"
         if not e.shipped and best.is_file():
-            out[e.label + BEST_SUFFIX] = Entry(e.label + BEST_SUFFIX, best, False, e.row)
+            out[e.label + BEST_SUFFIX] = Entry(e.label + BEST_SUFFIX, best, False, e.row, e.dataset, e.patch)
     return out
 
 

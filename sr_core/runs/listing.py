@@ -14,6 +14,7 @@ from sr_core.ckpt_scan import scan_problem
 from sr_core.errors import UserError
 from sr_core.runs.store import RunDir, runs_root
 from sr_core.runs.status import LIVE_STATUSES, RunStatus
+from sr_core.runs.trained_on import data_fields
 
 
 def resume_hint(name: str) -> str:
@@ -32,7 +33,7 @@ def _summary(run: RunDir, check: bool) -> dict[str, Any]:
         total_steps=st.get("total_steps") or cfg.get("steps"), status=st.get("status") or "unknown",
         best_test_loss=st.get("best_test_loss"),
         psnr=psnr if isinstance(psnr, (int, float)) and not isinstance(psnr, bool) else None,
-        has_checkpoint=run.checkpoint_path.is_file(), note="", writer_pid=None)
+        has_checkpoint=run.checkpoint_path.is_file(), note="", writer_pid=None, **data_fields(cfg))
     if not cfg:
         raise UserError("config.json is missing: not a run folder written by sr_core")
     if row["status"] in LIVE_STATUSES:
@@ -58,11 +59,12 @@ def _summary(run: RunDir, check: bool) -> dict[str, Any]:
 def list_runs(runs_dir: str | os.PathLike | None = None, *, check: bool = False) -> list[dict[str, Any]]:
     """One summary dict per run folder, newest first. A broken run gets an ``error`` entry, not an exception.
 
-    Rows: name, path, error ('' if usable), model, preset, step, total_steps, status ("interrupted" when
-    the status says running but its writer died), note (how to resume it), best_test_loss, psnr,
-    has_checkpoint, writer_pid. A checkpoint that is empty, garbage, an unsafe pickle or holds NaN/inf is
-    always a broken row (:func:`sr_core.ckpt_scan.scan_problem`, no torch). ``check``: also load every
-    checkpoint (cached per file version) and mark runs whose checkpoint is otherwise unusable as broken.
+    Rows: name, path, error ('' if usable), model, dataset and patch (what it trains on), preset, step,
+    total_steps, status ("interrupted" when the status says running but its writer died), note (how to
+    resume it), best_test_loss, psnr, has_checkpoint, writer_pid. A checkpoint that is empty, garbage, an
+    unsafe pickle or holds NaN/inf is always a broken row (:func:`sr_core.ckpt_scan.scan_problem`, no
+    torch). ``check``: also load every checkpoint (cached per file version) and mark runs whose checkpoint
+    is otherwise unusable as broken.
     """
     root = runs_root(runs_dir)
     if root.exists() and not root.is_dir():

@@ -22,6 +22,8 @@ class RunRow:
     path: str                             # the run's (or shipped checkpoint's) folder
     error: str = ""                       # why the run cannot be used; "" when it can
     model: str = "?"
+    dataset: str = "fashion-mnist"        # training data (sr_core.runs.trained_on.trained_on_text words it)
+    patch: int = 0                        # HR patch side of a photo run (0: the model's default)
     preset: str = ""
     status: str = "unknown"               # created/running/finished/stopped/nan/failed, or "shipped"
     note: str = ""                        # extra status detail (e.g. how to resume it)
@@ -31,6 +33,9 @@ class RunRow:
     psnr: float | None = None             # dB, from eval.json (set protocol: sr_core.metrics.PROTOCOL)
     ssim: float | None = None             # shipped checkpoints only
     n_eval_images: int | None = None      # images behind psnr/ssim (shipped checkpoints)
+    eval_dataset: str = ""                # what eval.json scored (shipped checkpoints)
+    photo_psnr: float | None = None       # shipped photo models: mean Y-PSNR on the held-out photos (dB) ...
+    gain_db: float | None = None          # ... and its gain over bicubic from the same LR (dB)
     train_s: float | None = None          # wall-clock training time (shipped checkpoints)
     has_checkpoint: bool = False
     shipped: bool = False                 # read-only: never deleted or overwritten
