@@ -26,7 +26,7 @@ import gradio as gr
 import numpy as np
 
 from sr_core.fs import atomic_write_bytes
-from sr_core.data import DEGRADATIONS
+from sr_core.degrade import DEGRADATIONS
 from sr_core.errors import UserError
 from sr_core.imaging.io import (LIMITS_TEXT, MAX_FILE_BYTES, decode_image, display_zoom, encode_png, image_from_array,
                              to_uint8)

@@ -14,6 +14,8 @@ from typing import Any, Callable, Sequence
 
 import torch
 
+from sr_core.threads import start_daemon
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -96,8 +98,7 @@ class Turns:
                 self._ended = True
                 self._done.release()
 
-        self._thread = threading.Thread(target=main, name=f"bench-{name}", daemon=True)
-        self._thread.start()
+        self._thread = start_daemon(main, f"bench-{name}")
 
     def stepped(self) -> bool:
         self._left -= 1

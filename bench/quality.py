@@ -72,7 +72,7 @@ def sr_throughput(model: Any, split: Any, device: str, n: int = 2000, batch: int
     """Images per second of ``super_resolve`` (LR -> SR) over ``n`` test images, after one warm-up batch."""
     import torch
 
-    from sr_core.data import box_downsample
+    from sr_core.degrade import box_downsample
 
     n = min(n, len(split))
     lr = box_downsample(split.hr(slice(0, n), device))  # (n, 1, 14, 14)

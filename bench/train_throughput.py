@@ -40,11 +40,13 @@ import torch
 from bench._common import (Turns, count_flops, fail, fashion_mnist_dir, fill_defaults, json_line, log,
                            matmul_flops_per_s, median, rotated)
 from sr_core.config import preset_config
-from sr_core.data import BatchStream, get_degradation, load_split
+from sr_core.data import BatchStream, load_split
+from sr_core.degrade import get_degradation
+from sr_core.device import resolve_device
 from sr_core.losses import alpha_at
 from sr_core.models import build_model
 from sr_core.seeds import step_noise_seed
-from sr_core.trainer import Trainer, resolve_device
+from sr_core.trainer import Trainer
 
 PRESETS = ("paper", "quick")
 METHODS = ("trainer", "bare", "dataloader")

@@ -104,8 +104,8 @@ def measure(args: argparse.Namespace, registry: Any, cfg: Any, data_dir: Path) -
                     ui_slice(at, args.slice_s, args.poll_s, ms) if kind == "ui" else time.sleep(args.slice_s)
                     slices.append((kind, start, time.perf_counter()))
                 snap = registry.snapshot()
-                if not snap["running"]:
-                    raise RuntimeError(f"the job ended with status {snap['status']}: {snap['error'] or snap['message']}")
+                if not snap.running:
+                    raise RuntimeError(f"the job ended with status {snap.status}: {snap.error or snap.message}")
                 counted = slice_rates(ends, slices[2:], cfg.batch_size)  # pair 0 is the warm-up
                 if len(counted) >= 2 and min(sum(r[1] for r in counted[k::2]) for k in (0, 1)) >= args.steps:
                     break

@@ -45,8 +45,8 @@ def models_section() -> None:
     ok = [r for r in runs if r.usable]
     registry = job_registry()
     snap = registry.snapshot()
-    if snap is not None and snap.get("running"):
-        st.info(f"Training now: run `{snap['run_name']}` — step {snap['step']} / {snap['total_steps']}.")
+    if snap is not None and snap.running:
+        st.info(f"Training now: run `{snap.run_name}` — step {snap.step} / {snap.total_steps}.")
     if runs:
         st.markdown(f"**Trained runs** in `{runs_root().resolve()}`: {len(ok)} usable"
                     + (f", {len(runs) - len(ok)} broken" if len(runs) > len(ok) else ""))

@@ -83,9 +83,10 @@ def results(choice: str, state: dict) -> None:
     spec = state["spec"]
     st.markdown(f"**{spec['name']}** · preset `{spec['preset']}` · {len(state['labels'])} settings × "
                 f"{len(spec['seeds'])} seeds · status **{state.get('status', '?')}** — "
-                f"{c['finished']} finished, {c['running']} running, {c['failed']} failed, {c['pending']} pending")
+                f"{c[TrialStatus.FINISHED]} finished, {c[TrialStatus.RUNNING]} running, {c[TrialStatus.FAILED]} failed, "
+                f"{c[TrialStatus.PENDING]} pending")
     total = max(1, len(state["trials"]))
-    st.progress((c["finished"] + c["failed"]) / total)
+    st.progress((c[TrialStatus.FINISHED] + c[TrialStatus.FAILED]) / total)
     metric = st.radio("Metric", [m for m, _, _ in METRICS], horizontal=True, key="sweep_metric",
                       format_func=lambda m: dict((k, lbl) for k, lbl, _ in METRICS)[m])
     if state.get("summary") and any(r["metrics"] for r in state["summary"]):

@@ -9,11 +9,12 @@ from __future__ import annotations
 import streamlit as st
 
 from sr_core.config import LR_SCHEDULES, PRESET_HELP, PRESETS
-from sr_core.data import DATASETS, DEGRADATIONS, check_dataset
+from sr_core.data import DATASETS, check_dataset
+from sr_core.degrade import DEGRADATIONS
+from sr_core.device import available_devices
 from sr_core.errors import UserError
 from sr_core.models import model_names
 from sr_core.runs.status import RESUMABLE_STATUSES
-from sr_core.trainer import available_devices
 from ui.chart_options import live_loss_charts
 from ui.latent import latent_psnr_figure
 from ui.monitor import chosen_step, quality_section, show_alerts
@@ -118,11 +119,11 @@ def status_panel(live: bool) -> None:
     if snap is None:
         st.info("No training job in this server yet. Pick a preset, adjust it and press **Start training**.")
         return
-    running, status, step, total = snap["running"], snap["status"], snap["step"], snap["total_steps"]
-    st.markdown(f"Run `{snap['run_name']}` · Status: **{status}** · Step {step} / {total}")
+    running, status, step, total = snap.running, snap.status, snap.step, snap.total_steps
+    st.markdown(f"Run `{snap.run_name}` · Status: **{status}** · Step {step} / {total}")
     st.progress(min(step / total, 1.0) if total else 0.0, text=progress_text(snap))
-    if snap.get("notice"):
-        st.info(snap["notice"])
+    if snap.notice:
+        st.info(snap.notice)
     if running:
         if st.button("Stop training", key="train_stop", help="Stops before the next batch and saves a checkpoint."):
             registry.stop()
@@ -146,10 +147,10 @@ def charts_panel(live: bool) -> None:
     snap = registry.snapshot()
     if snap is None:
         return
-    running = snap["running"]
+    running = snap.running
     choice = loss_choices(registry.config, snap)
     alpha_marks = choice.alpha_marks
-    show_alerts(snap["test"], status=snap["status"], message=snap.get("message", ""), total_steps=snap["total_steps"])
+    show_alerts(snap.test, status=snap.status, message=snap.message, total_steps=snap.total_steps)
     mark = chosen_step("train")  # the preview step chosen on the slider below, marked on the charts
     st.subheader("Loss per batch")
     comps = st.multiselect("Loss components", choice.names, default=choice.default, key="train_components")
@@ -158,9 +159,9 @@ def charts_panel(live: bool) -> None:
                           help="Exponential moving average of the train curve (0 = raw).")
     log_y = o2.toggle("Log y", value=False, key="train_log")
     live_loss_charts(snap, choice, comps, smoothing=smoothing, log_y=log_y, mark=mark, max_points=MAX_POINTS)
-    if any(r.get("latent_psnr") is not None for r in snap["test"]):
-        st.plotly_chart(latent_psnr_figure(snap["test"], alpha_changes=alpha_marks), key="train_chart_latent")
-    quality_section(snap["test"], snap.get("run_path"), "train", latest=snap.get("preview"))
+    if any(r.get("latent_psnr") is not None for r in snap.test):
+        st.plotly_chart(latent_psnr_figure(snap.test, alpha_changes=alpha_marks), key="train_chart_latent")
+    quality_section(snap.test, snap.run_path, "train", latest=snap.preview)
     if live and not running:
         st.rerun()  # the job ended: one full rerun draws the final charts and turns the auto-refresh off
 

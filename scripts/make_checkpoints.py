@@ -101,7 +101,7 @@ def train(model_name: str, runs_dir: Path, data_dir: str | None, reuse: bool, lo
     status = trainer.run()
     dt = time.perf_counter() - t0
     if status != "finished":
-        raise SystemExit(f"training {model_name} ended with status {status}: {trainer.snapshot()['message']}")
+        raise SystemExit(f"training {model_name} ended with status {status}: {trainer.snapshot().message}")
     import torch
 
     timing = {"train_s": round(dt, 1), "train_img_s": round(trainer.step * cfg.batch_size / dt, 1),

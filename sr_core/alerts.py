@@ -10,6 +10,7 @@ as lines by the CLI.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -68,8 +69,6 @@ def run_alerts(test: Sequence[dict[str, Any]], *, status: str | None = None, mes
 def alert_printer(write: Any = None) -> Any:
     """An ``on_eval`` trainer callback printing each new alert once as ``alert: …`` (``write``: a
     function taking a line, e.g. tqdm's ``write``; default stderr)."""
-    import sys
-
     tests: list[dict[str, Any]] = []
     said: set[str] = set()
 

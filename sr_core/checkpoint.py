@@ -6,12 +6,15 @@ name and config from the file and loads the weights, always with ``torch.load(we
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from sr_core.data import DATASETS
+from sr_core.degrade import DEGRADATIONS
 from sr_core.errors import CheckpointError, UserError
 from sr_core.fs import atomic_write_bytes
 from sr_core.models import SRModel, build_model
@@ -35,8 +38,6 @@ def save_checkpoint(path: str | os.PathLike, model: SRModel, *, train_config: di
                     optimizer: torch.optim.Optimizer | None = None, step: int = 0,
                     extra: dict[str, Any] | None = None) -> Path:
     """Save model weights, configs, optimizer state and step to ``path`` atomically."""
-    import io
-
     ckpt = {
         "format": FORMAT,
         "model_name": model.name,
@@ -107,7 +108,6 @@ def validate_checkpoint(ckpt: dict[str, Any], path: str | os.PathLike = "checkpo
     if best is not None and (not isinstance(best, (int, float)) or isinstance(best, bool)):
         raise CheckpointError(f"{path}: extra.best_test_loss is a {type(best).__name__}; the file is damaged")
     tcfg = ckpt.get("train_config") or {}
-    from sr_core.data import DATASETS, DEGRADATIONS  # local: data does not need checkpoints
 
     for key, known in (("dataset", DATASETS), ("degradation", DEGRADATIONS)):
         v = tcfg.get(key)

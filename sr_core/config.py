@@ -45,7 +45,7 @@ class TrainConfig:
 
     def validate(self) -> "TrainConfig":
         """Raise :class:`UserError` naming the first bad setting and its valid range."""
-        from sr_core.models import model_class  # local import: models import losses, not config
+        from sr_core.models import model_class  # local: torch-free config (CLI start)
         model_class(self.model)
         if self.steps < 1:
             raise UserError(f"steps must be at least 1 (got {self.steps})")
@@ -76,10 +76,10 @@ class TrainConfig:
                 raise UserError(f"alpha must lie in [0, 1] (got {a})")
         if self.device not in ("auto", "cpu", "cuda", "mps") and not self.device.startswith("cuda:"):
             raise UserError(f"unknown device '{self.device}'; choose auto, cpu, cuda, cuda:N or mps")
-        from sr_core.early_stop import check_early_stop
+        from sr_core.early_stop import check_early_stop  # local: torch-free config (CLI start)
         check_early_stop(self)
-        from sr_core.data import get_degradation
-        from sr_core.photos import check_dataset_config
+        from sr_core.degrade import get_degradation  # local: torch-free config (CLI start)
+        from sr_core.photos import check_dataset_config  # local: torch-free config (CLI start)
         get_degradation(self.degradation)
         check_dataset_config(self.dataset, self.model, self.patch)
         return self
@@ -236,6 +236,6 @@ def preset_config(name: str, **overrides: Any) -> TrainConfig:
     values = dict(PRESETS[name], preset=name)
     values.update({k: v for k, v in overrides.items() if v is not None})
     if values.get("early_stop") and not values.get("val_split"):  # early stopping needs a validation split
-        from sr_core.early_stop import DEFAULT_VAL_SPLIT
+        from sr_core.early_stop import DEFAULT_VAL_SPLIT  # local: torch-free config (CLI start)
         values["val_split"] = DEFAULT_VAL_SPLIT
     return train_config_from_dict(values)

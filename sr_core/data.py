@@ -1,12 +1,8 @@
-"""Datasets, the LR degradation, and fast in-memory batches.
+"""Datasets: locating, loading and checking them, and fast in-memory batches.
 
 A split is loaded once into memory as a uint8 tensor (60k x 28 x 28 is 47 MB) and batches are
-served by index, so the training hot path does no per-sample PIL/ToTensor work.
-
-LR images are made from HR images by a named, swappable degradation. The default is the
-paper's: average pooling. The paper writes "averaging the pixel values of each 4x4 block", but
-4x4 blocks of a 28x28 image give 7x7, not the 14x14 it uses everywhere else; 2x2 blocks give
-14x14, so that is what ``box`` does.
+served by index, so the training hot path does no per-sample PIL/ToTensor work. LR images are made
+from HR images by a named, swappable degradation (:mod:`sr_core.degrade`).
 """
 from __future__ import annotations
 
@@ -14,16 +10,13 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import torch
-import torch.nn.functional as F
 
+from sr_core.degrade import Degradation, to_float
 from sr_core.errors import DataMissingError, UserError
 from sr_core.fs import PROJECT_ROOT
 from sr_core.seeds import epoch_order_seed
-
-Degradation = Callable[[torch.Tensor], torch.Tensor]
 
 DATASETS = {
     # name -> (torchvision class name, raw folder name, class names)
@@ -36,45 +29,7 @@ RAW_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
              "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 
 
-# ---------------------------------------------------------------- degradations
-
-def box_down(x: torch.Tensor, scale: int = 2) -> torch.Tensor:
-    """s x s block average (the one owner of box resampling). (B, C, H, W) -> (B, C, H/s, W/s)."""
-    return F.avg_pool2d(x, kernel_size=scale)
-
-
-def nearest_up(x: torch.Tensor, scale: int = 2) -> torch.Tensor:
-    """Replicate each pixel into an s x s block: box_down's adjoint up to 1/s^2, and its right
-    inverse (box_down(nearest_up(x)) == x). (B, C, h, w) -> (B, C, h*s, w*s)."""
-    return x.repeat_interleave(scale, dim=-2).repeat_interleave(scale, dim=-1)
-
-
-def box_downsample(hr: torch.Tensor) -> torch.Tensor:
-    """2x2 box average. (B, 1, 28, 28) in [0, 1] -> (B, 1, 14, 14) in [0, 1]."""
-    return box_down(hr, 2)
-
-
-def bicubic_downsample(hr: torch.Tensor) -> torch.Tensor:
-    """Bicubic 2x downsampling with antialiasing, clamped. (B,1,H,W) -> (B,1,H/2,W/2) in [0, 1]."""
-    h, w = hr.shape[-2:]
-    out = F.interpolate(hr, size=(h // 2, w // 2), mode="bicubic", align_corners=False, antialias=True)
-    return out.clamp(0.0, 1.0)
-
-
-DEGRADATIONS: dict[str, Degradation] = {"box": box_downsample, "bicubic": bicubic_downsample}
-DEFAULT_DEGRADATION = "box"  # the paper's
-
-
-def get_degradation(name: str) -> Degradation:
-    """The degradation function called ``name`` (``box`` or ``bicubic``)."""
-    if name not in DEGRADATIONS:
-        raise UserError(f"unknown degradation '{name}'; choose one of: {', '.join(DEGRADATIONS)}")
-    return DEGRADATIONS[name]
-
-
 # ---------------------------------------------------------------- locating and loading
-
-
 
 def data_dir_candidates() -> list[Path]:
     """Where the data is looked for when neither ``--data-dir`` nor ``$SR_DATA_DIR`` is given, in order:
@@ -156,11 +111,6 @@ def missing_message(name: str, data_dir: str | os.PathLike | None = None, downlo
             f"in one of those folders, or point --data-dir / SR_DATA_DIR at a folder that has {folder}/raw/")
 
 
-def to_float(images: torch.Tensor) -> torch.Tensor:
-    """uint8 images (B, 28, 28) in 0..255 -> float32 (B, 1, 28, 28) in [0, 1], on the same device."""
-    return images.unsqueeze(1).float().div_(255.0)
-
-
 @dataclass
 class Split:
     """One split held in memory. ``images``: (N, 28, 28) uint8; ``labels``: (N,) int64."""
@@ -197,14 +147,14 @@ def load_split(name: str = "fashion-mnist", train: bool = False,
     ``$SR_NO_DOWNLOAD`` is not set; if that fails, raises :class:`DataMissingError` with one line naming the folder and files.
     """
     if name == "photos" or name.startswith("folder:"):
-        from sr_core.photos import FIXED_PATCH, load_photo_split
+        from sr_core.photos import FIXED_PATCH, load_photo_split  # local: cycle, photos builds on data.Split
         return load_photo_split(name, train, patch or FIXED_PATCH)
     cls_name, _, classes = _dataset_info(name)
     root = resolve_data_dir(data_dir, name)
     key = (name, str(root.resolve()), train)
     if key in _CACHE:
         return _CACHE[key]
-    import torchvision.datasets as tvd  # deferred: a heavy import that only a download needs
+    import torchvision.datasets as tvd  # local: heavy: torchvision only to read or download the files
 
     cls = getattr(tvd, cls_name)
     missing = check_dataset(name, root)

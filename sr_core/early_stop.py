@@ -19,9 +19,12 @@ from typing import Any
 
 import torch
 
-from sr_core.data import Split, get_degradation, to_float
+from sr_core.checkpoint import save_checkpoint
+from sr_core.data import Split
+from sr_core.degrade import get_degradation, to_float
 from sr_core.errors import UserError
 from sr_core.metrics import psnr
+from sr_core.photos import is_photo_dataset
 from sr_core.seeds import STREAM_STRIDE, eval_noise_seed
 
 DEFAULT_VAL_SPLIT = 2000      # validation images when --early-stop is given without --val-split
@@ -39,8 +42,6 @@ def val_seed(seed: int) -> int:
 
 def check_early_stop(cfg: Any) -> None:
     """One-line UserError for bad early-stopping settings of a TrainConfig."""
-    from sr_core.photos import is_photo_dataset
-
     if cfg.val_split < 0:
         raise UserError(f"validation split must be 0 (none) or a number of training images (got {cfg.val_split})")
     if cfg.early_stop < 0:
@@ -130,7 +131,6 @@ class EarlyStopper:
             return values
         if self._observe(value, trainer.step):
             if self.best_path is not None:
-                from sr_core.checkpoint import save_checkpoint
                 save_checkpoint(self.best_path, trainer.model, train_config=self.cfg.to_dict(), step=trainer.step,
                                 extra={"best_metric": self.metric, "best_value": value,
                                        "chosen_on": f"{len(self.images)} validation images held out of training"})

@@ -18,6 +18,7 @@ Optional extras (keyword arguments with defaults, so older callers get the same 
 """
 from __future__ import annotations
 
+import copy
 import json
 import threading
 from pathlib import Path
@@ -26,11 +27,13 @@ from typing import Any, Callable
 import torch
 
 from sr_core.baselines import BASELINES, upsample
-from sr_core.data import Split, get_degradation
-from sr_core.fs import json_safe
+from sr_core.data import Split
+from sr_core.degrade import get_degradation
+from sr_core.fs import atomic_write_text, json_safe
 from sr_core.metrics import PROTOCOL, lr_psnr, psnr, ssim, summarize  # noqa: F401
 from sr_core.models import SRModel
 from sr_core.projection import project
+from sr_core.runs.store import RunDir
 from sr_core.seeds import samples_seed
 from sr_core.spectra import hf_energy_share
 
@@ -82,7 +85,6 @@ def fast_inference_copy(model: SRModel | None) -> SRModel | None:
         return None
     if next(model.parameters()).device.type != "cpu":
         return model
-    import copy
 
     return copy.deepcopy(model).eval().to(memory_format=torch.channels_last)
 
@@ -223,9 +225,6 @@ def eval_result(per_image: dict[str, dict[str, Any]], *, dataset: str, degradati
 def write_eval(run_path: str | Path, result: dict[str, Any]) -> Path:
     """Write ``result`` (an :func:`eval_result` / :func:`evaluate` object) as the run's ``eval.json``,
     atomically and as strict JSON (inf/NaN -> null); returns the file's path."""
-    from sr_core.fs import atomic_write_text
-    from sr_core.runs.store import RunDir
-
     path = RunDir(Path(run_path)).eval_path
     atomic_write_text(path, json.dumps(json_safe(result), indent=2))
     return path

@@ -24,7 +24,8 @@ from typing import Any, Callable
 
 import torch
 
-from sr_core.data import Split, get_degradation
+from sr_core.data import Split
+from sr_core.degrade import get_degradation
 from sr_core.metrics import psnr, ssim
 from sr_core.models import SRModel
 from sr_core.projection import project

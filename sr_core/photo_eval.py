@@ -11,13 +11,15 @@ from typing import Any, Iterator
 import numpy as np
 
 from sr_core.errors import UserError
+from sr_core.fs import atomic_write_text, json_safe
+from sr_core.imaging.io import decode_image
+from sr_core.imaging.photo_metrics import benchmark
+from sr_core.photos import PHOTO_TEST, list_images, skimage_photo, split_files, trained_on
 
 
 def iter_folder_images(root: Path, files: list[Path] | None = None, log: Any = None) -> Iterator[tuple[str, np.ndarray]]:
     """(relative name, float (H, W[, 3]) in [0, 1]) for each readable image under ``root`` (or ``files``),
     within the demo's limits; others are skipped with one line each and a count at the end."""
-    from sr_core.imaging.io import decode_image
-    from sr_core.photos import list_images
     log = log or (lambda s: print(s, file=sys.stderr))
     skipped = 0
     for f in files if files is not None else list_images(root):
@@ -33,7 +35,6 @@ def iter_folder_images(root: Path, files: list[Path] | None = None, log: Any = N
 
 def benchmark_images(dataset: str | None, images_dir: str | None, limit: int = 0) -> tuple[str, list[tuple[str, np.ndarray]]]:
     """(what was scored, [(name, HR image)]): ``--images DIR``, the ``photos`` test list, or a folder's test split."""
-    from sr_core.photos import PHOTO_TEST, skimage_photo, split_files
     if images_dir:
         root = Path(images_dir).expanduser()
         if not root.is_dir():
@@ -60,9 +61,6 @@ def eval_photos(model: Any, ckpt: dict[str, Any], path: Path, *, dataset: str | 
                 limit: int, as_json: bool, out: str | None = None) -> int:
     """Run the photo benchmark and print a table (or one JSON object; ``out``: also written there as
     JSON, the caller has refused paths inside assets/); returns the exit code."""
-    from sr_core.fs import json_safe
-    from sr_core.imaging.photo_metrics import benchmark
-    from sr_core.photos import trained_on
     tcfg = ckpt.get("train_config") or {}
     degradation = tcfg.get("degradation", "box")
     what, items = benchmark_images(dataset, images_dir, limit)
@@ -71,7 +69,6 @@ def eval_photos(model: Any, ckpt: dict[str, Any], path: Path, *, dataset: str | 
            "step": ckpt.get("step"), "trained_on": trained_on(ckpt), "images": what,
            **{k: v for k, v in res.items() if k != "protocol"}}
     if out:
-        from sr_core.fs import atomic_write_text
         atomic_write_text(Path(out), json.dumps(json_safe(res), indent=2))
     if as_json:
         print(json.dumps(json_safe(res)))

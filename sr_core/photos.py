@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,9 +26,13 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
+from PIL import Image
 
-from sr_core.data import DATASETS, Split, check_batch_size, to_float
+from sr_core.data import DATASETS, Split, check_batch_size
+from sr_core.degrade import to_float
 from sr_core.errors import UserError
+from sr_core.imaging.io import pil_to_float, rgb_to_ycbcr
+from sr_core.models import build_model, model_class
 
 SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 MAX_DATASET_PIXELS = 512 * 2**20  # decoded pixels per dataset (1 byte each: 512 MiB)
@@ -86,7 +91,6 @@ _ANY_SIZE: dict[str, bool] = {}
 def trains_on_any_size(model_name: str) -> bool:
     """True when the model's training pass accepts HR patches of any even size (probed once per model)."""
     if model_name not in _ANY_SIZE:
-        from sr_core.models import build_model
         model = build_model(model_name, seed=0)
         try:
             out = model(torch.rand(2, 1, 32, 32), lr=torch.rand(2, 1, 16, 16), labels=torch.zeros(2, dtype=torch.long))
@@ -105,7 +109,6 @@ def resolve_patch(model_name: str, patch: int) -> int:
 
 def check_dataset_config(dataset: str, model: str, patch: int) -> None:
     """One-line UserError for an unknown dataset or a patch size the model/dataset cannot use."""
-    from sr_core.models import model_class
     if not is_photo_dataset(dataset):
         if dataset not in DATASETS:
             raise UserError(f"unknown dataset '{dataset}'; choose one of: {', '.join(DATASETS)}, photos, folder:PATH")
@@ -134,13 +137,11 @@ def list_images(root: Path) -> list[Path]:
 
 def to_y8(pixels: np.ndarray) -> np.ndarray:
     """Float (H, W) grey or (H, W, 3) RGB in [0, 1] -> (H, W) uint8 luminance (BT.601 full range)."""
-    from sr_core.imaging.io import rgb_to_ycbcr
     y = rgb_to_ycbcr(pixels)[..., 0] if pixels.ndim == 3 else pixels
     return np.clip(np.rint(np.asarray(y, dtype=np.float64) * 255.0), 0, 255).astype(np.uint8)
 
 
 def _header_pixels(path: Path) -> int:
-    from PIL import Image
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with Image.open(path) as im:
@@ -149,8 +150,6 @@ def _header_pixels(path: Path) -> int:
 
 def decode_y8(path: Path) -> np.ndarray:
     """One file -> (H, W) uint8 luminance; raises on unreadable files."""
-    from PIL import Image
-    from sr_core.imaging.io import pil_to_float
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with Image.open(path) as im:
@@ -206,7 +205,7 @@ def split_files(root: Path) -> tuple[list[Path], list[Path], Path, Path]:
 
 def skimage_photo(name: str) -> np.ndarray:
     """One of scikit-image's bundled photos as float (H, W[, 3]) in [0, 1] (offline)."""
-    import skimage.data as skd
+    import skimage.data as skd  # local: heavy: scikit-image only for its sample photos
     if name.startswith("motorcycle_"):
         left, right, _ = skd.stereo_motorcycle()
         arr = left if name.endswith("left") else right
@@ -253,7 +252,6 @@ _CACHE: dict[tuple[str, bool, int], PhotoSplit] = {}
 
 def load_photo_split(name: str, train: bool, patch: int, log: Log | None = None) -> PhotoSplit:
     """The train or test :class:`PhotoSplit` of ``photos`` or ``folder:PATH`` (cached per process)."""
-    import sys
     log = log or (lambda s: print(s, file=sys.stderr))
     key = (name, train, patch)
     if key in _CACHE:

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from sr_core.data import box_down, nearest_up  # the one owner of box/nearest resampling
+from sr_core.degrade import box_down, nearest_up  # the one owner of box/nearest resampling
 
 __all__ = ["box_down", "nearest_up", "project", "lr_error"]
 

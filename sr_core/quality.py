@@ -17,7 +17,8 @@ from typing import Any
 import torch
 
 from sr_core.baselines import upsample
-from sr_core.data import Split, get_degradation
+from sr_core.data import Split
+from sr_core.degrade import get_degradation
 from sr_core.metrics import psnr, ssim
 
 QUALITY_IMAGES = 256

@@ -14,13 +14,16 @@ import math
 import threading
 import time
 from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import torch
 
 from sr_core.checkpoint import save_checkpoint
 from sr_core.config import TrainConfig, lr_at
-from sr_core.data import BatchStream, Split, get_degradation, to_float
+from sr_core.data import BatchStream, Split
+from sr_core.degrade import get_degradation, to_float
+from sr_core.device import resolve_device
 from sr_core.errors import UserError
 from sr_core.latent import latent_lr_psnr
 from sr_core.losses import alpha_at
@@ -37,40 +40,34 @@ EVENTS = ("on_step", "on_eval", "before_checkpoint", "on_checkpoint", "on_end")
 EVAL_BATCH = 1000
 
 
-def _mps_available() -> bool:
-    return getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+@dataclass(frozen=True)
+class TrainSnapshot:
+    """A read-only copy of a training's state at one moment: what the CLI, the Train page and the job
+    registry read (:meth:`Trainer.snapshot`, :meth:`sr_core.runs.jobs.TrainJob.snapshot`). Rows are the
+    trainer's own dicts (``train``/``test`` lists are copies; rows are shared, read them only).
+    Readers that change something make a new one with ``dataclasses.replace``."""
 
-
-def available_devices() -> list[str]:
-    """Device names this machine can train on: ``auto``, ``cpu``, then ``cuda`` / ``cuda:N`` / ``mps`` if present."""
-    out = ["auto", "cpu"]
-    if torch.cuda.is_available():
-        n = torch.cuda.device_count()
-        out += ["cuda"] + ([f"cuda:{i}" for i in range(n)] if n > 1 else [])
-    if _mps_available():
-        out.append("mps")
-    return out
-
-
-def resolve_device(name: str = "auto") -> torch.device:
-    """``auto`` picks cuda, then mps, then cpu; a device this machine lacks is a one-line UserError."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if _mps_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    try:
-        dev = torch.device(name)
-    except (RuntimeError, TypeError):
-        raise UserError(f"unknown device '{name}'; choose one of: {', '.join(available_devices())}") from None
-    ok = (dev.type == "cpu" or (dev.type == "mps" and _mps_available())
-          or (dev.type == "cuda" and torch.cuda.is_available()
-              and (dev.index is None or dev.index < torch.cuda.device_count())))
-    if not ok:
-        raise UserError(f"device '{name}' is not available on this machine; choose one of: "
-                        f"{', '.join(available_devices())}")
-    return dev
+    status: str = RunStatus.READY            # a RunStatus (a str); see sr_core.runs.status
+    step: int = 0                            # batches done
+    total_steps: int = 0
+    start_step: int = 0                      # the step this process started at (> 0 for a resumed run)
+    elapsed_s: float = 0.0                   # seconds of this process's training so far
+    img_s: float | None = None               # smoothed training images/s (the trainer's one rate meter)
+    avg_img_s: float | None = None           # average images/s since the start (None before a rate)
+    total_s: float | None = None             # training seconds once the run ended, else None
+    eta_s: float | None = None               # seconds left, None before the meter has a rate
+    message: str = ""                        # why the run ended (stop reason, NaN step, exception)
+    notice: str = ""                         # a one-line note about how the run started
+    train: list[dict[str, Any]] = field(default_factory=list)   # metrics rows of the training batches
+    test: list[dict[str, Any]] = field(default_factory=list)    # metrics rows of the test evaluations
+    alpha_changes: list[int] = field(default_factory=list)      # steps where the alpha schedule changes
+    preview: dict[str, Any] | None = None    # the latest preview strip (LR, SR, HR, latent)
+    best_test_loss: float | None = None
+    checkpoint_step: int | None = None       # step of the latest checkpoint this process saved
+    run_name: str = ""                       # filled by a TrainJob (its run folder); '' for a bare trainer
+    run_path: str = ""
+    error: str = ""                          # an exception that ended the job's thread
+    running: bool = False                    # filled by the job registry: the job's thread still trains
 
 
 def preview_indices(split: Split, n: int = 8) -> list[int]:
@@ -164,13 +161,13 @@ class Trainer:
         for fn in self._callbacks[event]:
             fn(self, info)
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> TrainSnapshot:
         """A thread-safe copy of the trainer state (lists are copied, rows shared read-only)."""
         with self._lock:
-            snap = dict(self._state)
-            snap["train"] = list(self._state["train"])
-            snap["test"] = list(self._state["test"])
-        return snap
+            state = dict(self._state)
+            state["train"] = list(self._state["train"])
+            state["test"] = list(self._state["test"])
+        return TrainSnapshot(**state)
 
     def _update(self, **values: Any) -> None:
         with self._lock:

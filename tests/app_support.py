@@ -123,7 +123,7 @@ def trained_runs(tmp_path_factory) -> Path:
     # One torch thread, as the app trains: on a busy 2-core machine two threads made these 20 batches
     # take 28 s instead of 1.5 s.
     job = TrainJob(trainer, run, torch_threads=1).start()
-    assert job.join(120) and job.status == "finished", job.snapshot()["error"]
+    assert job.join(120) and job.status == "finished", job.snapshot().error
     return root
 
 

@@ -235,7 +235,7 @@ def test_compare_and_spectra_work_for_every_registered_model(model_name, tmp_pat
     cfg = preset_config("tiny", model=model_name, steps=4, eval_every=4, eval_limit=100, checkpoint_every=4)
     trainer, run = prepare_run(cfg, runs_dir=root, name=f"every-{model_name}")
     job = TrainJob(trainer, run, torch_threads=1).start()
-    assert job.join(120) and job.status == "finished", job.snapshot()["error"]
+    assert job.join(120) and job.status == "finished", job.snapshot().error
     at = settle(page(COMPARE, cmp_limit=100, cmp_indices="0"))
     assert not at.exception and not texts(at, "error"), (at.exception, texts(at, "error"))
     cls = model_class(model_name)

@@ -13,6 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sr_core.config import preset_config  # noqa: E402
 from sr_core.errors import UserError  # noqa: E402
 from sr_core.runs.jobs import TrainJob  # noqa: E402
+from sr_core.trainer import TrainSnapshot  # noqa: E402
 from ui import jobs  # noqa: E402
 
 
@@ -33,8 +34,8 @@ class FakeTrainer:
     def request_stop(self) -> None:
         self._stop.set()
 
-    def snapshot(self) -> dict:
-        return {"status": self.status, "step": 0, "total_steps": 10}
+    def snapshot(self) -> TrainSnapshot:
+        return TrainSnapshot(status=self.status, step=0, total_steps=10)
 
 
 class FakeRun:
@@ -83,7 +84,7 @@ def test_two_tabs_pressing_start_at_once_start_one_job(fake_prepare):
     assert reg.stop()
     reg.job.join(5)
     assert not reg.running and not reg.stop()
-    assert reg.snapshot()["status"] == "stopped" and reg.snapshot()["running"] is False
+    assert reg.snapshot().status == "stopped" and reg.snapshot().running is False
     again = reg.start(cfg, name="c")  # the old job ended: a new one may start
     assert again is reg.job and again.run.name == "c"
     reg.shutdown()

@@ -23,7 +23,7 @@ def test_train_page_follows_a_run_continued_from_the_cli(runs: Path) -> None:
     at.number_input(key="train_resume_steps_tiny-run").set_value(24).run()
     at.button(key="train_resume").click().run()
     wait_for_status(at, ("finished",), timeout=180)
-    assert job_registry().snapshot()["step"] == 24
+    assert job_registry().snapshot().step == 24
     # another writer continues the same run to 30 batches while the page stays open
     out = subprocess.run([sys.executable, "-m", "sr_core", "train", "--resume", "tiny-run", "--steps", "30",
                           "--runs-dir", str(runs), "--no-progress"], cwd=ROOT, env=dict(os.environ),
@@ -35,7 +35,7 @@ def test_train_page_follows_a_run_continued_from_the_cli(runs: Path) -> None:
     line = " ".join(t for t in texts(at, "markdown") if "Run `tiny-run`" in t)
     assert "Status: **finished**" in line and "Step 30 / 30" in line, line
     snap = job_registry().snapshot()
-    assert [r["step"] for r in snap["train"]][-1] == 30 and snap["test"][-1]["step"] == 30
+    assert [r["step"] for r in snap.train][-1] == 30 and snap.test[-1]["step"] == 30
     assert "another writer" in " ".join(texts(at, "info"))
 
 
@@ -58,11 +58,11 @@ def test_stopped_job_finished_by_the_cli_shows_finished_in_old_and_new_tabs(runs
     registry = job_registry()
     job = registry.resume("tiny-run", 100_000)
     end = time.monotonic() + 120
-    while registry.snapshot()["step"] < 22 and time.monotonic() < end:
+    while registry.snapshot().step < 22 and time.monotonic() < end:
         time.sleep(0.05)
     registry.stop()
     assert job.join(120)
-    n = registry.snapshot()["step"]
+    n = registry.snapshot().step
     before = page(TRAIN)
     assert "Status: **stopped**" in _status_line(before) and f"Step {n} / 100000" in _status_line(before)
     out = subprocess.run([sys.executable, "-m", "sr_core", "train", "--resume", "tiny-run", "--steps", str(n + 4),

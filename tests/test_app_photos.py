@@ -83,7 +83,7 @@ def photo_run(tmp_path_factory):
                         checkpoint_every=5)
     trainer, run = prepare_run(cfg, runs_dir=root, name="photo-run")
     job = TrainJob(trainer, run, torch_threads=1).start()
-    assert job.join(120) and job.status == "finished", job.snapshot()["error"]
+    assert job.join(120) and job.status == "finished", job.snapshot().error
     return root
 
 

@@ -24,15 +24,15 @@ def test_continue_a_finished_run_adds_batches_and_the_curve_goes_on(runs):
     assert RunDir(runs / "tiny-run").config()["resumes"][-1]["optimizer"].startswith("reset")
     # The live curve holds the run's history and the new batches: steps 1..40, once each.
     snap = job_registry().snapshot()
-    assert [r["step"] for r in snap["train"]] == list(range(1, 41))
-    assert [r["step"] for r in snap["test"]][-1] == 40 and snap["test"][0]["step"] <= 20
+    assert [r["step"] for r in snap.train] == list(range(1, 41))
+    assert [r["step"] for r in snap.test][-1] == 40 and snap.test[0]["step"] <= 20
     rows = RunDir(runs / "tiny-run").read_metrics()
     assert [r["step"] for r in rows if r["split"] == "train"] == list(range(1, 41))
     assert rows[:len(before)] == before  # the first 20 batches are kept as they were
     # After the run: the run's average images/s and total time, not a last instantaneous value.
     progress = at.get("progress")[0].proto.text
     assert "images/s on average" in progress and "total time" in progress and "left" not in progress
-    assert snap["avg_img_s"] > 0 and snap["total_s"] > 0
+    assert snap.avg_img_s > 0 and snap.total_s > 0
 
 
 def test_continue_needs_more_batches_than_the_run_has(runs):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from sr_core import data
+from sr_core import data, degrade
 from sr_core.errors import DataMissingError, UserError
 
 
@@ -57,23 +57,23 @@ def test_data_dir_resolution(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
     assert data.resolve_data_dir("x") == Path("x")
 
 
-@pytest.mark.parametrize("name", list(data.DEGRADATIONS))
+@pytest.mark.parametrize("name", list(degrade.DEGRADATIONS))
 def test_degradation_shapes_and_range(name: str) -> None:
     hr = torch.rand(3, 1, 28, 28)
-    lr = data.get_degradation(name)(hr)
+    lr = degrade.get_degradation(name)(hr)
     assert lr.shape == (3, 1, 14, 14)
     assert lr.min() >= 0 and lr.max() <= 1
 
 
 def test_box_is_2x2_average() -> None:
     hr = torch.arange(16.0).view(1, 1, 4, 4) / 15
-    lr = data.box_downsample(hr)
+    lr = degrade.box_downsample(hr)
     assert torch.allclose(lr[0, 0, 0, 0], hr[0, 0, :2, :2].mean())
 
 
 def test_unknown_degradation_lists_choices() -> None:
     with pytest.raises(UserError, match="box, bicubic"):
-        data.get_degradation("lanczos")
+        degrade.get_degradation("lanczos")
 
 
 @pytest.mark.parametrize("step", [0, 5, 11, 12, 30])
@@ -81,7 +81,7 @@ def test_batch_stream_matches_pure_indices(step: int) -> None:
     from tests._synthetic import synthetic_split
 
     split = synthetic_split(60)
-    stream = data.BatchStream(split, batch_size=5, seed=3, device=torch.device("cpu"), degrade=data.box_downsample)
+    stream = data.BatchStream(split, batch_size=5, seed=3, device=torch.device("cpu"), degrade=degrade.box_downsample)
     hr, lr, labels = stream.batch(step)
     idx = data.batch_indices(60, 5, step, seed=3)
     assert torch.equal(hr, split.hr(idx))

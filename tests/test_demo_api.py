@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 from sr_core.checkpoint import model_from_checkpoint
-from sr_core.data import box_downsample
+from sr_core.degrade import box_downsample
 from sr_core.metrics import psnr
 from sr_core.runs.catalog import resolve
 from sr_core.runs.shipped import shipped_checkpoints

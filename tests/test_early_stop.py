@@ -55,7 +55,7 @@ def test_early_stop_and_best_checkpoint(data_dir: Path, tmp_path: Path, capsys) 
     best_i = max(range(len(vals)), key=vals.__getitem__)
     # stops at the evaluation that makes it 2 without improvement over the best, not before
     assert len(tests) - 1 - best_i == 2 and trainer.step == tests[-1]["step"] < 40
-    assert "early stop" in trainer.snapshot()["message"]
+    assert "early stop" in trainer.snapshot().message
     best = load_checkpoint(run.path / "best.pt")
     assert best["step"] == tests[best_i]["step"] and best["optimizer_state"] is None
     assert "validation" in run.config()["monitor"] and run.config()["train"]["val_split"] == 200

@@ -17,8 +17,8 @@ def test_short_run_lowers_test_loss(preset: str, steps: int, lr: float | None, d
     job = TrainJob(trainer, run).start()
     assert job.join(timeout=300)
     snap = job.snapshot()
-    assert snap["status"] == "finished", snap["error"]
-    tests = snap["test"]
+    assert snap.status == "finished", snap.error
+    tests = snap.test
     assert len(tests) == 4  # step 0, 50, 100, 150
     assert tests[-1]["total"] < tests[0]["total"] - 0.01
     rows = run.read_metrics()

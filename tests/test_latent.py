@@ -115,4 +115,4 @@ def test_tiny_run_metrics_csv_has_the_latent_column_and_the_class_loss(model: st
     train_rows = [r for r in rows if r["split"] == "train"]
     assert len(test_rows) >= 2 and all(float(r["latent_psnr"]) > 5.0 for r in test_rows)
     assert all(float(r["cls"]) > 0.0 for r in train_rows + test_rows)  # cross-entropy of 10 classes
-    assert trainer.snapshot()["preview"]["z"].shape[1:] == (14, 14)
+    assert trainer.snapshot().preview["z"].shape[1:] == (14, 14)

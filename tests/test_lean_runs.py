@@ -40,7 +40,7 @@ def test_stopped_run_keeps_optimizer_and_lean_continue_is_said_and_recorded(tmp_
     assert trainer.run() == "stopped"
     assert _opt(run) is not None  # can still be continued exactly
     trainer, run = prepare_run(None, runs_dir=tmp_path, resume="r")
-    assert trainer.snapshot()["notice"] == ""
+    assert trainer.snapshot().notice == ""
     assert trainer.run() == "finished" and _opt(run) is None
     assert main(["train", "--resume", "r", "--steps", "6", "--runs-dir", str(tmp_path), "--no-progress"]) == 0
     assert capsys.readouterr().err.count(OPTIMIZER_RESET) == 1  # the CLI says it, once

@@ -14,7 +14,7 @@ import torch
 
 from _corpus import BROKEN, make_corpus
 from _runs import train
-from sr_core import trainer as trainer_mod
+from sr_core import device as device_mod
 from sr_core.cli.main import main
 from sr_core.data import load_split
 from sr_core.errors import UserError
@@ -73,11 +73,11 @@ def test_bad_metrics_line_is_named(corpus) -> None:
 def test_unavailable_device_refused_before_a_run_folder_exists(device, data_dir, tmp_path, monkeypatch,
                                                                capsys) -> None:
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr(trainer_mod, "_mps_available", lambda: False)
+    monkeypatch.setattr(device_mod, "mps_available", lambda: False)
     assert main(["train", "--preset", "tiny", "--device", device, "--runs-dir", str(tmp_path / "r")]) == 2
     assert "not available on this machine" in one_line(capsys)
     assert not (tmp_path / "r").exists() or not list((tmp_path / "r").iterdir())
-    assert device not in trainer_mod.available_devices()
+    assert device not in device_mod.available_devices()
     assert main(["eval", str(ROOT / "assets/checkpoints/cnn-vae/checkpoint.pt"), "--device", device]) == 2
     err = one_line(capsys)
     assert "not available" in err and "corrupt" not in err

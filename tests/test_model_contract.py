@@ -109,7 +109,7 @@ def test_resnet_loss_is_not_labelled_bce() -> None:
 
 @pytest.mark.parametrize("name", model_names())
 def test_forward_without_lr_uses_the_default_degradation(name: str) -> None:
-    from sr_core.data import DEFAULT_DEGRADATION, get_degradation
+    from sr_core.degrade import DEFAULT_DEGRADATION, get_degradation
     model = _model(name)
     hr, _, labels = _batch()
     lr = get_degradation(DEFAULT_DEGRADATION)(hr)

@@ -14,7 +14,8 @@ import torch
 
 from sr_core.checkpoint import model_config_dict, model_from_checkpoint, save_checkpoint
 from sr_core.config import PRESETS, PRESET_HELP, preset_config
-from sr_core.data import Split, box_downsample
+from sr_core.data import Split
+from sr_core.degrade import box_downsample
 from sr_core.errors import UserError
 from sr_core.models import build_model, describe_models, model_class, model_names
 from tests._synthetic import uniform_split
@@ -236,4 +237,4 @@ def test_trainer_runs_a_few_steps(name: str) -> None:
     trainer = Trainer(build_model(name, cfg.model_config), cfg, train, split)
     assert trainer.run() == "finished"
     snap = trainer.snapshot()
-    assert snap["step"] == 4 and all(math.isfinite(r["total"]) for r in snap["train"] + snap["test"])
+    assert snap.step == 4 and all(math.isfinite(r["total"]) for r in snap.train + snap.test)

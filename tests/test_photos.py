@@ -12,7 +12,8 @@ from sr_core import photos
 from sr_core.checkpoint import load_checkpoint
 from sr_core.cli.main import main
 from sr_core.config import TrainConfig
-from sr_core.data import box_downsample, load_split, nearest_up
+from sr_core.data import load_split
+from sr_core.degrade import box_downsample, nearest_up
 from sr_core.errors import UserError
 from sr_core.imaging.tiling import blended
 from _synthetic import random_image_file

@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from sr_core.data import box_downsample
+from sr_core.degrade import box_downsample
 from sr_core.projection import lr_error, project
 
 

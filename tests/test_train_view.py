@@ -11,6 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sr_core.config import PRESETS, preset_config  # noqa: E402
 from sr_core.errors import UserError  # noqa: E402
+from sr_core.trainer import TrainSnapshot  # noqa: E402
 from ui import train_view  # noqa: E402
 
 
@@ -40,8 +41,9 @@ def test_invalid_form_values_are_one_line_errors(field, value, word):
         train_view.config_from_form(form(**{field: value}), "tiny")
 
 
-def snap(**kw) -> dict:
-    return {"running": False, "status": "finished", "run_name": "r", "step": 10, "total_steps": 10, **kw}
+def snap(**kw) -> TrainSnapshot:
+    return TrainSnapshot(**{"running": False, "status": "finished", "run_name": "r", "step": 10, "total_steps": 10,
+                            **kw})
 
 
 @pytest.mark.parametrize("kw,kind,text", [
@@ -64,11 +66,11 @@ def test_no_ended_message_while_running_and_progress_text_names_rate_and_time():
 
 def test_loss_choices_follow_the_model_and_hide_an_unweighted_kl():
     cfg = preset_config("tiny")
-    choice = train_view.loss_choices(cfg, {})
+    choice = train_view.loss_choices(cfg, TrainSnapshot())
     assert choice.names[0] == "total" and ("kl" in choice.names) == ("kl" in choice.labels)
     assert "kl" not in choice.default or cfg.kl_weight > 0
     assert choice.alpha_marks == list(cfg.alpha_schedule[1:])
-    unknown = train_view.loss_choices(None, {"alpha_changes": [(5, 0.2)]})
+    unknown = train_view.loss_choices(None, TrainSnapshot(alpha_changes=[(5, 0.2)]))
     assert unknown.labels is None and unknown.alpha_marks == [(5, 0.2)] and "kl" not in unknown.default
 
 

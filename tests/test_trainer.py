@@ -38,9 +38,9 @@ def test_callbacks_and_snapshot(model: str) -> None:
     assert tr.run() == "finished"
     assert counts == {"on_step": 12, "on_eval": 1 + 3, "on_end": 1}  # step 0 + steps 4, 8, 12
     snap = tr.snapshot()
-    assert snap["status"] == "finished" and snap["step"] == 12
-    assert [r["alpha"] for r in snap["train"]][5:7] == [0.75, 0.25]
-    assert snap["preview"]["sr"].shape[1:] == (28, 28)
+    assert snap.status == "finished" and snap.step == 12
+    assert [r["alpha"] for r in snap.train][5:7] == [0.75, 0.25]
+    assert snap.preview["sr"].shape[1:] == (28, 28)
 
 
 def test_checkpoint_round_trip_gives_identical_outputs(tmp_path: Path) -> None:
@@ -70,11 +70,11 @@ def test_resume_continues_exactly(tmp_path: Path, schedule: str) -> None:
                       synthetic_split(20, seed=1, train=False),
                       start_step=7, optimizer_state=ckpt["optimizer_state"], best_test_loss=0.0)
     resumed.run()
-    assert [r["lr"] for r in full.snapshot()["train"][7:]] == [r["lr"] for r in resumed.snapshot()["train"]]
+    assert [r["lr"] for r in full.snapshot().train[7:]] == [r["lr"] for r in resumed.snapshot().train]
     for (k, a), b in zip(full.model.state_dict().items(), resumed.model.state_dict().values()):
         assert torch.equal(a, b), f"{k} differs after resume"
-    full_rows = [r["total"] for r in full.snapshot()["train"][7:]]
-    assert full_rows == [r["total"] for r in resumed.snapshot()["train"]]
+    full_rows = [r["total"] for r in full.snapshot().train[7:]]
+    assert full_rows == [r["total"] for r in resumed.snapshot().train]
 
 
 def test_stop_within_one_batch_keeps_checkpoint(tmp_path: Path) -> None:
@@ -104,7 +104,7 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path: Path) -> None:
     tr.add_callback("on_step", poison)
     assert tr.run() == "nan"
     snap = tr.snapshot()
-    assert snap["status"] == "nan" and "lower the learning rate" in snap["message"]
+    assert snap.status == "nan" and "lower the learning rate" in snap.message
     ckpt = load_checkpoint(tmp_path / "n.pt")
     assert ckpt["step"] == 5
     assert all(torch.isfinite(v).all() for v in ckpt["model_state"].values())
@@ -145,7 +145,7 @@ def test_cosine_schedule_decays_to_zero_and_constant_stays() -> None:
     assert {lr_at(s, _cfg()) for s in range(0, 12)} == {1e-3}
     tr = _trainer(_cfg(lr_schedule="cosine"))
     tr.run()
-    lrs = [r["lr"] for r in tr.snapshot()["train"]]  # the rate each batch was trained with
+    lrs = [r["lr"] for r in tr.snapshot().train]  # the rate each batch was trained with
     assert lrs[0] == pytest.approx(1e-3) and lrs == [pytest.approx(lr_at(s, tr.config)) for s in range(12)]
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from sr_core.data import box_downsample
+from sr_core.degrade import box_downsample
 from sr_core.errors import UserError
 from sr_core.imaging.io import rgb_to_ycbcr
 from sr_core.metrics import psnr

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable
 
 from sr_core.rate import RateMeter
+from sr_core.threads import start_daemon
 
 Progress = Callable[[int, int], None]  # (images done in this task, images in this task)
 Stop = threading.Event                  # set when nobody wants the task any more: return early
@@ -118,8 +119,7 @@ class BackgroundWorker:
                 self._current_stop.set()  # nobody wants the running task any more: newest wins
             self._cond.notify_all()
             if self._queue and (self._thread is None or not self._thread.is_alive()):
-                self._thread = threading.Thread(target=self._main, name="set-level-worker", daemon=True)
-                self._thread.start()
+                self._thread = start_daemon(self._main, "set-level-worker")
 
     def status(self, keys: list[Hashable]) -> Status:
         """Progress of ``keys`` (a page's request): images of uncached tasks done / total, time left."""

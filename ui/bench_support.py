@@ -10,6 +10,7 @@ import numpy as np
 
 from sr_core.history import PreviewHistory
 from sr_core.runs.metrics_log import METRIC_FIELDS
+from sr_core.runs.status import RunStatus
 
 
 def synthetic_run(root: Path, name: str, n_rows: int, eval_every: int = 100, seed: int = 0) -> Path:
@@ -28,7 +29,7 @@ def synthetic_run(root: Path, name: str, n_rows: int, eval_every: int = 100, see
                          f"{20 + 5 * (1 - np.exp(-s / n_rows)):.4f},0.8,21.5,0.82,,")
     (d / "metrics.csv").write_text("\n".join(lines) + "\n")
     (d / "config.json").write_text(json.dumps({"train": {"model": "cnn-vae", "steps": n_rows, "seed": seed}}))
-    (d / "status.json").write_text(json.dumps({"status": "finished", "step": n_rows, "total_steps": n_rows}))
+    (d / "status.json").write_text(json.dumps({"status": RunStatus.FINISHED, "step": n_rows, "total_steps": n_rows}))
     hist = PreviewHistory(d / "preview_history.npz")
     for s in range(0, n_rows + 1, max(1, n_rows // 64)):
         hist.add({"step": s, "indices": list(range(8)), "lr": rng.random((8, 14, 14)), "sr": rng.random((8, 28, 28)),

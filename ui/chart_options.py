@@ -8,7 +8,7 @@ modebar's "Reset axes" do the same inside the browser).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 import streamlit as st
@@ -17,6 +17,9 @@ from sr_core.errors import UserError
 from sr_core.series import wall_time
 
 from .figures import XAxis, add_reference, loss_figure
+
+if TYPE_CHECKING:  # the page has torch already; this module alone does not need it
+    from sr_core.trainer import TrainSnapshot
 
 X_MODES = ("step", "wall time")
 NO_REFERENCE = "none"
@@ -114,16 +117,16 @@ def step_to_x(step: int | None, steps: np.ndarray, xs: np.ndarray | None) -> flo
     return float(xs[hit[-1]]) if len(hit) and np.isfinite(xs[hit[-1]]) else None
 
 
-def live_loss_charts(snap: Mapping[str, Any], choice: Any, comps: Sequence[str], *, smoothing: float,
+def live_loss_charts(snap: TrainSnapshot, choice: Any, comps: Sequence[str], *, smoothing: float,
                      log_y: bool, mark: int | None, max_points: int) -> None:
     """The Train page's train and test loss charts with the x/log-x/zoom controls and a reference run.
     ``choice``: :class:`ui.train_view.LossChoices`; ``mark``: the preview step chosen on the slider."""
     from .monitor import live_columns, mark_step
 
     mode, log_x = axis_controls("train")  # one row; the reference below (the panel is ~480 px at 1280)
-    ref = reference_picker("train", exclude=snap["run_name"])
-    cols = live_columns(snap["run_name"], snap["train"], [*choice.names, "elapsed_s"])  # only new rows converted
-    test_cols = rows_columns(snap["test"], ["step", "elapsed_s"])
+    ref = reference_picker("train", exclude=snap.run_name)
+    cols = live_columns(snap.run_name, snap.train, [*choice.names, "elapsed_s"])  # only new rows converted
+    test_cols = rows_columns(snap.test, ["step", "elapsed_s"])
     wall = mode != "step"
     ax_train = x_axis("train", mode, log_x, wall_of(cols, cols) if wall else None)
     ax_test = x_axis("train", mode, log_x, wall_of(test_cols, cols) if wall else None)
@@ -131,9 +134,9 @@ def live_loss_charts(snap: Mapping[str, Any], choice: Any, comps: Sequence[str],
     st.caption("Dotted lines mark the batches where alpha changes (the drop the paper notes in Figs. 3–4; "
                "on the step axis). Drag to zoom; **Reset zoom** or a double-click shows the full range.")
     warnings = []
-    for split, rows, ax, kw in (("train", snap["train"], ax_train, dict(smoothing=smoothing, columns=cols,
+    for split, rows, ax, kw in (("train", snap.train, ax_train, dict(smoothing=smoothing, columns=cols,
                                                                            max_points=max_points)),
-                                ("test", snap["test"], ax_test, dict(markers=True))):
+                                ("test", snap.test, ax_test, dict(markers=True))):
         fig = loss_figure(rows, components=comps, log_y=log_y, alpha_changes=choice.alpha_marks, labels=choice.labels,
                           title=f"Loss per batch — {split} (paper Fig. {3 if split == 'train' else 4})", axes=ax, **kw)
         warnings += overlay(fig, ref, split, comps, ax, smoothing=smoothing if split == "train" else 0.0, log_y=log_y)

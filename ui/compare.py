@@ -16,7 +16,8 @@ from typing import Any, Mapping
 import numpy as np
 import torch
 
-from sr_core.data import Split, get_degradation
+from sr_core.data import Split
+from sr_core.degrade import get_degradation
 from sr_core.errors import UserError
 from sr_core.evaluate import predict
 from sr_core.metrics import lr_psnr, psnr, ssim

@@ -167,7 +167,7 @@ def loss_figure(rows: Sequence[Mapping[str, Any]], *, components: Iterable[str] 
                 columns: Mapping[str, np.ndarray] | None = None, axes: "XAxis | None" = None) -> go.Figure:
     """Loss components against the batch number (paper Figs. 3-4).
 
-    rows: metric rows (dicts with ``step`` and one float per component, e.g. ``snapshot["train"]``).
+    rows: metric rows (dicts with ``step`` and one float per component, e.g. ``snapshot.train``).
     One trace per component, named after it (``"total"``, ``"recon"``, ...); with ``smoothing`` > 0
     the smoothed curve keeps that name and a faint ``"<name> (raw)"`` trace shows the data.
     ``alpha_changes``: steps (or (step, alpha) pairs) where alpha changes, drawn as dotted lines.

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import replace
 from typing import Any
 
 from sr_core.config import TrainConfig
 from sr_core.errors import UserError
 from sr_core.runs.jobs import TrainJob, resume_job, start_job
 from sr_core.runs.status import ENDED_STATUSES, RunStatus
+from sr_core.trainer import TrainSnapshot
 
 
 
@@ -115,34 +117,34 @@ class JobRegistry:
         job.stop()
         return True
 
-    def snapshot(self) -> dict[str, Any] | None:
-        """The current job's snapshot (see :meth:`TrainJob.snapshot`), or None before the first job."""
+    def snapshot(self) -> TrainSnapshot | None:
+        """The current job's snapshot (see :meth:`TrainJob.snapshot`) with ``running`` set and the run's
+        earlier history prepended, or None before the first job."""
         job = self._job
         if job is None:
             return None
         snap = job.snapshot()
-        if snap["error"] and snap["status"] != RunStatus.FAILED:
-            snap["status"] = RunStatus.FAILED
+        if snap.error and snap.status != RunStatus.FAILED:
+            snap = replace(snap, status=RunStatus.FAILED)
         # The trainer reports its final status a moment before its thread ends (it still flushes files):
         # a final status means the run is over, so no page shows "finished" next to a Stop button.
-        snap["running"] = job.running and snap["status"] not in ENDED_STATUSES
+        snap = replace(snap, running=job.running and snap.status not in ENDED_STATUSES)
         if self._history[0] or self._history[1]:
-            snap["train"] = self._history[0] + snap["train"]
-            snap["test"] = self._history[1] + snap["test"]
-        if not snap["running"] and job.run is not None:
-            self._follow_disk(snap, job.run)
+            snap = replace(snap, train=self._history[0] + snap.train, test=self._history[1] + snap.test)
+        if not snap.running and job.run is not None:
+            snap = self._follow_disk(snap, job.run)
         return snap
 
-    def _follow_disk(self, snap: dict[str, Any], run: Any) -> None:
+    def _follow_disk(self, snap: TrainSnapshot, run: Any) -> TrainSnapshot:
         """After this server's job ended, the run may go on elsewhere (``train --resume`` from the CLI,
         another server): when its status file says another step or status, the snapshot shows the run
         as it is on disk — status, step and curves from its files — not what this server last saw."""
         try:
             disk = run.status()
         except Exception:  # unreadable status: keep what we have (the Runs page reports the file)
-            return
-        if disk.get("step") == snap["step"] and disk.get("status") == snap["status"]:
-            return
+            return snap
+        if disk.get("step") == snap.step and disk.get("status") == snap.status:
+            return snap
         try:  # the file's version: a rewrite changes its mtime or size (a coarse clock may keep one)
             st = run.metrics_path.stat()
             version = (st.st_mtime_ns, st.st_size)
@@ -155,14 +157,14 @@ class JobRegistry:
                                [r for r in rows if r.get("split") == "test"])
             self._disk_key = key
         writer = run.writer_pid()
-        snap.update(status=disk.get("status") or snap["status"], step=int(disk.get("step") or 0),
-                    total_steps=disk.get("total_steps") or snap["total_steps"], train=self._disk_rows[0],
-                    test=self._disk_rows[1], running=False, preview=None, eta_s=None, avg_img_s=None,
-                    img_s=None, total_s=None,  # this server's timing is not the other writer's
-                    best_test_loss=disk.get("best_test_loss", snap.get("best_test_loss")),
-                    notice=f"run '{run.name}' was changed on disk by another writer"
-                           f"{f' (pid {writer}, still writing)' if writer else ''} since this page started it; "
-                           f"shown as its files are now")
+        return replace(snap, status=disk.get("status") or snap.status, step=int(disk.get("step") or 0),
+                       total_steps=disk.get("total_steps") or snap.total_steps, train=self._disk_rows[0],
+                       test=self._disk_rows[1], running=False, preview=None, eta_s=None, avg_img_s=None,
+                       img_s=None, total_s=None,  # this server's timing is not the other writer's
+                       best_test_loss=disk.get("best_test_loss", snap.best_test_loss),
+                       notice=f"run '{run.name}' was changed on disk by another writer"
+                              f"{f' (pid {writer}, still writing)' if writer else ''} since this page started it; "
+                              f"shown as its files are now")
 
     def is_training(self, run_name: str) -> bool:
         """True while the running job writes into run ``run_name`` (the Runs page must not delete it)."""

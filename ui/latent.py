@@ -12,7 +12,8 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
-from sr_core.data import Split, get_degradation
+from sr_core.data import Split
+from sr_core.degrade import get_degradation
 from sr_core.latent import LATENT_PROTOCOL, batch_metrics, latent_outputs, latent_per_image, summarize_latent
 from sr_core.metrics import psnr
 from sr_core.models import SRModel

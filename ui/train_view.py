@@ -14,6 +14,7 @@ from sr_core.errors import UserError
 from sr_core.models import model_class, model_names
 from sr_core.runs.listing import list_runs
 from sr_core.runs.status import RESUMABLE_STATUSES, RunStatus
+from sr_core.trainer import TrainSnapshot
 
 from .figures import LOSS_COMPONENTS
 from .images import mosaic, png_bytes
@@ -74,33 +75,33 @@ def run_choice_label(row: Mapping[str, Any]) -> str:
     return f"{row['name']} · {row.get('model', '?')} · step {row.get('step', 0)}/{row.get('total_steps') or '?'}"
 
 
-def progress_text(snap: Mapping[str, Any]) -> str:
+def progress_text(snap: TrainSnapshot) -> str:
     """The progress line: smoothed images/s and time left while running; the run's average and total
     time once it has ended (see :meth:`ui.jobs.JobRegistry.snapshot`)."""
-    step, total = snap["step"], snap["total_steps"]
-    rate = f"{snap['img_s']:.0f} images/s" if snap.get("img_s") else "– images/s"
-    if snap["running"]:
-        return (f"Step {step} / {total} · {rate} · {fmt_duration(snap.get('eta_s'))} left · "
-                f"elapsed {fmt_duration(snap.get('elapsed_s'))}")
-    avg = f"{snap['avg_img_s']:.0f} images/s on average" if snap.get("avg_img_s") else "– images/s on average"
-    return f"Step {step} / {total} · {avg} · total time {fmt_duration(snap.get('total_s', snap.get('elapsed_s')))}"
+    step, total = snap.step, snap.total_steps
+    rate = f"{snap.img_s:.0f} images/s" if snap.img_s else "– images/s"
+    if snap.running:
+        return (f"Step {step} / {total} · {rate} · {fmt_duration(snap.eta_s)} left · "
+                f"elapsed {fmt_duration(snap.elapsed_s)}")
+    avg = f"{snap.avg_img_s:.0f} images/s on average" if snap.avg_img_s else "– images/s on average"
+    return f"Step {step} / {total} · {avg} · total time {fmt_duration(snap.total_s)}"
 
 
-def ended_message(snap: Mapping[str, Any]) -> tuple[str, str] | None:
+def ended_message(snap: TrainSnapshot) -> tuple[str, str] | None:
     """(kind, text) of the note under an ended job: kind is "success", "warning" or "error"; None while
     it runs (or for a status with no note)."""
-    status, name, step, total = snap["status"], snap["run_name"], snap["step"], snap["total_steps"]
-    if snap["running"]:
+    status, name, step, total = snap.status, snap.run_name, snap.step, snap.total_steps
+    if snap.running:
         return None
     if status == RunStatus.FINISHED:
-        if snap.get("best_test_loss") is None:
+        if snap.best_test_loss is None:
             return "success", f"Run `{name}` finished."
         return "success", (f"Run `{name}` finished: {step} / {total} batches, best test loss "
-                           f"{snap['best_test_loss']:.4f}.")
+                           f"{snap.best_test_loss:.4f}.")
     if status == RunStatus.STOPPED:
         return "warning", f"Run `{name}` stopped at step {step} / {total}; its checkpoint is saved."
     if status in (RunStatus.NAN, RunStatus.FAILED):
-        return "error", snap.get("message") or snap.get("error") or f"run ended with status {status}"
+        return "error", snap.message or snap.error or f"run ended with status {status}"
     return None
 
 
@@ -114,10 +115,10 @@ class LossChoices:
     alpha_marks: list[Any]             # (step, alpha) where alpha changes
 
 
-def loss_choices(cfg: TrainConfig | None, snap: Mapping[str, Any]) -> LossChoices:
+def loss_choices(cfg: TrainConfig | None, snap: TrainSnapshot) -> LossChoices:
     """The components, default choice, labels and alpha marks for the charts of the job ``cfg`` runs
     (``cfg`` None: a job from another page's registry state; the snapshot's marks and every name)."""
-    alpha_marks = list(cfg.alpha_schedule[1:]) if cfg is not None else list(snap.get("alpha_changes") or [])
+    alpha_marks = list(cfg.alpha_schedule[1:]) if cfg is not None else list(snap.alpha_changes or [])
     known = cfg is not None and cfg.model in model_names()
     names = list(model_class(cfg.model).loss_names) if known else list(LOSS_COMPONENTS)
     names = ["total"] + [c for c in names if c != "total"]

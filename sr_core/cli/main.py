@@ -13,72 +13,49 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+from sr_core.alerts import alert_printer
+from sr_core.cli.args import OneLineParser, finite_float, positive_float, positive_int
+from sr_core.cli.signals import GracefulStop, Interrupted, end_deferral
+from sr_core.cli.sweep import add_sweep_parser, cmd_sweep
+from sr_core.config import PRESETS, PRESET_HELP, parse_alpha_schedule, preset_config
 from sr_core.errors import UserError
-from sr_core.fs import json_safe
-from sr_core.cli.signals import Interrupted, end_deferral
+from sr_core.fs import ASSETS_DIR, atomic_write_text, json_safe
+from sr_core.imaging.batch import add_upscale_parser, cmd_upscale
+from sr_core.model_names import describe_light
+from sr_core.runs.catalog import resolve
+from sr_core.runs.listing import list_runs, resume_hint
+from sr_core.runs.shipped import SHIPPED_DIR
 from sr_core.runs.status import RESUMABLE_STATUSES, RunStatus
+from sr_core.runs.store import runs_root
+from sr_core.runs.table import run_rows
+from sr_core.runs.trained_on import dataset_text, trained_on_text
 
 EXIT_USAGE = 2
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors (no usage dump) and exit code 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UserError(f"{self.prog}: {message}; see `{self.prog} --help`")
-
-
-def _number(text: str, cast: type, what: str) -> Any:
-    try:
-        return cast(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not {what}") from None
-
-
-def _positive_int(text: str) -> int:
-    v = _number(text, int, "a whole number")
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1 (got {v})")
-    return v
-
-
-def _positive_float(text: str) -> float:
-    v = _number(text, float, "a number")
-    if not (v > 0 and math.isfinite(v)):
-        raise argparse.ArgumentTypeError(f"must be a positive number (got {text})")
-    return v
-
-
-def _finite_float(text: str) -> float:
-    v = _number(text, float, "a number")
-    if not math.isfinite(v):
-        raise argparse.ArgumentTypeError(f"must be a finite number (got {text})")
-    return v
-
-
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m sr_core", description="VAE super-resolution studio: headless core.")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = OneLineParser(prog="python -m sr_core", description="VAE super-resolution studio: headless core.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     t = sub.add_parser("train", help="train a model (new run or --resume)")
     t.add_argument("--preset", help="preset name (see `models`); default: quick")
     t.add_argument("--model", help="model name from the registry (overrides the preset's)")
-    t.add_argument("--steps", type=_positive_int, help="number of batches")
-    t.add_argument("--batch-size", type=_positive_int)
-    t.add_argument("--lr", type=_positive_float, help="Adam learning rate")
+    t.add_argument("--steps", type=positive_int, help="number of batches")
+    t.add_argument("--batch-size", type=positive_int)
+    t.add_argument("--lr", type=positive_float, help="Adam learning rate")
     t.add_argument("--lr-schedule", choices=("constant", "cosine"),
                    help="learning-rate schedule: constant, or cosine decay to 0 at the last batch")
     t.add_argument("--alpha", help="alpha schedule as step:alpha pairs, e.g. 0:0.75,2500:0.25")
-    t.add_argument("--kl-weight", type=_finite_float, help="weight of the KL term (eq. 7); 0 = the paper's loss")
-    t.add_argument("--eval-every", type=_positive_int, help="test loss every N batches")
+    t.add_argument("--kl-weight", type=finite_float, help="weight of the KL term (eq. 7); 0 = the paper's loss")
+    t.add_argument("--eval-every", type=positive_int, help="test loss every N batches")
     t.add_argument("--eval-limit", type=int, help="test images used for the test loss (0 = all)")
-    t.add_argument("--checkpoint-every", type=_positive_int, help="checkpoint every N batches")
+    t.add_argument("--checkpoint-every", type=positive_int, help="checkpoint every N batches")
     t.add_argument("--seed", type=int, help="seed of the run (0 to 2**32-1): initial weights, data order, noise")
     t.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps")
     t.add_argument("--dataset", help="fashion-mnist (default), mnist, photos (scikit-image's sample photos) or "
                                      "folder:PATH (any folder of images; see README 'Your own images')")
     t.add_argument("--degradation", choices=("box", "bicubic"), help="how LR is made from HR (default: box, the paper's)")
-    t.add_argument("--patch", type=_positive_int, help="HR patch side on photo datasets (default 48; 28 for the "
+    t.add_argument("--patch", type=positive_int, help="HR patch side on photo datasets (default 48; 28 for the "
                                                        "CNN-VAEs with a linear encoder)")
     t.add_argument("--data-dir", help="data root (default: $SR_DATA_DIR, else ./data or ../shared/data beside "
                                       "the checkout if it holds the files, else ./data, downloaded there)")
@@ -112,16 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--json", action="store_true")
 
     sub.add_parser("models", help="list models and presets")
-    from sr_core.cli.sweep import add_sweep_parser  # sweeps live in their own module (Ray is imported only when run)
     add_sweep_parser(sub)
-    from sr_core.imaging.batch import add_upscale_parser  # batch upscaling of files and folders
     add_upscale_parser(sub)
     return p
 
 
 def _train_options(args: argparse.Namespace) -> dict[str, Any]:
-    from sr_core.config import parse_alpha_schedule
-
     return dict(model=args.model, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                 lr_schedule=args.lr_schedule, alpha_schedule=parse_alpha_schedule(args.alpha) if args.alpha else None,
                 kl_weight=args.kl_weight, eval_every=args.eval_every, eval_limit=args.eval_limit, seed=args.seed,
@@ -133,8 +106,7 @@ def _train_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def _job(args: argparse.Namespace) -> Any:
     """The :class:`sr_core.runs.jobs.TrainJob` of ``train`` (new run, or ``--resume``), not started."""
-    from sr_core.config import preset_config
-    from sr_core.runs.jobs import resume_job, start_job
+    from sr_core.runs.jobs import resume_job, start_job  # local: torch-free CLI start
 
     options = _train_options(args)
     if args.resume:
@@ -148,7 +120,7 @@ def _job(args: argparse.Namespace) -> Any:
 
 
 def _progress_bar(job: Any) -> Any:
-    from tqdm import tqdm
+    from tqdm import tqdm  # local: tqdm only when a progress bar is shown
 
     trainer, run = job.trainer, job.run
     cfg = trainer.config
@@ -171,18 +143,14 @@ def _progress_bar(job: Any) -> Any:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from sr_core.runs.listing import resume_hint
-    from sr_core.cli.signals import GracefulStop
-
     with GracefulStop() as stopper:
         job = _job(args)
         trainer, run = job.trainer, job.run
         stopper.attach(trainer)
         cfg = trainer.config
-        if job.snapshot().get("notice"):
-            print(job.snapshot()["notice"], file=sys.stderr)
+        if job.snapshot().notice:
+            print(job.snapshot().notice, file=sys.stderr)
         bar = None if args.no_progress else _progress_bar(job)
-        from sr_core.alerts import alert_printer
         job.trainer.add_callback("on_eval", alert_printer(bar.write if bar is not None else None))
         try:
             status = job.run_here()
@@ -191,33 +159,30 @@ def cmd_train(args: argparse.Namespace) -> int:
                 bar.close()
     snap = job.snapshot()  # the same snapshot the Train page reads (images/s from the trainer's meter)
     if stopper.signum is not None and status == RunStatus.STOPPED:
-        print(f"{snap['message']} at step {trainer.step}/{cfg.steps}; checkpoint saved — resume with "
+        print(f"{snap.message} at step {trainer.step}/{cfg.steps}; checkpoint saved — resume with "
               f"`{resume_hint(run.name)}`", file=sys.stderr)
         print(run.path)
         return 128 + stopper.signum
-    tests = snap["test"]
+    tests = snap.test
     last = f"test loss {tests[-1]['total']:.4f}" if tests else "no test loss"
-    print(f"{status}: {trainer.step}/{cfg.steps} batches, {last}, {snap['avg_img_s'] or 0:.0f} img/s on average, "
-          f"{snap['total_s'] or snap['elapsed_s']:.1f} s", file=sys.stderr)
-    if snap["message"]:
-        print(snap["message"], file=sys.stderr)
+    print(f"{status}: {trainer.step}/{cfg.steps} batches, {last}, {snap.avg_img_s or 0:.0f} img/s on average, "
+          f"{snap.total_s or snap.elapsed_s:.1f} s", file=sys.stderr)
+    if snap.message:
+        print(snap.message, file=sys.stderr)
     print(run.path)
     return 0 if status in RESUMABLE_STATUSES else 1
 
 
 def _inside_assets(path: Path) -> bool:
     """True for a path inside the project's read-only assets/ folder (shipped checkpoints, studies)."""
-    from sr_core.fs import ASSETS_DIR
-
     return path.resolve().is_relative_to(ASSETS_DIR)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from sr_core.checkpoint import model_from_checkpoint
-    from sr_core.data import load_split, recorded_data_dir
-    from sr_core.evaluate import evaluate, write_eval
-    from sr_core.runs.catalog import resolve
-    from sr_core.trainer import resolve_device
+    from sr_core.checkpoint import model_from_checkpoint  # local: torch-free CLI start
+    from sr_core.data import load_split, recorded_data_dir  # local: torch-free CLI start
+    from sr_core.evaluate import evaluate, write_eval  # local: torch-free CLI start
+    from sr_core.device import resolve_device  # local: torch-free CLI start
 
     if args.limit < 0:
         raise UserError(f"--limit must be 0 (all) or positive (got {args.limit})")
@@ -231,7 +196,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     dataset = args.dataset or tcfg.get("dataset", "fashion-mnist")
     degradation = tcfg.get("degradation", "box")
     if args.images or dataset == "photos" or dataset.startswith("folder:"):  # sr_core.photo_eval
-        from sr_core.photo_eval import eval_photos
+        from sr_core.photo_eval import eval_photos  # local: torch-free CLI start
         return eval_photos(model, ckpt, path, dataset=None if args.images else dataset, images_dir=args.images,
                            limit=args.limit, as_json=args.json, out=args.out)
     data_dir = args.data_dir or recorded_data_dir(path.parent, dataset)  # a run's own folder, if recorded
@@ -240,14 +205,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     result = {"protocol": result["protocol"], "checkpoint": str(path), "model_name": ckpt["model_name"],
               "step": ckpt.get("step"), **{k: v for k, v in result.items() if k != "protocol"}}
     if model.has_latent:  # the paper's latent vs LR and the latent gap (sr_core.latent)
-        from sr_core.latent import latent_metrics
+        from sr_core.latent import latent_metrics  # local: torch-free CLI start
         result["latent"] = latent_metrics(model, split, degradation=degradation, limit=args.limit, device=device)
     # A run's own eval.json is refreshed by a full evaluation; shipped assets are never written.
     if path.name == "checkpoint.pt" and (path.parent / "config.json").is_file() and not args.limit \
             and dataset == tcfg.get("dataset", "fashion-mnist") and not _inside_assets(path):
         write_eval(path.parent, result)
     if args.out:
-        from sr_core.fs import atomic_write_text
         atomic_write_text(Path(args.out), json.dumps(json_safe(result), indent=2))
     if args.json:
         print(json.dumps(json_safe(result)))
@@ -256,7 +220,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
     rows += [(m, result[m]) for m in ("nearest", "bilinear", "bicubic")]
     if "reconstruction" in result:
         rows.append(("full-VAE reconstruction (sees HR)", result["reconstruction"]))
-    from sr_core.runs.trained_on import dataset_text, trained_on_text
     print(f"{result['model_name']} @ step {result['step']} (trained on {trained_on_text(tcfg)}) on "
           f"{dataset_text(dataset)} test, {result['n_images']} images")
     print(f"{'method':<36}{'PSNR dB':>9}{'SSIM':>8}{'LR-PSNR dB':>12}")
@@ -269,12 +232,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from sr_core.runs.table import run_rows
-    from sr_core.runs.store import runs_root
-    from sr_core.runs.listing import list_runs
-    from sr_core.runs.shipped import SHIPPED_DIR
-    from sr_core.runs.trained_on import dataset_text
-
     if args.json:
         print(json.dumps(json_safe(list_runs(args.runs_dir))))
         return 0
@@ -312,9 +269,6 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from sr_core.config import PRESET_HELP, PRESETS
-    from sr_core.model_names import describe_light
-
     print("Models:")
     for m in describe_light():
         flag = " (stochastic)" if m["stochastic"] else ""
@@ -330,8 +284,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         end_deferral()  # a signal recorded while the CLI imported ends the command here, in one line
         args = build_parser().parse_args(argv)
-        from sr_core.imaging.batch import cmd_upscale
-        from sr_core.cli.sweep import cmd_sweep
         return {"train": cmd_train, "eval": cmd_eval, "list": cmd_list, "models": cmd_models,
                 "sweep": cmd_sweep, "upscale": cmd_upscale}[args.command](args)
     except UserError as exc:

@@ -16,8 +16,14 @@ import argparse
 import sys
 from typing import Any
 
+from sr_core.cli.args import positive_float, positive_int
+from sr_core.config import parse_alpha_schedule
 from sr_core.errors import UserError
 from sr_core.runs.status import SweepStatus, TrialStatus
+from sr_core.sweeps.check import check_size, live_status
+from sr_core.sweeps.spec import (SweepSpec, default_sweep_name, find_sweep, list_sweeps, parse_grid, read_state,
+                                 resolve_reference, sanitize_name, spec_from_dict, sweep_dir)
+from sr_core.sweeps.stats import format_table, summarize
 
 TRAIN_OPTIONS = ("model", "steps", "batch_size", "lr", "lr_schedule", "kl_weight", "eval_every", "eval_limit",
                  "device", "dataset", "patch", "keep_optimizer")
@@ -25,39 +31,37 @@ TRAIN_OPTIONS = ("model", "steps", "batch_size", "lr", "lr_schedule", "kl_weight
 
 def add_sweep_parser(sub: Any) -> None:
     """Register the ``sweep`` subcommand on the CLI's subparsers."""
-    from sr_core.cli.main import _positive_float, _positive_int
-
     s = sub.add_parser("sweep", help="run a grid of settings x seeds on Ray Tune; mean ± 95%% CI per setting",
                        description="Grid: key=v1|v2 entries separated by ';' or spaces, e.g. "
                                    "\"alpha=0:1.0|0:0.75,1200:0.25; lr=0.001|0.003\". Keys: alpha, lr, "
                                    "lr-schedule, kl-weight, model, batch-size, steps, eval-every, eval-limit, "
                                    "dataset, patch.")
     s.add_argument("--grid", help="settings to compare (see above)")
-    s.add_argument("--seeds", type=_positive_int, default=3, help="seeds per setting (default 3)")
+    s.add_argument("--seeds", type=positive_int, default=3, help="seeds per setting (default 3)")
     s.add_argument("--seed", type=int, default=0, help="first seed (seeds are SEED, SEED+1, ...)")
     s.add_argument("--reference", help="setting for the paired comparison: number (1-based) or label; default 1")
     s.add_argument("--name", help="sweep name (default: timestamp-sweep)")
     s.add_argument("--resume", metavar="NAME", help="continue sweep NAME, keeping its finished trials")
     s.add_argument("--show", metavar="NAME", help="print sweep NAME's table and exit")
     s.add_argument("--list", action="store_true", help="list the sweeps in the runs folder")
-    s.add_argument("--workers", type=_positive_int, help="trials at once (default: CPU cores // cpus-per-trial)")
-    s.add_argument("--cpus-per-trial", type=_positive_float, default=1.0, help="CPUs (and torch threads) per trial")
+    s.add_argument("--workers", type=positive_int, help="trials at once (default: CPU cores // cpus-per-trial)")
+    s.add_argument("--cpus-per-trial", type=positive_float, default=1.0, help="CPUs (and torch threads) per trial")
     s.add_argument("--gpus-per-trial", type=float, default=0.0, help="GPUs per trial (fractions share a GPU)")
     s.add_argument("--address", help="Ray cluster address (default: $RAY_ADDRESS, else an embedded Ray)")
     s.add_argument("--eval-images", type=int, default=0, help="test images scored per trial (0 = all 10,000)")
     s.add_argument("--preset", default="quick", help="base preset (default: quick)")
     s.add_argument("--model")
-    s.add_argument("--steps", type=_positive_int)
-    s.add_argument("--batch-size", type=_positive_int)
-    s.add_argument("--lr", type=_positive_float)
+    s.add_argument("--steps", type=positive_int)
+    s.add_argument("--batch-size", type=positive_int)
+    s.add_argument("--lr", type=positive_float)
     s.add_argument("--lr-schedule", choices=("constant", "cosine"))
     s.add_argument("--alpha", help="alpha schedule for every trial, e.g. 0:0.75,1200:0.25")
     s.add_argument("--kl-weight", type=float)
-    s.add_argument("--eval-every", type=_positive_int)
+    s.add_argument("--eval-every", type=positive_int)
     s.add_argument("--eval-limit", type=int)
     s.add_argument("--device")
     s.add_argument("--dataset", help="fashion-mnist, mnist, photos or folder:PATH")
-    s.add_argument("--patch", type=_positive_int, help="HR patch side on photo datasets (see train --help)")
+    s.add_argument("--patch", type=positive_int, help="HR patch side on photo datasets (see train --help)")
     s.add_argument("--keep-optimizer", action="store_true", default=None,
                    help="keep Adam's state in each finished trial's checkpoint (default: weights only)")
     s.add_argument("--data-dir")
@@ -67,10 +71,6 @@ def add_sweep_parser(sub: Any) -> None:
 
 def spec_from_args(args: argparse.Namespace):
     """The :class:`SweepSpec` of a new sweep from the command line (validated)."""
-    from sr_core.config import parse_alpha_schedule
-    from sr_core.sweeps.check import check_size
-    from sr_core.sweeps.spec import SweepSpec, default_sweep_name, parse_grid, resolve_reference, sanitize_name
-
     if not args.grid:
         raise UserError("sweep needs --grid (e.g. --grid \"lr=0.001|0.003\"), or --resume/--show NAME")
     if args.eval_images < 0:
@@ -96,7 +96,7 @@ class _Bar:
     def __call__(self, state: dict[str, Any]) -> None:
         if not self.enabled:
             return
-        from tqdm import tqdm
+        from tqdm import tqdm  # local: tqdm only when a progress bar is shown
 
         trials = state["trials"]
         if self.bar is None:
@@ -115,10 +115,6 @@ class _Bar:
 
 def show(name: str, runs_dir: str | None, reference: str | None = None) -> str:
     """The text of ``sweep --show``: header, table, failed trials, protocol."""
-    from sr_core.sweeps.check import live_status
-    from sr_core.sweeps.spec import find_sweep, read_state, resolve_reference, spec_from_dict
-    from sr_core.sweeps.stats import format_table, summarize
-
     folder = find_sweep(name, runs_dir)
     state = read_state(folder)
     spec = spec_from_dict(state["spec"])
@@ -137,8 +133,6 @@ def show(name: str, runs_dir: str | None, reference: str | None = None) -> str:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from sr_core.sweeps.spec import list_sweeps, sweep_dir
-
     if args.list:
         rows = list_sweeps(args.runs_dir)
         if not rows:
@@ -146,13 +140,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         for r in rows:
             where = "  (shipped study)" if r["shipped"] else ""
             print(f"{r['name']:<40}ERROR: {r['error']}" if r["error"] else
-                  f"{r['name']:<40}{r['status']:<10}{r['finished']:>3}/{r['n_trials']} finished, "
-                  f"{r['failed']} failed{where}")
+                  f"{r['name']:<40}{r['status']:<10}{r[TrialStatus.FINISHED]:>3}/{r['n_trials']} finished, "
+                  f"{r[TrialStatus.FAILED]} failed{where}")
         return 0
     if args.show:
         print(show(args.show, args.runs_dir, args.reference))
         return 0
-    from sr_core.sweeps.driver import run_sweep  # Ray and torch: only when a sweep runs
+    from sr_core.sweeps.driver import run_sweep  # local: heavy: Ray and torch only when a sweep runs
 
     spec = None if args.resume else spec_from_args(args)
     bar = _Bar(not args.no_progress)

@@ -26,6 +26,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from sr_core.errors import UserError
+from sr_core.fs import atomic_write_bytes, json_safe
+from sr_core.runs.catalog import SHIPPED_DISPLAY, load_model, load_path, resolve
+from sr_core.runs.trained_on import trained_on_text
 
 API_TEMPERATURE = 0.5  # demo.py api_upscale's default
 
@@ -51,7 +54,7 @@ def add_upscale_parser(sub: Any) -> None:
 
 def plan(inputs: list[str], out: Path) -> list[tuple[Path, Path]]:
     """[(input file, output file)] for files and folders (see the module docstring)."""
-    from sr_core.photos import SUFFIXES, list_images
+    from sr_core.photos import SUFFIXES, list_images  # local: torch-free CLI start
     pairs: list[tuple[Path, Path]] = []
     taken: set[Path] = set()
     for item in inputs:
@@ -75,7 +78,6 @@ def plan(inputs: list[str], out: Path) -> list[tuple[Path, Path]]:
 
 def load_named_model(name: str, runs_dir: str | None = None) -> Any:
     """A model by catalog name (shipped / run:NAME, as the demo) or by checkpoint path."""
-    from sr_core.runs.catalog import load_model
     return load_model(name, runs_dir)
 
 
@@ -86,9 +88,7 @@ def model_picker(name: str, runs_dir: str | None = None) -> Pick:
     """image -> (model, checkpoint name, "NAME (trained on DATA)" or auto's note): the named model for every
     file, or with ``auto`` the shipped checkpoint :func:`sr_core.runs.auto.default_model_for` picks for each
     image — the same choice as the API's. A name that does not resolve is a UserError here, before any file."""
-    from sr_core.runs.auto import default_model_for, is_auto
-    from sr_core.runs.catalog import SHIPPED_DISPLAY, load_path, resolve
-    from sr_core.runs.trained_on import trained_on_text
+    from sr_core.runs.auto import default_model_for, is_auto  # local: numpy-free CLI start
     if is_auto(name):
         def pick(image: Any) -> tuple[Any, str, str]:
             chosen, note = default_model_for(image)
@@ -104,15 +104,15 @@ def upscale_file(model: Any, src: Path, *, mode: str = "lr", degradation: str = 
                  temperature: float | None = API_TEMPERATURE, seed: int = 0, decoded: Any = None) -> tuple[bytes, Any]:
     """(PNG bytes of the SR image, the :class:`UpscaleResult`) of one file, as the API computes them
     (``decoded``: the file already decoded)."""
-    from sr_core.imaging.io import decode_image, encode_png
-    from sr_core.imaging.upscale import upscale
+    from sr_core.imaging.io import decode_image, encode_png  # local: numpy/PIL-free CLI start
+    from sr_core.imaging.upscale import upscale  # local: torch-free CLI start
     decoded = decoded if decoded is not None else decode_image(src, name=src.name)  # temperature: the model clamps it
     r = upscale(model, decoded, mode=mode, degradation=degradation, temperature=temperature, samples=1, seed=int(seed) % 2**32)
     return encode_png(r.sr), r
 
 
 def _pixels(path: Path) -> int:
-    from sr_core.photos import _header_pixels
+    from sr_core.photos import _header_pixels  # local: torch-free CLI start
     try:
         return _header_pixels(path)
     except Exception:
@@ -125,10 +125,9 @@ def run_batch(model: Any, pairs: list[tuple[Path, Path]], *, mode: str = "lr", d
     """Upscale every (input, output) pair with ``model``, or with the model ``pick`` (:func:`model_picker`)
     chooses per file; returns counts, ``models`` ({checkpoint name: files}), per-file scores (truth mode)
     and means."""
-    from tqdm import tqdm
-    from sr_core.fs import atomic_write_bytes
-    from sr_core.imaging.io import decode_image
-    from sr_core.imaging.photo_metrics import PROTOCOL_Y, score
+    from tqdm import tqdm  # local: tqdm only when a progress bar is shown
+    from sr_core.imaging.io import decode_image  # local: numpy/PIL-free CLI start
+    from sr_core.imaging.photo_metrics import PROTOCOL_Y, score  # local: torch-free CLI start
     log = log or (lambda s: tqdm.write(s, file=sys.stderr))
     sizes = [_pixels(src) for src, _ in pairs]
     bar = tqdm(total=sum(sizes), unit="px", unit_scale=True, desc="upscale", file=sys.stderr,
@@ -179,7 +178,6 @@ def run_batch(model: Any, pairs: list[tuple[Path, Path]], *, mode: str = "lr", d
 
 def cmd_upscale(args: argparse.Namespace) -> int:
     """The ``upscale`` subcommand; exit 0, or 1 when some files were bad (skipped), 2 for usage errors."""
-    from sr_core.fs import json_safe
     out = Path(args.out).expanduser()
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {args.out} is a file; give a folder (it is created if missing)")

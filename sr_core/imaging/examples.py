@@ -14,6 +14,7 @@ from pathlib import Path
 from sr_core.fs import ASSETS_DIR, atomic_write_bytes
 from sr_core.data import check_dataset, load_split
 from sr_core.imaging.io import encode_png
+from sr_core.photos import skimage_photo
 
 SHIPPED_EXAMPLES = ASSETS_DIR / "examples"
 PHOTO_EXAMPLES = ("chelsea", "coins")  # held out: colour 451×300, grey 384×303
@@ -38,7 +39,6 @@ def example_images(dest: str | os.PathLike, data_dir: str | os.PathLike | None =
 def photo_examples(dest: str | os.PathLike) -> list[str]:
     """Paths of the :data:`PHOTO_EXAMPLES` as PNG files written to ``dest`` (colour kept); [] when
     scikit-image's samples cannot be read."""
-    from sr_core.photos import skimage_photo
     paths = []
     for name in PHOTO_EXAMPLES:
         path = Path(dest) / f"photo_{name}.png"

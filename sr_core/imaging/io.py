@@ -18,6 +18,8 @@ problem and the fix. Pure functions; nothing runs at import time.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import os
 import warnings
@@ -192,9 +194,6 @@ MAX_DATA_URL_CHARS = 4 * -(-MAX_FILE_BYTES // 3) + 256  # base64 of the largest 
 
 def data_url_bytes(url: str, *, name: str = "the image") -> bytes:
     """The bytes of a ``data:...;base64,`` URL; its encoded length is checked before anything is decoded."""
-    import base64
-    import binascii
-
     if not isinstance(url, str) or not url.startswith("data:") or "," not in url[:256]:
         raise ImageInputError(f"{name} is not a data: URL; {_FIX}")
     if len(url) > MAX_DATA_URL_CHARS:

@@ -20,6 +20,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from sr_core.imaging.upscale import upscale
+
 SCALE = 2
 PROTOCOL_Y = ("PSNR/SSIM on Y (BasicSR protocol: 8-bit images; Y = BT.601 studio range 16–235, grey images as "
               "R = G = B; crop_border = 2 pixels shaved from each edge; PSNR over the whole image, "
@@ -91,8 +93,6 @@ def benchmark(model: Any, images: Iterable[tuple[str, np.ndarray]], *, degradati
     bicubic: {...}, gain_db}], "mean": {sr: {...}, bicubic: {...}, gain_db}} (means over images; an image
     scored ∞ counts as ∞).
     """
-    from sr_core.imaging.upscale import upscale
-
     rows = []
     for name, hr in images:
         r = upscale(model, hr, mode="truth", degradation=degradation, temperature=temperature)

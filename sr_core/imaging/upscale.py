@@ -2,7 +2,7 @@
 
 Two modes (:data:`MODES`): ``lr`` treats the image as the low-resolution input and makes it 2x larger;
 ``truth`` treats it as the high-resolution truth, shrinks it 2x with a named degradation
-(:mod:`sr_core.data`), super-resolves that and scores the result against the image.
+(:mod:`sr_core.degrade`), super-resolves that and scores the result against the image.
 
 * Colour: SR runs on luminance (Y of YCbCr, :mod:`sr_core.imaging.io`); Cb and Cr are upscaled bicubically
   and merged back — the field's standard practice (:data:`Y_NOTE`).
@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from sr_core.baselines import upsample
-from sr_core.data import get_degradation
+from sr_core.degrade import get_degradation
 from sr_core.errors import UserError
 from sr_core.imaging.io import DecodedImage, rgb_to_ycbcr, ycbcr_to_rgb
 from sr_core.metrics import lr_psnr, psnr, ssim

@@ -24,7 +24,7 @@ from typing import Any, Callable, ClassVar
 import torch
 from torch import nn
 
-from sr_core.data import DEFAULT_DEGRADATION, get_degradation
+from sr_core.degrade import DEFAULT_DEGRADATION, get_degradation
 from sr_core.errors import UserError
 
 #: Loss component labels of the paper's objective, eqs. (7), (9)-(11): the CNN-VAEs' loss.

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from sr_core.data import nearest_up
+from sr_core.degrade import nearest_up
 from sr_core.models.base import SRModel, register
+from sr_core.models.blocks import SCALE, Body, SubPixelUp
 from sr_core.models.cnn_vae import CNNVAE
-from sr_core.models.resnet_sr import SCALE, Body, SubPixelUp
 
 LOGIT_EPS = 1e-3  # keeps the base logit finite for latents of exactly 0 or 1
 

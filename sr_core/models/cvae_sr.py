@@ -37,8 +37,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from sr_core.models.base import SROutput, SRModel, register
-from sr_core.models.resnet_sr import (BASES, PIXEL_LOSSES, SCALE, Body, ResBlock, SubPixelUp, base_upsample,
-                        check_choice, consistent_output, finish, pixel_loss)
+from sr_core.models.blocks import (BASES, PIXEL_LOSSES, SCALE, Body, ResBlock, SubPixelUp, base_upsample,
+                                   check_choice, consistent_output, finish, pixel_loss)
 
 LOGVAR_MIN, LOGVAR_MAX = -12.0, 6.0  # keep exp() finite and the KL bounded
 

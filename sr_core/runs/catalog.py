@@ -143,7 +143,7 @@ def _run_checkpoint(name: str, runs_dir: str | os.PathLike | None) -> Path:
 def load_path(path: str | os.PathLike) -> tuple[Any, dict[str, Any]]:
     """(model in eval mode on the CPU, checkpoint info) of a checkpoint file, cached by file version.
     ``info``: model_name, model_config, train_config, step, extra. A missing file is a UserError."""
-    from sr_core.checkpoint import model_from_checkpoint  # torch: only once a model is actually loaded
+    from sr_core.checkpoint import model_from_checkpoint  # local: torch only once a model is actually loaded
 
     p = Path(path)
     try:

@@ -15,11 +15,15 @@ import json
 import os
 import sys
 import threading
+from dataclasses import replace
 from typing import Any
+
+import torch
 
 from sr_core.checkpoint import load_checkpoint, model_from_checkpoint
 from sr_core.config import TrainConfig, train_config_from_dict
 from sr_core.data import check_batch_size, load_split, recorded_data_dir, resolve_data_dir
+from sr_core.device import resolve_device
 from sr_core.errors import UserError
 from sr_core.fs import atomic_write_text
 from sr_core.models import build_model
@@ -27,7 +31,8 @@ from sr_core.monitor import attach_monitor, hold_out, record_protocol
 from sr_core.photos import is_photo_dataset, resolve_patch
 from sr_core.runs.store import RunDir, check_runs_dir, create_run, get_run
 from sr_core.runs.status import RunStatus
-from sr_core.trainer import Trainer, resolve_device
+from sr_core.threads import start_daemon
+from sr_core.trainer import Trainer, TrainSnapshot
 
 
 class RunRecorder:
@@ -268,9 +273,7 @@ class TrainJob:
     def start(self) -> "TrainJob":
         if self._thread is not None:
             raise RuntimeError("job already started")
-        self._thread = threading.Thread(target=self._main, name=f"train-{self.run.name if self.run else ''}",
-                                        daemon=True)
-        self._thread.start()
+        self._thread = start_daemon(self._main, f"train-{self.run.name if self.run else ''}")
         return self
 
     def run_here(self) -> RunStatus:
@@ -279,7 +282,6 @@ class TrainJob:
 
     def _main(self) -> None:
         if self.torch_threads:
-            import torch
             torch.set_num_threads(self.torch_threads)
         try:
             self.trainer.run()
@@ -302,11 +304,9 @@ class TrainJob:
 
     @property
     def status(self) -> str:
-        return self.trainer.snapshot()["status"]
+        return self.trainer.snapshot().status
 
-    def snapshot(self) -> dict[str, Any]:
-        snap = self.trainer.snapshot()
-        snap["run_name"] = self.run.name if self.run else ""
-        snap["run_path"] = str(self.run.path) if self.run else ""
-        snap["error"] = self.error
-        return snap
+    def snapshot(self) -> TrainSnapshot:
+        """The trainer's snapshot with this job's run folder and thread error filled in."""
+        return replace(self.trainer.snapshot(), run_name=self.run.name if self.run else "",
+                       run_path=str(self.run.path) if self.run else "", error=self.error)

@@ -98,7 +98,7 @@ _CHECKED: dict[tuple[str, int, int], str] = {}
 
 def checkpoint_problem(path: Path) -> str:
     """'' when the checkpoint at ``path`` loads and is usable, else its one-line error (cached per version)."""
-    from sr_core.checkpoint import model_from_checkpoint
+    from sr_core.checkpoint import model_from_checkpoint  # local: torch-free listing (torch only for the deep check)
 
     try:
         stat = path.stat()

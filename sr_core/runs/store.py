@@ -77,7 +77,7 @@ def sanitize_name(name: str) -> str:
 
 def package_versions() -> dict[str, str]:
     """Versions of Python and the packages that decide the numbers."""
-    import importlib.metadata as md
+    import importlib.metadata as md  # local: ~17 ms at every CLI start, only a new run needs it
 
     out = {"python": platform.python_version(), "platform": platform.platform()}
     for pkg in ("torch", "torchvision", "numpy", "torchmetrics"):

@@ -22,6 +22,7 @@ from sr_core.config import MAX_SEED
 from sr_core.errors import UserError
 from sr_core.runs.lock import lock_holder
 from sr_core.runs.status import RunStatus, SweepStatus, TrialStatus
+from sr_core.runs.store import runs_root
 
 MAX_SEEDS = 100        # seeds per setting
 MAX_SETTINGS = 256     # settings in one grid
@@ -156,8 +157,6 @@ def check_address(address: str | None, timeout: float = CONNECT_TIMEOUT_S) -> No
 def check_launch(spec: Any, *, runs_dir: str | os.PathLike | None, gpus_per_trial: float, cpus_per_trial: float,
                  address: str | None) -> None:
     """Everything a sweep needs that Ray would only find inside the trials, checked up front (one line each)."""
-    from sr_core.runs.store import runs_root
-
     root = runs_root(runs_dir)
     if root.exists() and not root.is_dir():
         raise UserError(f"runs folder {root} is a file, not a folder; pass --runs-dir naming a folder")
@@ -167,15 +166,15 @@ def check_launch(spec: Any, *, runs_dir: str | os.PathLike | None, gpus_per_tria
             raise UserError(f"seeds {lo}..{hi} leave the range 0..{MAX_SEED}; lower --seed or --seeds")
         device = str(spec.base.get("device") or "auto")
         if device != "auto" and not address:
-            from sr_core.trainer import resolve_device
+            from sr_core.device import resolve_device  # local: torch-free sweep --list/--show
             resolve_device(device)
     if not (math.isfinite(gpus_per_trial) and gpus_per_trial >= 0):
         raise UserError(f"--gpus-per-trial must be 0 or positive (got {gpus_per_trial}); use 0 on a CPU machine")
     if not (math.isfinite(cpus_per_trial) and cpus_per_trial > 0):
         raise UserError(f"--cpus-per-trial must be positive (got {cpus_per_trial})")
     if gpus_per_trial > 0 and not address:
-        import torch
-        if not torch.cuda.is_available():
+        from sr_core.device import cuda_available  # local: torch-free sweep --list/--show
+        if not cuda_available():
             raise UserError(f"--gpus-per-trial {gpus_per_trial:g} but this machine has no CUDA GPU; use 0 "
                             f"(or --address a cluster with GPUs)")
     check_address(address)

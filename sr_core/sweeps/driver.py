@@ -21,9 +21,13 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from sr_core.data import resolve_data_dir
 from sr_core.errors import UserError
 from sr_core.fs import PROJECT_ROOT
+from sr_core.runs.lock import RunLock
 from sr_core.runs.status import SweepStatus, TrialStatus
+from sr_core.runs.store import runs_root
+from sr_core.sweeps.check import check_launch
 from sr_core.sweeps.spec import SweepSpec, read_state, setting_label, spec_from_dict, sweep_dir, write_state
 from sr_core.sweeps.stats import PROTOCOL_NOTE, summarize, write_summary_csv
 from sr_core.sweeps.trial import run_trial
@@ -44,8 +48,6 @@ def create_sweep(spec: SweepSpec, runs_dir: str | os.PathLike | None = None) -> 
     ``created``), ready for ``python -m sr_core sweep --resume NAME``; returns the sweep folder.
     The Sweeps page starts a sweep this way: the spec crosses to the sweep process as the file it is
     persisted as, not as command-line strings."""
-    from sr_core.runs.store import runs_root
-
     spec.validate()
     runs_abs = str(runs_root(runs_dir).resolve())
     folder = sweep_dir(spec.name, runs_abs)
@@ -73,7 +75,7 @@ def _init_ray(address: str | None, num_cpus: int, num_gpus: int | None) -> None:
     # Ray renices its workers by +15 by default; on a shared machine that starves the trials behind every
     # other process (measured: 10 % of a core each). Trials run at the sweep command's own priority.
     os.environ.setdefault("RAY_worker_niceness", "0")
-    import ray
+    import ray  # local: heavy: Ray only once a sweep runs
 
     if ray.is_initialized():
         return
@@ -89,7 +91,7 @@ def _init_ray(address: str | None, num_cpus: int, num_gpus: int | None) -> None:
 
 def _callback(folder: Path, state: dict[str, Any], index: dict[tuple[int, int], dict[str, Any]],
               progress: Progress | None):
-    from ray import tune
+    from ray import tune  # local: heavy: Ray only once a sweep runs
 
     def entry(trial) -> dict[str, Any]:
         setting, seed = (int(x) for x in trial.config["trial"].split(":"))
@@ -139,11 +141,6 @@ def run_sweep(spec: SweepSpec | None = None, *, runs_dir: str | os.PathLike | No
     ``workers``: trials at once (default: the machine's cores // ``cpus_per_trial``; on a cluster,
     as many as its resources allow). ``progress(state)`` is called after every trial event.
     """
-    from sr_core.data import resolve_data_dir
-    from sr_core.runs.lock import RunLock
-    from sr_core.runs.store import runs_root
-    from sr_core.sweeps.check import check_launch
-
     address = address or os.environ.get("RAY_ADDRESS") or None
     check_launch(spec, runs_dir=runs_dir, gpus_per_trial=gpus_per_trial, cpus_per_trial=cpus_per_trial,
                  address=None if resume else address)  # a new sweep: everything before any file is written
@@ -201,7 +198,7 @@ def _drive(spec, folder, state, progress, runs_abs, data_abs, workers, cpus_per_
 
 def _fit(spec, todo, folder, state, index, progress, runs_abs, data_abs, workers, cpus_per_trial,
          gpus_per_trial, address) -> None:
-    from ray import tune
+    from ray import tune  # local: heavy: Ray only once a sweep runs
 
     threads = max(1, int(cpus_per_trial))
     if workers is None and not address:

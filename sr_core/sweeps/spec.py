@@ -31,6 +31,7 @@ from sr_core.config import parse_alpha_schedule, preset_config
 from sr_core.errors import UserError
 from sr_core.runs.store import runs_root, sanitize_name
 from sr_core.runs.status import TrialStatus
+from sr_core.sweeps.check import check_size, check_state, live_status
 
 SWEEPS_FOLDER = ".sweeps"
 STUDIES_DIR = ASSETS_DIR / "studies"  # shipped studies (read-only)
@@ -138,8 +139,6 @@ class SweepSpec:
 
     def validate(self) -> "SweepSpec":
         """Every trial's config is valid (a bad setting fails here, before Ray starts)."""
-        from sr_core.sweeps.check import check_size
-
         if not self.seeds:
             raise UserError("a sweep needs at least one seed; pass --seeds N with N >= 1")
         check_size([len(v) for _, v in self.grid], len(self.seeds))  # before the product is built
@@ -217,8 +216,6 @@ def default_sweep_name() -> str:
 
 def read_state(path: Path) -> dict[str, Any]:
     """A sweep's ``sweep.json`` (``path``: the file or the sweep folder); one-line error if unreadable."""
-    from sr_core.sweeps.check import check_state
-
     path = path / "sweep.json" if path.is_dir() else path
     try:
         state = json.loads(path.read_text())
@@ -238,8 +235,6 @@ def write_state(folder: Path, state: dict[str, Any]) -> None:
 def list_sweeps(runs_dir: str | os.PathLike | None = None, shipped: bool = True) -> list[dict[str, Any]]:
     """Every sweep under the runs folder, newest first, then (``shipped``) the studies in assets/studies:
     name, path, shipped, status ("interrupted": running but its driver died), trial counts (broken: error)."""
-    from sr_core.sweeps.check import live_status
-
     root = sweeps_root(runs_dir)
     mine = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True) \
         if root.is_dir() else []

@@ -15,12 +15,19 @@ import shutil
 import time
 from typing import Any
 
-from sr_core.checkpoint import load_checkpoint
+import torch
+
+from sr_core.checkpoint import load_checkpoint, model_from_checkpoint
+from sr_core.data import load_split
+from sr_core.device import resolve_device
 from sr_core.errors import UserError
-from sr_core.evaluate import write_eval
+from sr_core.evaluate import evaluate, write_eval
 from sr_core.fs import atomic_write_text, json_safe
+from sr_core.photos import is_photo_dataset, resolve_patch
+from sr_core.runs.jobs import resume_job, start_job
 from sr_core.runs.store import RunDir, runs_root
 from sr_core.runs.status import RunStatus, TrialStatus
+from sr_core.sweeps.spec import setting_label, spec_from_dict, trial_run_name
 
 
 def trial_metrics(result: dict[str, Any], test_loss: float | None) -> dict[str, float | None]:
@@ -46,16 +53,10 @@ def _tag(run: RunDir, tag: dict[str, Any]) -> None:
 
 def _evaluate(run: RunDir, data_dir: str | None, limit: int) -> dict[str, Any]:
     """``eval``'s protocol on the run's checkpoint; written to the run's ``eval.json``."""
-    from sr_core.checkpoint import model_from_checkpoint
-    from sr_core.data import load_split
-    from sr_core.evaluate import evaluate
-    from sr_core.trainer import resolve_device
-
     ckpt = load_checkpoint(run.checkpoint_path)
     tcfg = ckpt.get("train_config") or {}
     device = resolve_device(tcfg.get("device", "auto"))
     model, _ = model_from_checkpoint(ckpt, map_location=device)
-    from sr_core.photos import is_photo_dataset, resolve_patch
     ds = tcfg.get("dataset", "fashion-mnist")
     patch = resolve_patch(tcfg.get("model", ""), int(tcfg.get("patch", 0) or 0)) if is_photo_dataset(ds) else 0
     split = load_split(ds, train=False, data_dir=data_dir, patch=patch)
@@ -87,10 +88,6 @@ def run_trial(config: dict[str, Any]) -> dict[str, Any]:
     Returns ``{"status": "finished", "run": name, "metrics": {...}, "train_s", "eval_s"}`` or
     ``{"status": "failed", "run": name, "error": one line}``.
     """
-    import torch
-
-    from sr_core.sweeps.spec import spec_from_dict, trial_run_name
-
     torch.set_num_threads(int(config.get("threads") or 1))
     spec = spec_from_dict(config["spec"])
     setting, seed = int(config["setting"]), int(config["seed"])
@@ -104,9 +101,6 @@ def run_trial(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _train_and_score(spec, setting: int, seed: int, name: str, config: dict[str, Any]) -> dict[str, Any]:
-    from sr_core.runs.jobs import resume_job, start_job
-    from sr_core.sweeps.spec import setting_label
-
     runs_dir, data_dir = config["runs_dir"], config.get("data_dir")
     cfg = spec.trial_config(setting, seed)
     path = runs_root(runs_dir) / name
@@ -134,7 +128,7 @@ def _train_and_score(spec, setting: int, seed: int, name: str, config: dict[str,
         trainer, run = job.trainer, job.run
         status = job.run_here()
     if status != RunStatus.FINISHED:
-        msg = trainer.snapshot()["message"] or f"training ended with status '{status}'"
+        msg = trainer.snapshot().message or f"training ended with status '{status}'"
         return {"status": TrialStatus.FAILED, "error": f"{status}: {msg}"[:400]}
     train_s = time.perf_counter() - t0
     res = _evaluate(run, data_dir, spec.eval_limit)
