@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from sr_core.config import PRESET_HELP, PRESETS
+from sr_core.presets import PRESETS
 from sr_core.errors import UserError
 from sr_core.runs.store import runs_root, sanitize_name
 from sr_core.runs.status import TrialStatus
@@ -29,7 +29,7 @@ def start_form(launcher: SweepLauncher) -> None:
     with st.form("sweep_form"):
         c1, c2, c3, c4 = st.columns([1, 3, 1, 1])
         preset = c1.selectbox("Preset", list(PRESETS), index=list(PRESETS).index("tiny"), key="sweep_preset",
-                              help="\n".join(f"{k}: {v}" for k, v in PRESET_HELP.items()))
+                              help="\n".join(f"{k}: {v.help}" for k, v in PRESETS.items()))
         grid = c2.text_input("Grid (key=v1|v2; keys separated by ';')", value="lr=0.001|0.003", key="sweep_grid",
                              help="keys: alpha, lr, lr-schedule, kl-weight, model, batch-size, steps, eval-every, "
                                   "eval-limit, dataset, patch, early-stop; e.g. alpha=0:1.0|0:0.75,1200:0.25 "

@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import streamlit as st
 
-from sr_core.config import LR_SCHEDULES, PRESET_HELP, PRESETS
-from sr_core.data import DATASETS, check_dataset
+from sr_core.config import LR_SCHEDULES
+from sr_core.data import check_dataset
 from sr_core.degrade import DEGRADATIONS
 from sr_core.device import available_devices
 from sr_core.errors import UserError
 from sr_core.models import model_names
+from sr_core.presets import PRESETS
 from sr_core.runs.status import RESUMABLE_STATUSES
 from ui.chart_options import live_loss_charts
 from ui.latent import latent_psnr_figure
 from ui.monitor import chosen_step, quality_section, show_alerts
-from ui.train_view import (apply_preset, config_from_form, ended_message, loss_choices, preset_extras_caption,
-                           progress_text, resumable_runs, run_choice_label)
+from ui.train_view import (DATASET_CHOICES, DATASET_LABELS, apply_preset, config_from_form, ended_message,
+                           loss_choices, preset_extras_caption, progress_text, resumable_runs, run_choice_label)
 from ui.services import job_registry
 from ui.widgets import PAGES, dataset_missing_notice, page_setup
 
@@ -37,7 +38,7 @@ def settings_form() -> None:
     st.selectbox("Preset", list(PRESETS), key="train_preset", persist_state=P, on_change=apply_preset,
                  args=(st.session_state,),
                  help="Choosing a preset fills in every setting below; change any of them before starting.")
-    st.caption(PRESET_HELP.get(st.session_state["train_preset"], ""))  # under the box: a long line never cut
+    st.caption(PRESETS[st.session_state["train_preset"]].help)  # under the box: a long line never cut
     with st.form("train_form", border=True):
         st.selectbox("Model", model_names(), key="train_model", persist_state=P,
                      help="From the model registry; see the Home page for what each one is.")
@@ -59,9 +60,15 @@ def settings_form() -> None:
         c2.number_input("Test images per evaluation (0 = all)", step=500, key="train_eval_limit", persist_state=P)
         c1.number_input("Checkpoint interval (batches)", step=100, key="train_checkpoint_every", persist_state=P)
         c2.number_input("Seed", step=1, key="train_seed", persist_state=P)
-        c1.radio("Dataset", list(DATASETS), key="train_dataset", persist_state=P)  # a narrow select cut its name
+        c1.radio("Dataset", DATASET_CHOICES, key="train_dataset", persist_state=P, format_func=DATASET_LABELS.get,
+                 help="Photos: scikit-image's bundled photos (chelsea, rocket, coins held out). Image folder: "
+                      "any folder of images (recursive), split by file. Both train on random HR patches.")
         c2.selectbox("LR degradation", list(DEGRADATIONS), key="train_degradation", persist_state=P,
                      help="box = the paper's 2×2 average; bicubic = antialiased bicubic downsampling.")
+        c2.number_input("Patch side on photos (0 = model default)", min_value=0, step=2, key="train_patch",
+                        persist_state=P, help="HR patch side: 48 for resnet-sr/cvae-sr, 28 for the CNN-VAEs.")
+        st.text_input("Image folder path (used with Image folder)", key="train_folder", persist_state=P,
+                      placeholder="~/my_photos")
         devices = available_devices()  # only what this machine has (a preset's device may not be here)
         if st.session_state.get("train_device") not in devices:
             st.session_state["train_device"] = "auto"

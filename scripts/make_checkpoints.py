@@ -79,7 +79,7 @@ def evaluate_file(path: Path, split: Any, limit: int, full: bool) -> dict[str, A
 
 def train(model_name: str, runs_dir: Path, data_dir: str | None, reuse: bool, log) -> tuple[Path, dict[str, Any]]:
     """Train the model's preset into ``runs_dir/ship-<model>``; returns (run path, timing)."""
-    from sr_core.config import preset_config
+    from sr_core.presets import preset_config
     from sr_core.runs.jobs import prepare_run
 
     run_path = runs_dir / f"ship-{model_name}"
@@ -286,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from sr_core.config import PRESETS
+    from sr_core.presets import PRESETS
     from sr_core.data import load_split
     from sr_core.models import model_class
     from sr_core.photos import is_photo_dataset
@@ -297,12 +297,12 @@ def main(argv: list[str] | None = None) -> int:
     for m in models:
         if m not in SHIP:
             raise SystemExit(f"no shipping preset for '{m}'; choose from {', '.join(SHIP)}")
-        model_class(PRESETS[SHIP[m]]["model"])
+        model_class(PRESETS[SHIP[m]].model)
     test = None
     runs_dir = Path(args.runs_dir)
     for m in models:
         run_path, timing = train(m, runs_dir, args.data_dir, args.reuse, log)
-        if is_photo_dataset(PRESETS[SHIP[m]].get("dataset", "fashion-mnist")):
+        if is_photo_dataset(PRESETS[SHIP[m]].values.get("dataset", "fashion-mnist")):
             row = ship_photo(m, run_path, timing, log)
         else:
             test = test or load_split("fashion-mnist", train=False, data_dir=args.data_dir)

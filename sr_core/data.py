@@ -132,6 +132,21 @@ class Split:
         # uint8 -> float on the target device: transfer 4x fewer bytes than float32.
         return to_float(x.to(device, non_blocking=True))
 
+    def preview_indices(self, n: int = 8) -> list[int]:
+        """The first test image of each of the first ``n`` classes: a fixed, varied preview strip."""
+        out: list[int] = []
+        labels = self.labels.tolist()
+        for cls in range(max(labels) + 1 if labels else 0):
+            if cls in labels:
+                out.append(labels.index(cls))
+            if len(out) == n:
+                break
+        return out
+
+    def preview_source(self, indices: list[int]) -> str:
+        """What the preview strip shows, for its caption."""
+        return f"{self.name} test images {', '.join(map(str, indices))}"
+
 
 _CACHE: dict[tuple[str, str, bool], Split] = {}
 

@@ -66,6 +66,8 @@ def entry(data: dict[str, np.ndarray], step: int) -> dict[str, Any]:
            "sr": f(data["sr"][i]), "hr": f(data["hr"])}
     if "z" in data:
         out["z"] = f(data["z"][i])
+    if "source" in data:  # written since the photo datasets; older files: the caption names the indices
+        out["source"] = str(data["source"])
     return out
 
 
@@ -90,6 +92,8 @@ class PreviewHistory:
         if d is None or d["sr"].shape[1:] != new["sr"].shape[1:] or ("z" in d) != ("z" in new):
             d = {"hr": to_uint8(prev["hr"]), "indices": np.asarray(prev["indices"], dtype=np.int64),
                  **{k: v[:0] for k, v in new.items()}}
+            if prev.get("source"):  # the caption's "what is shown" (a unicode array: no pickle needed)
+                d["source"] = np.array(str(prev["source"]))
         keep_old = d["steps"] < prev["step"]  # a re-evaluated step replaces its entry
         d = {k: (np.concatenate([v[keep_old], new[k]]) if k in new else v) for k, v in d.items()}
         idx = thin(d["steps"].tolist(), self.cap)

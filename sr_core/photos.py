@@ -32,7 +32,7 @@ from sr_core.data import DATASETS, Split, check_batch_size
 from sr_core.degrade import to_float
 from sr_core.errors import UserError
 from sr_core.imaging.io import pil_to_float, rgb_to_ycbcr
-from sr_core.models import build_model, model_class
+from sr_core.models import model_class
 
 SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 MAX_DATASET_PIXELS = 512 * 2**20  # decoded pixels per dataset (1 byte each: 512 MiB)
@@ -84,20 +84,10 @@ def trained_on(ckpt: dict[str, Any]) -> str:
 
 # ---------------------------------------------------------------- config checks
 
-_ANY_SIZE: dict[str, bool] = {}
-
-
-@torch.no_grad()
 def trains_on_any_size(model_name: str) -> bool:
-    """True when the model's training pass accepts HR patches of any even size (probed once per model)."""
-    if model_name not in _ANY_SIZE:
-        model = build_model(model_name, seed=0)
-        try:
-            out = model(torch.rand(2, 1, 32, 32), lr=torch.rand(2, 1, 16, 16), labels=torch.zeros(2, dtype=torch.long))
-            _ANY_SIZE[model_name] = tuple(out.recon.shape) == (2, 1, 32, 32)
-        except (RuntimeError, ValueError):  # a linear layer refuses the shape
-            _ANY_SIZE[model_name] = False
-    return _ANY_SIZE[model_name]
+    """True when the model trains on HR patches of any even size (its declaration, checked against a
+    training pass by tests/test_model_contract.py)."""
+    return model_class(model_name).trains_any_size
 
 
 def resolve_patch(model_name: str, patch: int) -> int:
@@ -224,6 +214,30 @@ class PhotoSplit(Split):
     photos: list[np.ndarray] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
     patch: int = FIXED_PATCH
+
+    def preview_indices(self, n: int = 8) -> list[int]:
+        """``n`` crops spread over the photos (as even a share each as the crops allow), each photo's
+        evenly spaced inside its grid, its first and last crop (often a plain corner) avoided."""
+        labels = self.labels.numpy()
+        per = [np.flatnonzero(labels == i) for i in range(len(self.names))]
+        counts = [0] * len(per)
+        for k in range(n):  # round-robin over the photos that still have crops to give
+            open_ = [i for i in range(len(per)) if counts[i] < len(per[i])]
+            if not open_:
+                break
+            counts[sorted(open_, key=lambda i: (counts[i], i))[0]] += 1
+        out: list[int] = []
+        for crops, c in zip(per, counts):
+            if c:
+                pos = np.linspace(0, len(crops) - 1, c + 2)[1:-1] if len(crops) > c else np.arange(c)
+                out += [int(crops[int(round(p))]) for p in pos]
+        return out
+
+    def preview_source(self, indices: list[int]) -> str:
+        """E.g. ``48×48 crops of held-out photos: chelsea ×3, rocket ×3, coins ×2``."""
+        names = [self.names[int(self.labels[i])] for i in indices]
+        parts = [f"{n} ×{names.count(n)}" for n in dict.fromkeys(names)]
+        return f"{self.patch}×{self.patch} crops of held-out photos: {', '.join(parts)}"
 
 
 def grid_crops(photos: list[np.ndarray], patch: int, per_photo: int) -> tuple[torch.Tensor, torch.Tensor]:

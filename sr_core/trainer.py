@@ -70,18 +70,6 @@ class TrainSnapshot:
     running: bool = False                    # filled by the job registry: the job's thread still trains
 
 
-def preview_indices(split: Split, n: int = 8) -> list[int]:
-    """The first test image of each of the first ``n`` classes: a fixed, varied preview strip."""
-    out: list[int] = []
-    labels = split.labels.tolist()
-    for cls in range(max(labels) + 1 if labels else 0):
-        if cls in labels:
-            out.append(labels.index(cls))
-        if len(out) == n:
-            break
-    return out
-
-
 def load_optimizer_state(optimizer: torch.optim.Optimizer, state: dict[str, Any]) -> None:
     """Load a checkpoint's Adam state, refusing one that does not fit the parameters (a hand-edited or
     mixed-up checkpoint) in one line instead of a torch traceback mid-training."""
@@ -124,7 +112,8 @@ class Trainer:
         n_test = len(test) if not config.eval_limit else min(config.eval_limit, len(test))
         self._test_images = test.images[:n_test].to(self.device)  # (N, 28, 28) uint8
         self._test_labels = test.labels[:n_test].to(self.device)
-        self._preview_idx = preview_indices(test, n_preview)
+        self._preview_idx = test.preview_indices(n_preview)
+        self._preview_source = test.preview_source(self._preview_idx)
         self._preview_hr = test.hr(self._preview_idx, self.device)  # (P, 1, 28, 28)
         self._preview_labels = test.labels[self._preview_idx].to(self.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr)
@@ -227,7 +216,7 @@ class Trainer:
         sr = self.model.super_resolve(lr, labels=self._preview_labels, generator=gen)
         as_np = lambda t: t.squeeze(1).float().cpu().numpy()  # noqa: E731
         out = {"step": self.step, "indices": list(self._preview_idx), "lr": as_np(lr), "sr": as_np(sr),
-               "hr": as_np(hr)}
+               "hr": as_np(hr), "source": self._preview_source}
         if self.model.has_latent:  # the latent strip (LR | z) beside the SR strip
             out["z"] = as_np(self.model.encode(hr, generator=gen).z.clamp(0.0, 1.0))
         self.model.train()

@@ -7,7 +7,7 @@ from typing import Any
 import torch
 
 from sr_core.checkpoint import load_checkpoint
-from sr_core.config import preset_config
+from sr_core.presets import preset_config
 from sr_core.runs.jobs import prepare_run
 from sr_core.runs.store import RunDir
 

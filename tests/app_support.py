@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from sr_core.config import preset_config  # noqa: E402
+from sr_core.presets import preset_config  # noqa: E402
 from sr_core.data import RAW_FILES, check_dataset, resolve_data_dir  # noqa: E402
 from sr_core.runs.jobs import TrainJob, prepare_run  # noqa: E402
 from sr_core.models import model_class, model_names  # noqa: E402

@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sr_core.config import preset_config  # noqa: E402
+from sr_core.presets import preset_config  # noqa: E402
 from sr_core.errors import UserError  # noqa: E402
 from sr_core.runs.jobs import TrainJob  # noqa: E402
 from sr_core.trainer import TrainSnapshot  # noqa: E402

@@ -65,7 +65,7 @@ def test_default_and_shipped_sizes_stay_inside_the_bounds() -> None:
 
 
 def test_resume_with_a_mismatched_optimizer_state_is_one_line(tmp_path: Path, data_dir: Path) -> None:
-    from sr_core.config import preset_config
+    from sr_core.presets import preset_config
     from sr_core.runs.jobs import prepare_run
 
     trainer, run = prepare_run(preset_config("tiny", steps=4, eval_every=2, eval_limit=20), runs_dir=tmp_path, name="r")

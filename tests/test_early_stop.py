@@ -11,7 +11,7 @@ import torch
 from _runs import tiny_config
 from sr_core.checkpoint import load_checkpoint
 from sr_core.cli.main import main
-from sr_core.config import preset_config
+from sr_core.presets import preset_config
 from sr_core.data import load_split
 from sr_core.early_stop import DEFAULT_VAL_SPLIT, split_validation
 from sr_core.errors import UserError

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from sr_core.config import preset_config
+from sr_core.presets import preset_config
 from sr_core.runs.jobs import TrainJob, prepare_run
 
 

@@ -102,7 +102,7 @@ def test_eval_json_has_a_latent_object_only_for_models_with_a_latent(data_dir, c
 
 @pytest.mark.parametrize("model", ["cnn-vae-class"])
 def test_tiny_run_metrics_csv_has_the_latent_column_and_the_class_loss(model: str, data_dir, tmp_path) -> None:
-    from sr_core.config import preset_config
+    from sr_core.presets import preset_config
     from sr_core.runs.jobs import prepare_run
 
     cfg = preset_config("tiny", model=model, steps=6, batch_size=20, eval_every=3, eval_limit=100,

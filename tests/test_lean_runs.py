@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from sr_core.cli.main import _train_options, build_parser, main
-from sr_core.config import preset_config
+from sr_core.presets import preset_config
 from sr_core.runs.jobs import OPTIMIZER_RESET, prepare_run
 from sr_core.runs.store import RunDir
 

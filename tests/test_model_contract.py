@@ -147,6 +147,18 @@ def test_fully_convolutional_declaration_matches_a_probe(name: str) -> None:
     assert model.fully_convolutional is conv
 
 
+@pytest.mark.parametrize("name", model_names())
+@torch.no_grad()
+def test_trains_any_size_declaration_matches_a_training_pass(name: str) -> None:
+    model = _model(name)
+    try:
+        out = model(torch.rand(2, 1, 32, 32), lr=torch.rand(2, 1, 16, 16), labels=torch.zeros(2, dtype=torch.long))
+        any_size = tuple(out.recon.shape) == (2, 1, 32, 32)
+    except (RuntimeError, ValueError):  # a linear layer refuses the shape
+        any_size = False
+    assert model.trains_any_size is any_size
+
+
 @pytest.mark.parametrize("name", [n for n in model_names() if model_class(n).fully_convolutional])
 @torch.no_grad()
 def test_receptive_margin_bounds_an_impulse_response(name: str) -> None:

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from sr_core.checkpoint import model_config_dict, model_from_checkpoint, save_checkpoint
-from sr_core.config import PRESETS, PRESET_HELP, preset_config
+from sr_core.presets import PRESETS, preset_config
 from sr_core.data import Split
 from sr_core.degrade import box_downsample
 from sr_core.errors import UserError
@@ -220,7 +220,7 @@ def test_fp16_weights_load_back_as_float32(tmp_path) -> None:
 
 def test_presets_exist_and_validate() -> None:
     for name, model in (("resnet-sr", "resnet-sr"), ("cvae-sr", "cvae-sr"), ("cnn-vae-class", "cnn-vae-class")):
-        assert name in PRESETS and name in PRESET_HELP
+        assert name in PRESETS and PRESETS[name].help
         cfg = preset_config(name).validate()
         assert cfg.model == model
         build_model(cfg.model, cfg.model_config)

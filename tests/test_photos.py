@@ -140,3 +140,20 @@ def test_blended_tiles_equal_untiled_where_both_apply() -> None:
     assert torch.equal(blended(lambda t: nearest_up(t) * 0.5, lr), nearest_up(lr) * 0.5)  # one tile: untouched
     small = torch.rand(1, 1, 5, 9)
     assert blended(nearest_up, small).shape == (1, 1, 10, 18)
+
+
+@pytest.mark.parametrize("n,expect", [(8, [3, 3, 2]), (3, [1, 1, 1]), (2, [1, 1, 0])])
+def test_photo_preview_spreads_crops_over_the_held_out_photos(n, expect):
+    import torch
+
+    from sr_core.photos import make_split
+
+    photos = [np.full((96, 96), 10 * i, np.uint8) for i in range(3)]
+    split = make_split("photos", False, photos, ["a", "b", "c"], 16)
+    idx = split.preview_indices(n)
+    labels = split.labels[idx].tolist()
+    assert [labels.count(i) for i in range(3)] == expect and len(set(idx)) == len(idx)
+    assert labels == sorted(labels)  # grouped by photo, left to right
+    crops = split.labels == 0
+    assert idx[0] not in (int(torch.nonzero(crops)[0]), int(torch.nonzero(crops)[-1]))  # no corner crop
+    assert split.preview_source(idx).startswith("16×16 crops of held-out photos: a ×")

@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sr_core.config import PRESETS, preset_config  # noqa: E402
+from sr_core.presets import PRESETS, preset_config  # noqa: E402
 from sr_core.errors import UserError  # noqa: E402
 from sr_core.trainer import TrainSnapshot  # noqa: E402
 from ui import train_view  # noqa: E402
@@ -89,3 +89,47 @@ def test_fmt_duration(seconds, text):
     from ui.labels import fmt_duration
 
     assert fmt_duration(seconds) == text
+
+
+def test_every_train_config_field_is_on_the_form_or_said_where_it_is_set():
+    """The form is derived from TrainConfig: a new field must get a widget or a NOT_ON_FORM reason."""
+    import dataclasses
+
+    from sr_core.config import TrainConfig
+
+    page_src = (Path(__file__).resolve().parents[1] / "pages" / "train.py").read_text()
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    assert set(train_view.FIELDS) | set(train_view.NOT_ON_FORM) == fields
+    assert not set(train_view.FIELDS) & set(train_view.NOT_ON_FORM)
+    missing = [f for f in train_view.FIELDS if f'key="train_{f}"' not in page_src]
+    assert not missing, f"TrainConfig fields without a widget on pages/train.py: {missing}"
+
+
+@pytest.mark.parametrize("choice,folder,dataset", [("photos", "", "photos"), ("mnist", "/ignored", "mnist")])
+def test_dataset_choice_reaches_the_config(choice, folder, dataset):
+    cfg = train_view.config_from_form(form("tiny", model="resnet-sr", dataset=choice, folder=folder), "tiny")
+    assert cfg.dataset == dataset
+
+
+def test_an_image_folder_becomes_folder_path_and_round_trips(tmp_path):
+    cfg = train_view.config_from_form(form("tiny", model="resnet-sr", dataset="folder", folder=f" {tmp_path} "),
+                                      "tiny")
+    assert cfg.dataset == f"folder:{tmp_path.resolve()}"
+    with pytest.raises(UserError, match="no folder at"):
+        train_view.config_from_form(form("tiny", dataset="folder", folder=str(tmp_path / "nope")), "tiny")
+
+
+@pytest.mark.parametrize("side,zoom", [(28, 2), (48, 1)])
+def test_preview_strip_tiles_at_the_runs_own_size(side, zoom):
+    from PIL import Image
+    import io
+
+    prev = {"step": 4, "indices": list(range(8)), "hr": np.zeros((8, side, side), np.float32),
+            "sr": np.zeros((8, side, side), np.float32), "lr": np.zeros((8, side // 2, side // 2), np.float32),
+            "source": f"{side}×{side} crops of held-out photos: chelsea ×8"}
+    strip, _ = train_view.preview_pngs(prev)
+    w, h = Image.open(io.BytesIO(strip)).size
+    assert (w, h) == ((8 * side + 7 * 2) * zoom, (3 * side + 2 * 2) * zoom)
+    cap = train_view.preview_caption(prev)
+    assert cap.startswith(f"{side}×{side} crops of held-out photos: chelsea ×8 at step 4")
+    assert f"LR {side // 2}×{side // 2}" in cap and f"HR {side}×{side}" in cap

@@ -6,10 +6,16 @@ The Train page reads its widgets, calls these and draws; tests call them directl
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Mapping, MutableMapping
 
-from sr_core.config import PRESETS, TrainConfig, parse_alpha_schedule, preset_config
+import numpy as np
+
+from sr_core.config import TrainConfig, parse_alpha_schedule
+from sr_core.data import DATASETS
+from sr_core.presets import PRESETS, preset_config
 from sr_core.errors import UserError
 from sr_core.models import model_class, model_names
 from sr_core.runs.listing import list_runs
@@ -20,21 +26,40 @@ from .figures import LOSS_COMPONENTS
 from .images import mosaic, png_bytes
 from .labels import fmt_duration
 
-# Form fields -> TrainConfig fields. Widget keys are "train_<field>".
-FIELDS = ("model", "dataset", "degradation", "steps", "batch_size", "lr", "lr_schedule", "alpha_schedule",
-          "kl_weight", "eval_every", "eval_limit", "checkpoint_every", "seed", "device", "early_stop")
-_INTS = ("steps", "batch_size", "eval_every", "eval_limit", "checkpoint_every", "seed", "early_stop")
+# TrainConfig fields the form does not show, each with where it is set instead. Every other field is a
+# form widget keyed "train_<field>" (tests/test_train_view.py checks the page has each one).
+NOT_ON_FORM = {
+    "model_config": "the preset's architecture overrides, listed under the form (dropped for another model)",
+    "preset": "the preset picker above the form",
+    "keep_optimizer": "CLI --keep-optimizer (a finished run keeps only its weights)",
+    "val_split": "set by early stopping (K > 0 holds out the default validation split)",
+    "early_stop_metric": "CLI --early-stop-metric (the form stops on validation SR PSNR)",
+}
+FIELDS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.name not in NOT_ON_FORM)
+_INTS = tuple(f.name for f in dataclasses.fields(TrainConfig) if f.name in FIELDS and str(f.type) == "int")
+FOLDER = "folder"  # the dataset choice whose path is typed in "train_folder" (dataset "folder:PATH")
+DATASET_CHOICES = (*DATASETS, "photos", FOLDER)
+DATASET_LABELS = {"fashion-mnist": "Fashion-MNIST", "mnist": "MNIST", "photos": "Photos (scikit-image)",
+                  FOLDER: "Image folder"}
+
+
+def _to_widget(field: str, value: Any) -> Any:
+    if field == "lr":
+        return f"{value:g}"
+    if field == "alpha_schedule":
+        return ",".join(f"{s}:{a:g}" for s, a in value)
+    if field == "kl_weight":
+        return float(value)
+    return value
 
 
 def preset_values(name: str) -> dict[str, Any]:
-    """Widget values of preset ``name`` (every TrainConfig field the form shows)."""
-    cfg = TrainConfig(**{**PRESETS[name], "preset": name})
-    return {"model": cfg.model, "dataset": cfg.dataset, "degradation": cfg.degradation, "steps": cfg.steps,
-            "batch_size": cfg.batch_size, "lr": f"{cfg.lr:g}", "lr_schedule": cfg.lr_schedule,
-            "alpha_schedule": ",".join(f"{s}:{a:g}" for s, a in cfg.alpha_schedule),
-            "kl_weight": float(cfg.kl_weight), "eval_every": cfg.eval_every, "eval_limit": cfg.eval_limit,
-            "checkpoint_every": cfg.checkpoint_every, "seed": cfg.seed, "device": cfg.device,
-            "early_stop": cfg.early_stop}
+    """Widget values of preset ``name``: every form field (``dataset`` as a choice + ``folder``)."""
+    cfg = preset_config(name)
+    values = {f: _to_widget(f, getattr(cfg, f)) for f in FIELDS}
+    values["folder"] = cfg.dataset[len("folder:"):] if cfg.dataset.startswith("folder:") else ""
+    values["dataset"] = FOLDER if values["folder"] else cfg.dataset
+    return values
 
 
 def apply_preset(state: MutableMapping[str, Any]) -> None:
@@ -43,8 +68,21 @@ def apply_preset(state: MutableMapping[str, Any]) -> None:
         state[f"train_{field}"] = value
 
 
+def dataset_from_form(state: Mapping[str, Any]) -> str:
+    """The ``dataset`` setting: the choice, or ``folder:PATH`` for an existing folder (one-line UserError)."""
+    choice = state["train_dataset"]
+    if choice != FOLDER:
+        return choice
+    raw = str(state.get("train_folder") or "").strip()
+    if not raw:
+        raise UserError("Image folder needs a path: type the folder that holds your images (PNG, JPEG, …)")
+    if not Path(raw).expanduser().is_dir():
+        raise UserError(f"no folder at '{raw}'; type the path of a folder of images on this machine")
+    return f"folder:{Path(raw).expanduser().resolve()}"
+
+
 def config_from_form(state: Mapping[str, Any], preset: str) -> TrainConfig:
-    """A validated TrainConfig from the form's values through :func:`sr_core.config.preset_config`
+    """A validated TrainConfig from the form's values through :func:`sr_core.presets.preset_config`
     (the preset's settings the form does not show carry over); a one-line UserError for anything invalid."""
     try:
         lr = float(str(state["train_lr"]).strip())
@@ -53,15 +91,15 @@ def config_from_form(state: Mapping[str, Any], preset: str) -> TrainConfig:
     values = {f: state[f"train_{f}"] for f in FIELDS}
     values.update({f: int(values[f]) for f in _INTS})
     values.update(lr=lr, alpha_schedule=parse_alpha_schedule(str(state["train_alpha_schedule"])),
-                  kl_weight=float(values["kl_weight"]))
-    if values["model"] != PRESETS[preset].get("model"):
+                  kl_weight=float(values["kl_weight"]), dataset=dataset_from_form(state))
+    if values["model"] != PRESETS[preset].model:
         values["model_config"] = {}  # overrides of another model's settings would not fit this one
     return preset_config(preset, **values).validate()
 
 
 def preset_extras_caption(preset: str) -> str:
     """Settings of ``preset`` that are not form fields, as a caption ("" when there are none)."""
-    extra = {k: v for k, v in PRESETS[preset].items() if k not in FIELDS and k != "preset"}
+    extra = {k: v for k, v in PRESETS[preset].values.items() if k not in FIELDS}
     return "Also from the preset: " + ", ".join(f"{k} = {v}" for k, v in extra.items()) if extra else ""
 
 
@@ -129,16 +167,21 @@ def loss_choices(cfg: TrainConfig | None, snap: TrainSnapshot) -> LossChoices:
 
 
 def preview_caption(prev: Mapping[str, Any]) -> str:
-    """Caption of the LR → SR → HR preview strip of snapshot ``prev``."""
-    return (f"Fixed test images {', '.join(map(str, prev['indices']))} at step {prev['step']}: "
-            f"top LR 14×14 input, middle the decoder's SR from LR alone, bottom HR 28×28 "
-            f"({len(prev['indices'])} images, nearest-neighbour zoom).")
+    """Caption of the LR → SR → HR preview strip of snapshot ``prev`` (what it shows, at which sizes)."""
+    hr, lr = int(np.shape(prev["hr"])[-1]), int(np.shape(prev["lr"])[-1])
+    source = prev.get("source") or f"Fixed test images {', '.join(map(str, prev['indices']))}"
+    return (f"{source[:1].upper()}{source[1:]} at step {prev['step']}: top LR {lr}×{lr} input, middle the "
+            f"decoder's SR from LR alone, bottom HR {hr}×{hr} ({len(prev['indices'])} images, "
+            f"nearest-neighbour zoom).")
 
 
 def preview_pngs(prev: Mapping[str, Any]) -> tuple[bytes, bytes | None]:
     """PNGs of the preview: the LR / SR / HR strip (28-px tiles, 2× zoom) and, for a model with a latent
     (``"z"`` in ``prev``), the LR / z strip (14-px tiles, 4× zoom), else None."""
-    strip = png_bytes(mosaic([list(prev["lr"]), list(prev["sr"]), list(prev["hr"])], size=28, gap=2), scale=2)
+    side = int(np.shape(prev["hr"])[-1])  # 28 on the digit sets; a photo run's patch side
+    zoom = 2 if side <= 28 else 1  # the strip stays about 480 px wide for 8 images
+    strip = png_bytes(mosaic([list(prev["lr"]), list(prev["sr"]), list(prev["hr"])], size=side, gap=2), scale=zoom)
     if "z" not in prev:
         return strip, None
-    return strip, png_bytes(mosaic([list(prev["lr"]), list(prev["z"])], size=14, gap=1), scale=4)
+    z = int(np.shape(prev["z"])[-1])
+    return strip, png_bytes(mosaic([list(prev["lr"]), list(prev["z"])], size=z, gap=1), scale=2 * zoom)

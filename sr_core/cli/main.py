@@ -17,7 +17,8 @@ from sr_core.alerts import alert_printer
 from sr_core.cli.args import OneLineParser, finite_float, positive_float, positive_int
 from sr_core.cli.signals import GracefulStop, Interrupted, end_deferral
 from sr_core.cli.sweep import add_sweep_parser, cmd_sweep
-from sr_core.config import PRESETS, PRESET_HELP, parse_alpha_schedule, preset_config
+from sr_core.config import parse_alpha_schedule
+from sr_core.presets import PRESETS, preset_config
 from sr_core.errors import UserError
 from sr_core.fs import ASSETS_DIR, atomic_write_text, json_safe
 from sr_core.imaging.batch import add_upscale_parser, cmd_upscale
@@ -275,7 +276,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         print(f"  {m['name']:<16}{m['parameters']:>10,} params{flag}  {m['summary']}")
     print("Presets:")
     for name, p in PRESETS.items():
-        print(f"  {name:<16}{p['model']:<16}{PRESET_HELP.get(name, '')}")
+        print(f"  {name:<16}{p.model:<16}{p.help}")
     return 0
 
 

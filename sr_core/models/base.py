@@ -108,6 +108,8 @@ class SRModel(nn.Module):
     temperature_range: ClassVar[tuple[float, float] | None] = None
     #: True when ``super_resolve`` maps any (B,1,h,w) to (B,1,2h,2w) (tiled at any size); False: 14x14 only.
     fully_convolutional: ClassVar[bool] = False
+    #: True when training (``forward`` on HR + LR) takes patches of any even size; False: 28x28 only.
+    trains_any_size: ClassVar[bool] = False
     #: LR pixels an interpolation the output is added to reads on each side (bicubic: 2), for the margin.
     interpolation_reach: ClassVar[int] = 0
     #: True when ``encode(hr)`` returns a :class:`Posterior` over a (B,1,14,14) latent *image*.

@@ -99,6 +99,7 @@ class CVAESR(SRModel):
     takes_temperature = True
     temperature_range = (0.0, 1.5)  # 0: the prior mean (deterministic); 1.5: well past the prior's own spread
     fully_convolutional = True
+    trains_any_size = True
     interpolation_reach = 2  # the decoder's residual is added to a bicubic (or nearer) upsampling
     has_reconstruction = True
     # Its latent is a (B, z_channels, 14, 14) code of what LR leaves open, not an image: has_latent False.

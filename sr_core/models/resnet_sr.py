@@ -56,6 +56,7 @@ class ResNetSR(SRModel):
     stochastic = False
     has_reconstruction = False
     fully_convolutional = True
+    trains_any_size = True
     interpolation_reach = 2  # the residual is added to a bicubic (or nearer) upsampling
     loss_labels = {"recon": "recon = pixel loss vs HR (psnr: per-image log-MSE, or L1/MSE; see config)",
                    "total": "total (minimized) = recon"}

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from sr_core.fs import ASSETS_DIR, atomic_write_text
-from sr_core.config import parse_alpha_schedule, preset_config
+from sr_core.config import parse_alpha_schedule
+from sr_core.presets import preset_config
 from sr_core.errors import UserError
 from sr_core.runs.store import runs_root, sanitize_name
 from sr_core.runs.status import TrialStatus
