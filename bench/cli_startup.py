@@ -26,7 +26,7 @@ COMMANDS = ("--help", "models", "list", "sweep --list", "sweep --show alpha-abla
 FIRST_BATCH = """
 import sys, time
 t0 = float(sys.argv[1])
-from sr_core.config import preset_config
+from sr_core.presets import preset_config
 from sr_core.runs.jobs import prepare_run
 t_import = time.time() - t0
 trainer, run = prepare_run(preset_config("tiny", steps=2, eval_every=1000, eval_limit=10), runs_dir=sys.argv[2])

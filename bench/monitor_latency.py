@@ -67,7 +67,7 @@ def bench_runs_page(sizes: list[int], tmp: Path) -> dict[str, Any]:
 
 
 def bench_train_page(sizes: list[int], tmp: Path, data_dir: Path) -> dict[str, Any]:
-    from sr_core.config import preset_config
+    from sr_core.presets import preset_config
     from sr_core.runs.jobs import start_job
     from ui.bench_support import open_page
     from ui.services import job_registry
@@ -94,7 +94,7 @@ def bench_train_page(sizes: list[int], tmp: Path, data_dir: Path) -> dict[str, A
 def bench_trainer(steps: int, repeats: int, tmp: Path, data_dir: Path) -> dict[str, Any]:
     import torch
 
-    from sr_core.config import preset_config
+    from sr_core.presets import preset_config
     from sr_core.runs.jobs import prepare_run
 
     torch.set_num_threads(1)

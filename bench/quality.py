@@ -42,7 +42,7 @@ COLUMNS = (("PSNR", "psnr", 7, 2), ("SSIM", "ssim", 7, 3), ("LR-PSNR", "lr_psnr"
 
 def train_preset(name: str, args: argparse.Namespace, runs_dir: str) -> tuple[Any, dict[str, float]]:
     """Train ``name``'s preset through the project's own trainer; returns (model, timing)."""
-    from sr_core.config import preset_config
+    from sr_core.presets import preset_config
     from sr_core.runs.jobs import prepare_run
 
     extra = dict(steps=20, eval_every=10, eval_limit=200, checkpoint_every=10) if args.dry_run else {}

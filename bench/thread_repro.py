@@ -20,7 +20,7 @@ def run_once(root: Path, name: str, threads: int, steps: int) -> tuple[list[floa
     import torch
 
     from sr_core.checkpoint import load_checkpoint
-    from sr_core.config import preset_config
+    from sr_core.presets import preset_config
     from sr_core.runs.jobs import prepare_run
 
     torch.set_num_threads(threads)

@@ -39,7 +39,7 @@ import torch
 
 from bench._common import (Turns, count_flops, fail, fashion_mnist_dir, fill_defaults, json_line, log,
                            matmul_flops_per_s, median, rotated)
-from sr_core.config import preset_config
+from sr_core.presets import preset_config
 from sr_core.data import BatchStream, load_split
 from sr_core.degrade import get_degradation
 from sr_core.device import resolve_device

@@ -153,7 +153,7 @@ def report(raw: dict[str, Any], args: argparse.Namespace, cfg: Any, threads: int
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
-    from sr_core.config import preset_config
+    from sr_core.presets import preset_config
     from ui.services import job_registry
 
     t_start = time.perf_counter()
