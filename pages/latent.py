@@ -14,7 +14,7 @@ import streamlit as st
 
 from sr_core.errors import UserError
 from ui.services import worker
-from ui.compare import RANKED_MODES, SELECTION_MODES, select_indices
+from ui.compare import HR_SCALE, LR_SCALE, RANKED_MODES, SELECTION_MODES, select_indices
 from ui.images import mosaic, png_bytes
 from ui.latent import (INTERP_STEPS, NOISE_SCALES, PANELS, heat_pixels, heat_scale_png, interpolation,
                        latent_table, latent_task, noisy_decode, panel_caption, sample_panels, table_caption)
@@ -22,7 +22,6 @@ from ui.model_picker import model_page_header
 from ui.widgets import cell, cell_flow, show_png
 
 P = "session"
-HR_SCALE, LR_SCALE = 4, 8  # both show as 112 px
 POLL_S = 1.0
 
 

@@ -17,12 +17,15 @@ from sr_core.errors import UserError
 Degradation = Callable[[torch.Tensor], torch.Tensor]
 
 
-def box_down(x: torch.Tensor, scale: int = 2) -> torch.Tensor:
+SCALE = 2  # the one super-resolution factor: every degradation halves each side (28 -> 14, any photo -> half)
+
+
+def box_down(x: torch.Tensor, scale: int = SCALE) -> torch.Tensor:
     """s x s block average (the one owner of box resampling). (B, C, H, W) -> (B, C, H/s, W/s)."""
     return F.avg_pool2d(x, kernel_size=scale)
 
 
-def nearest_up(x: torch.Tensor, scale: int = 2) -> torch.Tensor:
+def nearest_up(x: torch.Tensor, scale: int = SCALE) -> torch.Tensor:
     """Replicate each pixel into an s x s block: box_down's adjoint up to 1/s^2, and its right
     inverse (box_down(nearest_up(x)) == x). (B, C, h, w) -> (B, C, h*s, w*s)."""
     return x.repeat_interleave(scale, dim=-2).repeat_interleave(scale, dim=-1)

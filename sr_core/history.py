@@ -17,14 +17,10 @@ from typing import Any
 import numpy as np
 
 from sr_core.fs import atomic_write_bytes
+from sr_core.imaging.io import to_uint8
 
 HISTORY_NAME = "preview_history.npz"
 MAX_ENTRIES = 64
-
-
-def to_uint8(x: Any) -> np.ndarray:
-    """Float images in [0, 1] (any shape) -> uint8 0..255 (rounded, clipped)."""
-    return np.clip(np.rint(np.asarray(x, dtype=np.float32) * 255.0), 0, 255).astype(np.uint8)
 
 
 def thin(steps: list[int], cap: int = MAX_ENTRIES) -> list[int]:

@@ -20,9 +20,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from sr_core.degrade import SCALE
 from sr_core.imaging.upscale import upscale
 
-SCALE = 2
 PROTOCOL_Y = ("PSNR/SSIM on Y (BasicSR protocol: 8-bit images; Y = BT.601 studio range 16–235, grey images as "
               "R = G = B; crop_border = 2 pixels shaved from each edge; PSNR over the whole image, "
               "∞ when identical; SSIM: 11×11 Gaussian σ 1.5, valid windows only); whole images, HR shrunk 2× "

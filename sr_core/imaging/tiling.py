@@ -21,7 +21,8 @@ from typing import Callable
 
 import torch
 
-SCALE = 2
+from sr_core.degrade import SCALE
+
 DEFAULT_TILE = 384  # LR pixels per tile side at most: ~25 MB per 32-channel float32 activation map
 
 SRFunction = Callable[[torch.Tensor], torch.Tensor]

@@ -12,11 +12,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from sr_core.degrade import nearest_up
+from sr_core.degrade import SCALE, nearest_up
 from sr_core.errors import UserError
 from sr_core.projection import project
 
-SCALE = 2
 BASES = ("nearest", "bicubic", "zero")
 PIXEL_LOSSES = ("l1", "mse", "psnr")
 PSNR_LOSS_EPS = 1e-4  # MSE floor of the "psnr" loss (40 dB): one near-perfect image cannot dominate
