@@ -1,11 +1,11 @@
 """The studio's entry point (``streamlit run app.py``): the router.
 
 ``st.navigation`` serves the pages in pages/ (home, train, compare, latent, spectra, runs, sweeps) at
-``/``, ``/train``, ``/compare``, … and draws the sidebar from :data:`ui.widgets.NAV`; each page sets
-up its own frame with :func:`ui.widgets.page_setup`.
+``/``, ``/train``, ``/compare``, … and draws the sidebar from :data:`ui.studio.widgets.NAV`; each page sets
+up its own frame with :func:`ui.studio.widgets.page_setup`.
 """
 from __future__ import annotations
 
-from ui.widgets import navigation
+from ui.studio.widgets import navigation
 
 navigation().run()

@@ -36,7 +36,7 @@ from sr_core.runs.catalog import SHIPPED_DISPLAY, labelled_choices, load_model, 
 from sr_core.runs.trained_on import trained_on_text
 from sr_core.imaging.upscale import MAX_SAMPLES, PROTOCOL, Y_NOTE, fit_square, upscale
 from ui.figures import radial_profile_figure
-from ui.demo_inputs import BoundedSketchpad, ImageFile, RawNumber, RawSlider, check_api_args
+from ui.demo.inputs import BoundedSketchpad, ImageFile, RawNumber, RawSlider, check_api_args
 from ui.images import colorize
 
 log = logging.getLogger("sr_demo")

@@ -41,7 +41,7 @@ def _refresh(at: Any, n: int = 3) -> float:
 def _measure(at: Any, page: str) -> dict[str, Any]:
     """The first run of an opened page (it parses the whole metrics file), the median refresh after it,
     and the bytes sent; a page exception ends the bench with its message."""
-    from ui.bench_support import sent_bytes
+    from ui.studio.bench_support import sent_bytes
 
     t = time.perf_counter()
     at.run()
@@ -52,7 +52,7 @@ def _measure(at: Any, page: str) -> dict[str, Any]:
 
 
 def bench_runs_page(sizes: list[int], tmp: Path) -> dict[str, Any]:
-    from ui.bench_support import open_page, synthetic_run
+    from ui.studio.bench_support import open_page, synthetic_run
 
     out = {}
     for n in sizes:
@@ -69,8 +69,8 @@ def bench_runs_page(sizes: list[int], tmp: Path) -> dict[str, Any]:
 def bench_train_page(sizes: list[int], tmp: Path, data_dir: Path) -> dict[str, Any]:
     from sr_core.presets import preset_config
     from sr_core.runs.jobs import start_job
-    from ui.bench_support import open_page
-    from ui.services import job_registry
+    from ui.studio.bench_support import open_page
+    from ui.studio.services import job_registry
 
     out = {}
     for n in sizes:

@@ -53,10 +53,10 @@ def _report(first: float, steps: dict[str, float], table: float) -> dict[str, An
 
 
 def open_page(name: str, timeout: float) -> Any:
-    """The app (``app.py``) switched to its registered page ``name`` (:data:`ui.widgets.PAGES`), not run yet."""
+    """The app (``app.py``) switched to its registered page ``name`` (:data:`ui.studio.widgets.PAGES`), not run yet."""
     from streamlit.testing.v1 import AppTest
 
-    from ui.widgets import PAGES
+    from ui.studio.widgets import PAGES
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
     at.switch_page(PAGES[name])
@@ -108,7 +108,7 @@ def bench_spectra(limit: int, timeout: float) -> dict[str, Any]:
 def _stop_background() -> None:
     """End the pages' background worker, if this version of the pages has one, before the process exits."""
     try:
-        from ui.services import worker
+        from ui.studio.services import worker
     except ImportError:
         return
     worker().shutdown()

@@ -3,7 +3,7 @@
     SR_DATA_DIR=../shared/data .venv/bin/python bench/ui_overhead.py [--steps N] [--slice-s S] [--poll-s P] [--quick]
 
 One training job, started as the Train page starts it: the app's job registry
-(:func:`ui.services.job_registry`) trains the ``quick`` preset (cnn-vae, batches of 100) as a background
+(:func:`ui.studio.services.job_registry`) trains the ``quick`` preset (cnn-vae, batches of 100) as a background
 :class:`sr_core.runs.jobs.TrainJob` with the app's torch thread count. Meanwhile the main thread alternates
 slices of ``--slice-s`` seconds: ``headless`` (it sleeps: no page is open) and ``ui`` (a browser tab on
 the Train page: ``streamlit.testing.v1.AppTest`` reruns the app's registered Train page every ``--poll-s``
@@ -84,7 +84,7 @@ def measure(args: argparse.Namespace, registry: Any, cfg: Any, data_dir: Path) -
     """Start the job, alternate headless and UI slices until both have ``args.steps`` timed steps."""
     from streamlit.testing.v1 import AppTest
 
-    from ui.widgets import PAGES
+    from ui.studio.widgets import PAGES
 
     ends: list[float] = []
     slices: list[tuple[str, float, float]] = []
@@ -154,7 +154,7 @@ def report(raw: dict[str, Any], args: argparse.Namespace, cfg: Any, threads: int
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     from sr_core.presets import preset_config
-    from ui.services import job_registry
+    from ui.studio.services import job_registry
 
     t_start = time.perf_counter()
     data_dir = fashion_mnist_dir(args.data_dir)

@@ -1,5 +1,5 @@
 """Compare page: one or several models' SR against the interpolation baselines, on the model's 28×28 test
-set or on held-out photos (:func:`ui.photo_views.compare_photos`). For 28×28, two fragments:
+set or on held-out photos (:func:`ui.studio.photo_views.compare_photos`). For 28×28, two fragments:
 - *Samples* (temperature, projection, sample choice): a grid of a few test images, pixel-exact, per model;
   then n samples of one LR image per stochastic model. Computed in the script run (a handful is fast).
 - *Set-level metrics*: every model's SR (and projection) and nearest/bilinear/bicubic over N test images,
@@ -13,16 +13,16 @@ import uuid
 import streamlit as st
 
 from sr_core.errors import UserError
-from ui.services import worker
+from ui.studio.services import worker
 from ui.compare import (RANKED_MODES, SELECTION_MODES, already_consistent, cell_caption, cell_png, compare_grid,
                         consistent_note, diversity_pngs, grid_cells, projection_available, select_indices, title_html)
 from ui.figures import psnr_histogram_figure
-from ui.photo_views import compare_photos, data_source, trained_on_caption
-from ui.model_picker import PageModel, chosen_models, model_page_header
+from ui.studio.photo_views import compare_photos, data_source, trained_on_caption
+from ui.studio.model_picker import PageModel, chosen_models, model_page_header
 from ui.set_level import (STALE_MARK, LoadedModel, SetRequest, compare_table, eval_run_dir, histogram_values,
                           init_table_settings, progress_text, protocol_caption, save_eval, score_all, set_request,
                           stop_or_resume, table_state)
-from ui.widgets import cell, cell_flow, show_png
+from ui.studio.widgets import cell, cell_flow, show_png
 
 P = "session"
 MAX_MORE = 3  # models beside the primary one

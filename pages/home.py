@@ -15,10 +15,10 @@ from sr_core.runs.table import rows_from, run_rows
 from sr_core.runs.store import runs_root
 from sr_core.runs.shipped import list_shipped
 from ui.dataset import download_dataset
-from ui.demo_server import ensure_demo, running_url
+from ui.demo.server import ensure_demo, running_url
 from ui.run_tables import home_runs_table, shipped_caption, shipped_table
-from ui.services import job_registry
-from ui.widgets import PAGES, data_dir, dataset_missing_notice, page_setup
+from ui.studio.services import job_registry
+from ui.studio.widgets import PAGES, data_dir, dataset_missing_notice, page_setup
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 DIAGRAM_WIDTH = 760  # px: the SVG's own width

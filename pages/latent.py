@@ -13,13 +13,13 @@ import numpy as np
 import streamlit as st
 
 from sr_core.errors import UserError
-from ui.services import worker
+from ui.studio.services import worker
 from ui.compare import HR_SCALE, LR_SCALE, RANKED_MODES, SELECTION_MODES, select_indices
 from ui.images import mosaic, png_bytes
 from ui.latent import (INTERP_STEPS, NOISE_SCALES, PANELS, heat_pixels, heat_scale_png, interpolation,
                        latent_table, latent_task, noisy_decode, panel_caption, sample_panels, table_caption)
-from ui.model_picker import model_page_header
-from ui.widgets import cell, cell_flow, show_png
+from ui.studio.model_picker import model_page_header
+from ui.studio.widgets import cell, cell_flow, show_png
 
 P = "session"
 POLL_S = 1.0

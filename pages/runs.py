@@ -15,12 +15,12 @@ from sr_core.runs.table import rows_from
 from sr_core.runs.store import RunDir, delete_run, runs_root, sanitize_name
 from sr_core.runs.listing import list_runs
 from sr_core.runs.shipped import list_shipped
-from ui.chart_options import axis_controls, x_axis
+from ui.studio.chart_options import axis_controls, x_axis
 from ui.figures import LOSS_COMPONENTS, runs_loss_figure
 from ui.labels import shipped_label
-from ui.monitor import read_curves_fast, run_monitor_section
+from ui.studio.monitor import read_curves_fast, run_monitor_section
 from ui.run_tables import runs_table, shipped_caption, shipped_table
-from ui.widgets import PAGES, page_setup
+from ui.studio.widgets import PAGES, page_setup
 
 P = "session"
 

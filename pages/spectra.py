@@ -16,11 +16,11 @@ from typing import Any
 import streamlit as st
 
 from sr_core.spectra import LR_NYQUIST
-from ui.services import worker
+from ui.studio.services import worker
 from ui.figures import radial_profile_figure, spectrum_panels_figure
 from ui.labels import fmt_duration
-from ui.photo_views import data_source, spectra_crop, trained_on_caption
-from ui.model_picker import PageModel, chosen_models, model_page_header
+from ui.studio.photo_views import data_source, spectra_crop, trained_on_caption
+from ui.studio.model_picker import PageModel, chosen_models, model_page_header
 from ui.set_level import LoadedModel
 from ui.spectra import hf_share_table, overlay_spectra, set_spectra_task, spectra_outputs, spectra_summary
 

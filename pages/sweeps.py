@@ -15,10 +15,10 @@ from sr_core.runs.status import TrialStatus
 from sr_core.sweeps.spec import SweepSpec, default_sweep_name, parse_grid
 from sr_core.sweeps.curves import CURVE_METRICS, learning_curves
 from sr_core.sweeps.stats import METRICS, PROTOCOL_NOTE
-from ui.services import sweep_launcher
+from ui.studio.services import sweep_launcher
 from ui.sweeps import (SweepLauncher, counts, curves_figure, load_state, my_sweeps, shipped_studies, summary_table,
                        sweep_figure, trials_table)
-from ui.widgets import PAGES, page_setup
+from ui.studio.widgets import PAGES, page_setup
 
 REFRESH_S = 2.0
 SHIPPED = "shipped · "

@@ -1,6 +1,6 @@
 """Train page: a preset and its hyperparameters in a form, Start/Stop, live losses and SR preview.
 
-The job lives in the process-wide :class:`ui.jobs.JobRegistry` (``ui.services.job_registry``): a refresh
+The job lives in the process-wide :class:`ui.jobs.JobRegistry` (``ui.studio.services.job_registry``): a refresh
 or a second tab reattaches to it. The live view is two fragments that
 rerun only while the job runs: status and progress every second, charts and preview every 3 s.
 """
@@ -16,13 +16,13 @@ from sr_core.errors import UserError
 from sr_core.models import model_names
 from sr_core.presets import PRESETS
 from sr_core.runs.status import RESUMABLE_STATUSES
-from ui.chart_options import live_loss_charts
+from ui.studio.chart_options import live_loss_charts
 from ui.latent import latent_psnr_figure
-from ui.monitor import chosen_step, quality_section, show_alerts
+from ui.studio.monitor import chosen_step, quality_section, show_alerts
 from ui.train_view import (DATASET_CHOICES, DATASET_LABELS, apply_preset, config_from_form, ended_message,
                            loss_choices, preset_extras_caption, progress_text, resumable_runs, run_choice_label)
-from ui.services import job_registry
-from ui.widgets import PAGES, dataset_missing_notice, page_setup
+from ui.studio.services import job_registry
+from ui.studio.widgets import PAGES, dataset_missing_notice, page_setup
 
 REFRESH_S = 1.0        # status line and progress bar
 CHART_REFRESH_S = 3.0  # loss charts and preview strip (see charts_panel)

@@ -27,7 +27,7 @@ from sr_core.data import RAW_FILES, check_dataset, resolve_data_dir  # noqa: E40
 from sr_core.runs.jobs import TrainJob, prepare_run  # noqa: E402
 from sr_core.models import model_class, model_names  # noqa: E402
 from ui.labels import SHORT_PROTOCOL  # noqa: E402
-from ui.services import job_registry  # noqa: E402
+from ui.studio.services import job_registry  # noqa: E402
 
 TRAIN, COMPARE, SPECTRA, RUNS = "pages/train.py", "pages/compare.py", "pages/spectra.py", "pages/runs.py"
 
@@ -172,7 +172,7 @@ def titles(at: AppTest) -> list[str]:
 @pytest.fixture(autouse=False)
 def fresh_worker(monkeypatch):
     """A new background worker (empty cache) for one test."""
-    from ui.services import worker
+    from ui.studio.services import worker
 
     worker().shutdown()
     worker.clear()

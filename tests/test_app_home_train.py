@@ -25,7 +25,7 @@ def test_home_renders_models_runs_and_links(runs):
                      "latent": "See the latent", "spectra": "Look at spectra", "runs": "Manage runs",
                      "sweeps": "Sweeps with error bars"}
     # the router (app.py, st.navigation) serves every page of the sidebar; the browser walk clicks them
-    from ui.widgets import NAV, PAGES
+    from ui.studio.widgets import NAV, PAGES
     assert [title for _, title, _ in NAV] == ["Home", "Train", "Compare", "Latent", "Spectra", "Runs", "Sweeps"]
     assert all((Path(__file__).resolve().parents[1] / PAGES[key]).is_file() for key, _, _ in NAV)
 

@@ -18,12 +18,13 @@ from sr_core.imaging.photo_metrics import PROTOCOL_Y, benchmark
 from sr_core.photo_eval import benchmark_images
 from sr_core.runs.catalog import load_path
 from sr_core.runs.shipped import shipped_checkpoints
-from ui import photo_compare, photo_views
+from ui import photo_compare
+from ui.studio import photo_views
 
 
 @pytest.fixture()
 def counted(monkeypatch):
-    """Empty SR cache; counts the whole-photo SR computations (ui.photo_views.photo_sr)."""
+    """Empty SR cache; counts the whole-photo SR computations (ui.studio.photo_views.photo_sr)."""
     photo_views.cached_photo_sr.clear()
     calls = []
     real = photo_views.photo_sr

@@ -11,7 +11,7 @@ import pytest
 from tests.app_support import (  # noqa: F401  (fixtures are found by name; fresh_registry is autouse)
     ROOT, empty_runs, fresh_registry, page, plotly_specs, require_data, texts, values,
 )
-from ui.services import sweep_launcher
+from ui.studio.services import sweep_launcher
 
 SWEEPS = "pages/sweeps.py"
 STUDY = ROOT / "assets" / "studies" / "alpha-ablation"

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from app_support import TRAIN, empty_runs, fresh_registry, page, texts, wait_for_status  # noqa: F401
-from ui.services import job_registry
+from ui.studio.services import job_registry
 
 
 def photo_form(**widgets):

@@ -43,7 +43,7 @@ def bomb(tmp_path_factory) -> Path:
 
 
 def _sketchpad():
-    from ui.demo_inputs import BoundedSketchpad
+    from ui.demo.inputs import BoundedSketchpad
 
     return BoundedSketchpad(type="numpy", image_mode="RGB", canvas_size=(280, 280), render=False)
 
@@ -88,7 +88,7 @@ def test_a_png_bomb_is_refused_from_its_header_without_allocating(bomb: Path, wh
 
 
 def test_too_many_layers_are_refused() -> None:
-    from ui.demo_inputs import MAX_LAYERS
+    from ui.demo.inputs import MAX_LAYERS
 
     small = EXAMPLE
     with pytest.raises(gr.Error, match=f"{MAX_LAYERS + 1} layers, above the limit of {MAX_LAYERS}"):
@@ -98,7 +98,7 @@ def test_too_many_layers_are_refused() -> None:
 
 
 def test_blob_route_bounds_index_size_and_pending_drawings() -> None:
-    from ui.demo_inputs import MAX_LAYERS, MAX_PENDING_BLOBS
+    from ui.demo.inputs import MAX_LAYERS, MAX_PENDING_BLOBS
 
     sp = _sketchpad()
     png = EXAMPLE.read_bytes()
@@ -116,7 +116,7 @@ def test_blob_route_bounds_index_size_and_pending_drawings() -> None:
 
 
 def test_a_100_mib_data_url_is_refused_before_decoding() -> None:
-    from ui.demo_inputs import ImageFile
+    from ui.demo.inputs import ImageFile
 
     url = "data:image/png;base64," + "A" * (100 * 2**20)
     payload = SimpleNamespace(url=url, path=None)

@@ -1,4 +1,4 @@
-"""The studio's link to the try-it demo: ui.demo_server starts one demo process per studio process (a real
+"""The studio's link to the try-it demo: ui.demo.server starts one demo process per studio process (a real
 server here), and the Home page's button starts it and shows the link (AppTest, the start mocked)."""
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_ensure_demo_starts_one_server_and_stops_it(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    from ui import demo_server
+    from ui.demo import server as demo_server
 
     port = free_port()
     monkeypatch.setenv("SR_DEMO_PORT", str(port))
@@ -41,7 +41,7 @@ def test_ensure_demo_starts_one_server_and_stops_it(monkeypatch: pytest.MonkeyPa
 HOME_BUTTON_SCRIPT = r"""
 import json, sys
 sys.path.insert(0, ".")
-from ui import demo_server
+from ui.demo import server as demo_server
 started = []
 demo_server.running_url = lambda: started[0] if started else None
 demo_server.ensure_demo = lambda: started.append("http://127.0.0.1:7999/") or started[0]

@@ -139,3 +139,29 @@ def test_sr_core_never_imports_a_ui() -> None:
                      else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
             found += [f"{path.relative_to(ROOT)}:{node.lineno} {n}" for n in names if n.split(".")[0] in UI_ROOTS]
     assert found == []
+
+
+def _imported_roots(path: Path) -> set[str]:
+    """Dotted names a file imports (absolute imports, top level and inside functions)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            out |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+    return out
+
+
+def test_ui_rooms_presenters_apart_from_streamlit_and_gradio() -> None:
+    """ui/*.py are presenters (no Streamlit, no Gradio); ui/studio/ holds the Streamlit-bound pieces and
+    ui/demo/ the Gradio-bound ones; demo.py and ui/demo/ import nothing from ui/studio or Streamlit."""
+    def bound(names: set[str], *roots: str) -> list[str]:
+        return sorted(n for n in names if any(n == r or n.startswith(r + ".") for r in roots))
+
+    problems = []
+    for p in sorted((ROOT / "ui").glob("*.py")):
+        problems += [f"{p.name}: {n}" for n in bound(_imported_roots(p), "streamlit", "gradio", "ui.studio")]
+    for p in [ROOT / "demo.py", *sorted((ROOT / "ui" / "demo").glob("*.py"))]:
+        problems += [f"{p.name}: {n}" for n in bound(_imported_roots(p), "streamlit", "ui.studio")]
+    assert problems == []

@@ -77,7 +77,7 @@ def test_downsample_keeps_minima_and_maxima() -> None:
 
 
 def test_live_columns_convert_only_new_rows_and_equal_a_full_conversion() -> None:
-    from ui.monitor import live_columns
+    from ui.studio.monitor import live_columns
 
     rows = [{"step": s, "total": 1.0 / (s + 1), "recon": None if s % 3 else 0.5} for s in range(100)]
     live_columns("t", rows, ["total", "recon"])

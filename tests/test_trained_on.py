@@ -45,7 +45,7 @@ def test_shipped_entries_and_rows_carry_their_data() -> None:
 
 
 def test_picker_and_tables_label_the_data() -> None:
-    from ui.model_picker import entry_text
+    from ui.studio.model_picker import entry_text
     from ui.run_tables import shipped_caption, shipped_table
 
     e = mc.Entry("cnn-vae-photo", Path("x"), True, dataset="photos", patch=28)

@@ -22,8 +22,8 @@ from sr_core.errors import UserError
 from sr_core.evaluate import predict
 from sr_core.metrics import lr_psnr, psnr, ssim
 
-from .images import heat_png, png_bytes
-from .indices import parse_indices  # noqa: F401 (re-exported: callers use compare.parse_indices)
+from ui.images import heat_png, png_bytes
+from ui.indices import parse_indices  # noqa: F401 (re-exported: callers use compare.parse_indices)
 
 #: How the grid's test images are chosen: control value -> label shown.
 SELECTION_MODES = {"index": "By index", "class": "By class", "random": "Random", "worst": "Worst PSNR",

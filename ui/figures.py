@@ -173,7 +173,7 @@ def loss_figure(rows: Sequence[Mapping[str, Any]], *, components: Iterable[str] 
     ``alpha_changes``: steps (or (step, alpha) pairs) where alpha changes, drawn as dotted lines.
     ``log_y``: log-scaled loss axis. ``labels``: component -> human label (the model's ``loss_labels``).
     ``columns``: the rows' ``step`` and component columns already as float arrays (NaN = missing; see
-    :func:`ui.monitor.live_columns`), so a long live run is not re-read row by row at each refresh.
+    :func:`ui.studio.monitor.live_columns`), so a long live run is not re-read row by row at each refresh.
     ``axes``: x values other than the step (wall time), log-x and the zoom revision (:class:`XAxis`).
     """
     labels = COMPONENT_LABELS if labels is None else labels

@@ -1,6 +1,6 @@
 """The process-wide training-job registry: at most one :class:`sr_core.runs.jobs.TrainJob` per server.
 
-The Train page keeps one :class:`JobRegistry` (``ui.services.job_registry``), so every tab and every
+The Train page keeps one :class:`JobRegistry` (``ui.studio.services.job_registry``), so every tab and every
 refresh of the same server sees the same job: a reload reattaches to it instead of starting another,
 and two tabs pressing Start at once get one job and one "already running" message.
 
@@ -10,7 +10,7 @@ threads fight the Streamlit server and each other (a thread stalls whenever its 
 training and scoring both get slower, not faster), and one leaves a core for the UI;
 ``bench/ui_overhead.py`` measures what the page costs the training thread. ``torch.set_num_threads`` (with
 OpenMP) sets the calling thread and every thread started later, Streamlit's script threads included,
-so the pages set the same count (:func:`ui.widgets.page_setup`) rather than depend on who ran first.
+so the pages set the same count (:func:`ui.studio.widgets.page_setup`) rather than depend on who ran first.
 """
 from __future__ import annotations
 

@@ -18,11 +18,11 @@ from sr_core.latent import LATENT_PROTOCOL, batch_metrics, latent_outputs, laten
 from sr_core.metrics import psnr
 from sr_core.models import SRModel
 
-from .background import Task
-from .figures import alpha_marker_layout
+from ui.background import Task
+from ui.figures import alpha_marker_layout
 from sr_core.imaging.io import png_from_uint8, zoom
 
-from .images import colorize
+from ui.images import colorize
 
 #: Panel columns of a sample row: (key, title). ``sigma`` and ``err`` are heat maps.
 PANELS = (("hr", "HR"), ("lr", "LR"), ("mu", "μ"), ("sigma", "σ"), ("z", "z sample"), ("err", "|z − LR|"),

@@ -13,7 +13,7 @@ from sr_core.runs.table import RunRow
 from sr_core.runs.store import RunDir
 from sr_core.runs.trained_on import trained_on_text
 
-from .labels import SHORT_PROTOCOL
+from ui.labels import SHORT_PROTOCOL
 
 
 def _num(v: float | int | None, fmt: str) -> str:

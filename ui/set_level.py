@@ -21,9 +21,9 @@ import numpy as np
 from sr_core.data import Split
 from sr_core.evaluate import eval_result, per_image_metrics, write_eval
 
-from .background import BackgroundWorker, Status, Task
-from .compare import projection_available
-from .labels import SHIPPED_PREFIX, SHORT_PROTOCOL, fmt_duration
+from ui.background import BackgroundWorker, Status, Task
+from ui.compare import projection_available
+from ui.labels import SHIPPED_PREFIX, SHORT_PROTOCOL, fmt_duration
 
 BASELINE_ROWS = (("nearest", "nearest"), ("bilinear", "bilinear"), ("bicubic", "bicubic"))
 BASELINES = "baselines"  # the table's key for the interpolation baselines' entry

@@ -16,7 +16,7 @@ from sr_core.data import Split
 from sr_core.evaluate import predict
 from sr_core.spectra import LR_NYQUIST, SUMMARY_KEYS, spectrum_summary
 
-from .background import Task
+from ui.background import Task
 
 #: Display names of the image kinds of a summary (keys of :func:`sr_core.spectra.spectrum_summary`).
 SPECTRA_LABELS = {"hr": "HR", "lr": "LR", "recon": "Reconstruction", "sr": "Decoder-only SR",

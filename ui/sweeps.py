@@ -2,7 +2,7 @@
 
 A sweep started from the page runs as its own process, ``python -m sr_core sweep ... --no-progress``
 (Ray must not live inside the Streamlit server), held by the process-wide :class:`SweepLauncher`
-(``ui.services.sweep_launcher``), so a refresh or a second tab sees the same sweep and a second
+(``ui.studio.services.sweep_launcher``), so a refresh or a second tab sees the same sweep and a second
 Start is refused. Live state comes from the sweep's ``sweep.json``, which the sweep rewrites
 atomically after every trial event; Stop sends SIGINT, on which Ray Tune ends its trials and the
 sweep records them as pending (``sweep --resume NAME`` continues).

@@ -22,9 +22,9 @@ from sr_core.runs.listing import list_runs
 from sr_core.runs.status import RESUMABLE_STATUSES, RunStatus
 from sr_core.trainer import TrainSnapshot
 
-from .figures import LOSS_COMPONENTS
-from .images import mosaic, png_bytes
-from .labels import fmt_duration
+from ui.figures import LOSS_COMPONENTS
+from ui.images import mosaic, png_bytes
+from ui.labels import fmt_duration
 
 # TrainConfig fields the form does not show, each with where it is set instead. Every other field is a
 # form widget keyed "train_<field>" (tests/test_train_view.py checks the page has each one).

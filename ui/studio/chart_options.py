@@ -16,7 +16,7 @@ import streamlit as st
 from sr_core.errors import UserError
 from sr_core.series import wall_time
 
-from .figures import XAxis, add_reference, loss_figure
+from ui.figures import XAxis, add_reference, loss_figure
 
 if TYPE_CHECKING:  # the page has torch already; this module alone does not need it
     from sr_core.trainer import TrainSnapshot
@@ -65,7 +65,7 @@ def reference_choices(exclude: str | None = None) -> dict[str, Path]:
     from sr_core.runs.listing import list_runs
     from sr_core.runs.shipped import list_shipped
 
-    from .labels import shipped_label
+    from ui.labels import shipped_label
 
     out: dict[str, Path] = {}
     try:
@@ -93,7 +93,7 @@ def reference_picker(key: str, exclude: str | None = None) -> tuple[str, Path] |
 def overlay(fig, ref: tuple[str, Path] | None, split: str, components: Sequence[str], axes: XAxis, *,
             smoothing: float = 0.0, log_y: bool = False) -> list[str]:
     """Draw the reference's ``split`` curves on ``fig`` (x as ``axes``); warnings as lines."""
-    from .monitor import series_for
+    from ui.studio.monitor import series_for
 
     if ref is None:
         return []
@@ -121,7 +121,7 @@ def live_loss_charts(snap: TrainSnapshot, choice: Any, comps: Sequence[str], *, 
                      log_y: bool, mark: int | None, max_points: int) -> None:
     """The Train page's train and test loss charts with the x/log-x/zoom controls and a reference run.
     ``choice``: :class:`ui.train_view.LossChoices`; ``mark``: the preview step chosen on the slider."""
-    from .monitor import live_columns, mark_step
+    from ui.studio.monitor import live_columns, mark_step
 
     mode, log_x = axis_controls("train")  # one row; the reference below (the panel is ~480 px at 1280)
     ref = reference_picker("train", exclude=snap.run_name)

@@ -17,9 +17,9 @@ from sr_core.history import HISTORY_NAME, entry, load_history
 from sr_core.quality import QUALITY_IMAGES, QUALITY_PROTOCOL
 from sr_core.series import MetricsSeries, downsample_minmax
 
-from .figures import LEGEND_BELOW, vline
-from .train_view import preview_caption, preview_pngs
-from .widgets import show_png
+from ui.figures import LEGEND_BELOW, vline
+from ui.train_view import preview_caption, preview_pngs
+from ui.studio.widgets import show_png
 
 MAX_POINTS = 1000  # points per drawn series (min/max per bucket beyond that)
 _SERIES: dict[str, MetricsSeries] = {}
@@ -81,7 +81,7 @@ def rows_downsampled(series: MetricsSeries, split: str, columns: Sequence[str], 
                      max_points: int = MAX_POINTS) -> list[dict[str, Any]]:
     """Rows of ``split`` for drawing: ``columns`` (EMA-smoothed first when ``smoothing``), at the union of
     each column's min/max-downsampled points, so a long run draws ~``max_points`` points per curve."""
-    from .figures import ema_array
+    from ui.figures import ema_array
 
     cols = series.columns(split)
     if "step" not in cols or not len(cols["step"]):
@@ -89,7 +89,7 @@ def rows_downsampled(series: MetricsSeries, split: str, columns: Sequence[str], 
     ys = {c: (ema_array(cols[c], smoothing) if smoothing > 0 else cols[c]) for c in columns if c in cols}
     idx = np.unique(np.concatenate([downsample_minmax(y, max_points) for y in ys.values()] or [np.arange(0)]))
     steps = cols["step"][idx].astype(np.int64)
-    from .chart_options import wall_of
+    from ui.studio.chart_options import wall_of
 
     wall = wall_of(cols, series.columns("train"))[idx]  # x of the wall-time axis (resumes laid end to end)
     return [{"step": int(s), "split": split, "wall_s": None if np.isnan(w) else float(w),
@@ -242,7 +242,7 @@ def run_monitor_section(runs: list[dict]) -> None:
     from sr_core.errors import UserError
     from sr_core.runs.store import RunDir
 
-    from .figures import loss_figure
+    from ui.figures import loss_figure
 
     by_name = {r["name"]: r for r in runs if not r["error"]}
     if not by_name:
@@ -264,7 +264,7 @@ def run_monitor_section(runs: list[dict]) -> None:
     show_alerts(test, status=row.get("status"), message=message, total_steps=row.get("total_steps"))
     train = rows_downsampled(series, "train", ["total"])
     if train:
-        from .chart_options import step_to_x, x_axis
+        from ui.studio.chart_options import step_to_x, x_axis
 
         n = len(series.columns("train")["step"])
         mode, log_x = st.session_state.get("runs_xmode", "step"), bool(st.session_state.get("runs_logx"))

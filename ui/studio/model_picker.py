@@ -19,9 +19,9 @@ from sr_core.runs.listing import list_runs
 from sr_core.runs.shipped import SHIPPED_DIR
 from sr_core.runs.trained_on import trained_on_text
 
-from .labels import SHIPPED_PREFIX, shipped_label
-from .set_level import LoadedModel
-from .widgets import PAGES, load_test_split, page_setup, require_dataset
+from ui.labels import SHIPPED_PREFIX, shipped_label
+from ui.set_level import LoadedModel
+from ui.studio.widgets import PAGES, load_test_split, page_setup, require_dataset
 
 def _run_label(row: dict[str, Any]) -> str:
     label = (f"{row['name']}  ·  {row.get('model', '?')}  ·  {trained_on_text(row, short=True)}  ·  "

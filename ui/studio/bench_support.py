@@ -38,12 +38,12 @@ def synthetic_run(root: Path, name: str, n_rows: int, eval_every: int = 100, see
 
 
 def open_page(key: str, timeout: float = 120) -> Any:
-    """The app switched to its page ``key`` (``ui.widgets.PAGES``), not run yet."""
+    """The app switched to its page ``key`` (``ui.studio.widgets.PAGES``), not run yet."""
     from streamlit.testing.v1 import AppTest
 
-    from .widgets import PAGES
+    from ui.studio.widgets import PAGES
 
-    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=timeout)
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "app.py"), default_timeout=timeout)
     at.switch_page(PAGES[key])
     return at
 

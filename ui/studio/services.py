@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .background import BackgroundWorker
-from .jobs import JobRegistry, default_torch_threads
-from .sweeps import SweepLauncher
+from ui.background import BackgroundWorker
+from ui.jobs import JobRegistry, default_torch_threads
+from ui.sweeps import SweepLauncher
 
 
 @st.cache_resource(show_spinner=False)

@@ -15,12 +15,12 @@ from sr_core.errors import UserError
 from sr_core.photos import is_photo_dataset, trained_on
 from sr_core.runs.catalog import load_path
 
-from .compare import title_html
-from .photo_compare import (BOX_SIZES, DEFAULT_BOX, NOT_FOR_PHOTOS, PHOTOS, PhotoSR, centre_box, clamp_box,
+from ui.compare import title_html
+from ui.photo_compare import (BOX_SIZES, DEFAULT_BOX, NOT_FOR_PHOTOS, PHOTOS, PhotoSR, centre_box, clamp_box,
                             crop_png, crop_spectra_images, load_photo, metrics_rows, overview_png, photo_sr,
                             protocol_caption)
-from .set_level import LoadedModel
-from .widgets import show_png
+from ui.set_level import LoadedModel
+from ui.studio.widgets import show_png
 
 P = "session"
 SOURCES = {"digits": "28×28 test images (the model's dataset)",

@@ -1,7 +1,7 @@
 """Streamlit pieces every page shares: the page registry and setup, the job registry, dataset status
-and pixel-exact images. Picking and loading a model is :mod:`ui.model_picker`.
+and pixel-exact images. Picking and loading a model is :mod:`ui.studio.model_picker`.
 
-Only the Streamlit modules of ``ui/`` (this one, :mod:`ui.model_picker`) and the pages import Streamlit;
+Only the Streamlit modules of ``ui/`` (this one, :mod:`ui.studio.model_picker`) and the pages import Streamlit;
 the compute lives in :mod:`ui.compare`, :mod:`ui.set_level`, :mod:`ui.spectra`, :mod:`ui.train_view` and
 the figures in :mod:`ui.figures`.
 """
@@ -18,8 +18,8 @@ import torch
 from sr_core.data import RAW_FILES, DATASETS, check_dataset, load_split, missing_message, resolve_data_dir
 from sr_core.errors import UserError
 
-from .images import png_size
-from .jobs import default_torch_threads
+from ui.images import png_size
+from ui.jobs import default_torch_threads
 
 APP_NAME = "VAE SR Studio"
 PAGES = {key: f"pages/{key}.py" for key in ("home", "train", "compare", "latent", "spectra", "runs", "sweeps")}
