@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from sr_core.checkpoint import model_from_checkpoint
     from sr_core.imaging.photo_metrics import PROTOCOL_Y, benchmark
-    from sr_core.photo_eval import benchmark_images
+    from sr_core.imaging.photo_eval import benchmark_images
     from sr_core.photos import is_photo_dataset, trained_on
     from sr_core.runs.shipped import shipped_checkpoints
 

@@ -136,7 +136,7 @@ def ship_photo(name: str, run_path: Path, timing: dict[str, Any], log) -> dict[s
     held-out photos (Y, border shaved, vs bicubic; sr_core.imaging.photo_metrics)."""
     from sr_core.checkpoint import load_checkpoint, model_from_checkpoint
     from sr_core.imaging.photo_metrics import benchmark
-    from sr_core.photo_eval import benchmark_images
+    from sr_core.imaging.photo_eval import benchmark_images
 
     dest = OUT / name
     dest.mkdir(parents=True, exist_ok=True)

@@ -36,7 +36,7 @@ class TrainConfig:
     # Adam's state doubles a checkpoint; a finished run keeps only weights unless this is set
     keep_optimizer: bool = False
     patch: int = 0             # HR patch side on photo datasets (0: 48, or 28 for the CNN-VAEs); see sr_core.photos
-    # Early stopping (sr_core.early_stop): a validation split of ``val_split`` training images held out
+    # Early stopping (sr_core.monitor.early_stop): a validation split of ``val_split`` training images held out
     # (0: none; ``early_stop`` > 0 with 0 here holds out the default), stop after ``early_stop``
     # evaluations without improvement of ``early_stop_metric``; best.pt is kept beside checkpoint.pt.
     val_split: int = 0
@@ -76,7 +76,7 @@ class TrainConfig:
                 raise UserError(f"alpha must lie in [0, 1] (got {a})")
         if self.device not in ("auto", "cpu", "cuda", "mps") and not self.device.startswith("cuda:"):
             raise UserError(f"unknown device '{self.device}'; choose auto, cpu, cuda, cuda:N or mps")
-        from sr_core.early_stop import check_early_stop  # local: torch-free config (CLI start)
+        from sr_core.monitor.early_stop import check_early_stop  # local: torch-free config (CLI start)
         check_early_stop(self)
         from sr_core.degrade import get_degradation  # local: torch-free config (CLI start)
         from sr_core.photos import check_dataset_config  # local: torch-free config (CLI start)

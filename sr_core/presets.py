@@ -112,6 +112,6 @@ def preset_config(name: str, **overrides: Any) -> TrainConfig:
     values = dict(PRESETS[name].values, preset=name)
     values.update({k: v for k, v in overrides.items() if v is not None})
     if values.get("early_stop") and not values.get("val_split"):  # early stopping needs a validation split
-        from sr_core.early_stop import DEFAULT_VAL_SPLIT  # local: torch-free config (CLI start)
+        from sr_core.monitor.early_stop import DEFAULT_VAL_SPLIT  # local: torch-free config (CLI start)
         values["val_split"] = DEFAULT_VAL_SPLIT
     return train_config_from_dict(values)

@@ -125,7 +125,7 @@ class Trainer:
         self._callbacks: dict[str, list[Callback]] = defaultdict(list)
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._finish_early = threading.Event()  # an early stop (sr_core.early_stop): ends as "finished"
+        self._finish_early = threading.Event()  # an early stop (sr_core.monitor.early_stop): ends as "finished"
         self._eval_hooks: list[Callable[["Trainer", float], dict[str, Any]]] = []
         self._gen = torch.Generator(device=self.device)
         self._state: dict[str, Any] = {
@@ -164,7 +164,7 @@ class Trainer:
 
     def add_eval_hook(self, fn: Callable[["Trainer", float], dict[str, Any]]) -> None:
         """``fn(trainer, alpha) -> {column: value}`` runs at each test evaluation (model in any mode; it
-        must not touch the global RNG); its values join the test row (see :mod:`sr_core.monitor`)."""
+        must not touch the global RNG); its values join the test row (see :mod:`sr_core.monitor.attach`)."""
         self._eval_hooks.append(fn)
 
     def finish_early(self, reason: str) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 from app_support import RUNS, page, start_tiny_job, values, wait_for_status
 from app_support import empty_runs, fresh_registry  # noqa: F401  (fixtures)
 from sr_core.runs.metrics_log import METRIC_FIELDS
-from sr_core.series import wall_time
+from sr_core.monitor.series import wall_time
 
 
 def _chart(at, key: str) -> dict:

@@ -15,7 +15,7 @@ from tests.app_support import (  # noqa: F401  (fixtures are found by name; fres
 )
 from sr_core.imaging.io import to_uint8, zoom
 from sr_core.imaging.photo_metrics import PROTOCOL_Y, benchmark
-from sr_core.photo_eval import benchmark_images
+from sr_core.imaging.photo_eval import benchmark_images
 from sr_core.runs.catalog import load_path
 from sr_core.runs.shipped import shipped_checkpoints
 from ui import photo_compare

@@ -94,7 +94,7 @@ def test_runs_lists_runs_and_broken_ones_without_breaking(runs):
     assert row.loc["tiny-run", "Status"] == "finished" and row.loc["tiny-run", "Error"] == ""
     assert row.loc["tiny-run", "Steps"] == "20 / 20" and row.loc["tiny-run", "Preset"] == "tiny"
     assert "unreadable" in row.loc["broken-config", "Error"]
-    assert "not a torch checkpoint" in row.loc["bad-ckpt", "Error"]  # read without torch (sr_core.ckpt_scan)
+    assert "not a torch checkpoint" in row.loc["bad-ckpt", "Error"]  # read without torch (sr_core.runs.ckpt_scan)
     errors = texts(at, "error")
     assert any("broken-config" in e for e in errors) and any("bad-ckpt" in e for e in errors)
     spec = plotly_specs(at)[0]

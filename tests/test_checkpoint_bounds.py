@@ -83,7 +83,7 @@ def test_resume_with_a_mismatched_optimizer_state_is_one_line(tmp_path: Path, da
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float64])
 def test_the_torch_free_scan_finds_inf_and_nan_in_every_float_width(dtype) -> None:
-    from sr_core.ckpt_scan import _FLOAT_STORAGES, _nonfinite
+    from sr_core.runs.ckpt_scan import _FLOAT_STORAGES, _nonfinite
 
     kind = {torch.float16: "HalfStorage", torch.bfloat16: "BFloat16Storage", torch.float32: "FloatStorage",
             torch.float64: "DoubleStorage"}[dtype]

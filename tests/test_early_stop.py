@@ -13,7 +13,7 @@ from sr_core.checkpoint import load_checkpoint
 from sr_core.cli.main import main
 from sr_core.presets import preset_config
 from sr_core.data import load_split
-from sr_core.early_stop import DEFAULT_VAL_SPLIT, split_validation
+from sr_core.monitor.early_stop import DEFAULT_VAL_SPLIT, split_validation
 from sr_core.errors import UserError
 from sr_core.runs.jobs import prepare_run
 from sr_core.runs.catalog import catalog, display_label, model_choices, resolve

@@ -11,11 +11,11 @@ import torch
 from _runs import losses, tiny_config
 from sr_core.data import load_split
 from sr_core.evaluate import evaluate
-from sr_core.history import HISTORY_NAME, PreviewHistory, entry, load_history, thin
+from sr_core.monitor.history import HISTORY_NAME, PreviewHistory, entry, load_history, thin
 from sr_core.imaging.io import to_uint8
 from sr_core.runs.jobs import prepare_run
 from sr_core.models import build_model
-from sr_core.quality import QUALITY_IMAGES, QualityProbe
+from sr_core.monitor.quality import QUALITY_IMAGES, QualityProbe
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

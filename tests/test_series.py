@@ -9,7 +9,7 @@ import pytest
 
 from sr_core.errors import UserError
 from sr_core.runs.metrics_log import append_rows, read_rows, repair_metrics
-from sr_core.series import MetricsSeries, downsample_minmax
+from sr_core.monitor.series import MetricsSeries, downsample_minmax
 
 
 def _rows(a: int, b: int) -> list[dict]:

@@ -126,7 +126,7 @@ def test_photo_folder_complete_and_scored_on_held_out_photos(name: str) -> None:
 def test_photo_model_reproduces_its_recorded_scores(name: str) -> None:
     """`eval --dataset photos` of the shipped file gives the recorded per-image Y-PSNR/SSIM (3 held-out photos)."""
     from sr_core.imaging.photo_metrics import benchmark
-    from sr_core.photo_eval import benchmark_images
+    from sr_core.imaging.photo_eval import benchmark_images
 
     ev = json.loads((CKPT_ROOT / name / "eval.json").read_text())
     model, ckpt = model_from_checkpoint(CKPT_ROOT / name / "checkpoint.pt")

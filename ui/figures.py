@@ -102,8 +102,8 @@ def alpha_marker_layout(alpha_changes: Iterable[int | tuple[int, float]]) -> dic
 
 def _decimate(xs: np.ndarray, ys: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
     """At most ``max_points`` points, keeping each bucket's minimum and maximum and the first and last
-    point (:func:`sr_core.series.downsample_minmax`), so a spike survives on a long run's chart."""
-    from sr_core.series import downsample_minmax
+    point (:func:`sr_core.monitor.series.downsample_minmax`), so a spike survives on a long run's chart."""
+    from sr_core.monitor.series import downsample_minmax
 
     if len(xs) <= max_points:
         return xs, ys

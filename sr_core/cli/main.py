@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from sr_core.alerts import alert_printer
+from sr_core.monitor.alerts import alert_printer
 from sr_core.cli.args import OneLineParser, finite_float, positive_float, positive_int
 from sr_core.cli.signals import GracefulStop, Interrupted, end_deferral
 from sr_core.cli.sweep import add_sweep_parser, cmd_sweep
@@ -196,8 +196,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     tcfg = ckpt.get("train_config") or {}
     dataset = args.dataset or tcfg.get("dataset", "fashion-mnist")
     degradation = tcfg.get("degradation", "box")
-    if args.images or dataset == "photos" or dataset.startswith("folder:"):  # sr_core.photo_eval
-        from sr_core.photo_eval import eval_photos  # local: torch-free CLI start
+    if args.images or dataset == "photos" or dataset.startswith("folder:"):  # sr_core.imaging.photo_eval
+        from sr_core.imaging.photo_eval import eval_photos  # local: torch-free CLI start
         return eval_photos(model, ckpt, path, dataset=None if args.images else dataset, images_dir=args.images,
                            limit=args.limit, as_json=args.json, out=args.out)
     data_dir = args.data_dir or recorded_data_dir(path.parent, dataset)  # a run's own folder, if recorded

@@ -1,2 +1,3 @@
 """Runs on disk: the store, listing and table rows, status enums, the one-writer lock, the metrics
-log, the checkpoint catalog (runs + shipped) and training jobs."""
+log, a checkpoint's health read without torch (``ckpt_scan``), the checkpoint catalog (runs + shipped)
+and training jobs."""

@@ -110,7 +110,7 @@ BEST_SUFFIX = "@best"
 
 
 def best_entries(entries: Any) -> dict[str, Entry]:
-    """``run:NAME@best`` entries for the runs (of ``entries``) that keep a best.pt (sr_core.early_stop)."""
+    """``run:NAME@best`` entries for the runs (of ``entries``) that keep a best.pt (sr_core.monitor.early_stop)."""
     out = {}
     for e in entries:
         best = e.path.parent / "best.pt"

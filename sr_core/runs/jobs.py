@@ -27,7 +27,7 @@ from sr_core.device import resolve_device
 from sr_core.errors import UserError
 from sr_core.fs import atomic_write_text
 from sr_core.models import build_model
-from sr_core.monitor import attach_monitor, hold_out, record_protocol
+from sr_core.monitor.attach import attach_monitor, hold_out, record_protocol
 from sr_core.photos import is_photo_dataset, resolve_patch
 from sr_core.runs.store import RunDir, check_runs_dir, create_run, get_run
 from sr_core.runs.status import RunStatus
@@ -184,7 +184,7 @@ def _attach(cfg: TrainConfig, model: Any, device: Any, run: RunDir | None, *, ru
             state: tuple[int, Any, float | None] = (0, None, None), monitor: bool = True) -> tuple[Trainer, RunDir]:
     """Load the data, make the run folder (new runs) or cut its metrics (resumed), build the trainer and
     the recorder. ``state``: (start step, optimizer state, best test loss). ``monitor``: quality columns,
-    validation metrics/early stopping and the preview history (:mod:`sr_core.monitor`); off only to
+    validation metrics/early stopping and the preview history (:mod:`sr_core.monitor.attach`); off only to
     measure what they cost (the losses are the same)."""
     start_step, opt_state, best = state
     created = run is None
@@ -192,7 +192,7 @@ def _attach(cfg: TrainConfig, model: Any, device: Any, run: RunDir | None, *, ru
         patch = resolve_patch(cfg.model, cfg.patch) if is_photo_dataset(cfg.dataset) else 0
         train = load_split(cfg.dataset, train=True, data_dir=data_dir, patch=patch)
         test = load_split(cfg.dataset, train=False, data_dir=data_dir, patch=patch)
-        train, val = hold_out(train, cfg)  # cfg.val_split images held out (sr_core.early_stop); none by default
+        train, val = hold_out(train, cfg)  # cfg.val_split images held out (sr_core.monitor.early_stop); none by default
         check_batch_size(cfg.batch_size, len(train))
         if run is None:
             run = create_run(cfg.to_dict(), runs_dir=runs_dir, name=name, command=command, lock=True,

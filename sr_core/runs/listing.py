@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sr_core.ckpt_scan import scan_problem
+from sr_core.runs.ckpt_scan import scan_problem
 from sr_core.errors import UserError
 from sr_core.runs.store import RunDir, runs_root
 from sr_core.runs.status import LIVE_STATUSES, RunStatus
@@ -62,7 +62,7 @@ def list_runs(runs_dir: str | os.PathLike | None = None, *, check: bool = False)
     Rows: name, path, error ('' if usable), model, dataset and patch (what it trains on), preset, step,
     total_steps, status ("interrupted" when the status says running but its writer died), note (how to
     resume it), best_test_loss, psnr, has_checkpoint, writer_pid. A checkpoint that is empty, garbage, an
-    unsafe pickle or holds NaN/inf is always a broken row (:func:`sr_core.ckpt_scan.scan_problem`, no
+    unsafe pickle or holds NaN/inf is always a broken row (:func:`sr_core.runs.ckpt_scan.scan_problem`, no
     torch). ``check``: also load every checkpoint (cached per file version) and mark runs whose checkpoint
     is otherwise unusable as broken.
     """

@@ -21,7 +21,7 @@ from sr_core.errors import UserError
 #: leaves the others empty), then ``latent_psnr`` (test rows of models with a latent image:
 #: PSNR of the encoder's mean latent vs the LR image, see :func:`sr_core.latent.latent_lr_psnr`);
 #: the monitor's test-row columns come last (runs of older versions lack them; readers accept both):
-#: quality (:mod:`sr_core.quality`) and validation (:mod:`sr_core.early_stop`).
+#: quality (:mod:`sr_core.monitor.quality`) and validation (:mod:`sr_core.monitor.early_stop`).
 METRIC_FIELDS = ("step", "split", "total", "recon", "latent", "kl", "cls", "latent_psnr", "alpha", "lr",
                  "elapsed_s", "img_s", "sr_psnr", "sr_ssim", "bicubic_psnr", "bicubic_ssim", "val_total", "val_psnr")
 SPLITS = ("train", "test")

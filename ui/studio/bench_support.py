@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from sr_core.history import PreviewHistory
+from sr_core.monitor.history import PreviewHistory
 from sr_core.runs.metrics_log import METRIC_FIELDS
 from sr_core.runs.status import RunStatus
 

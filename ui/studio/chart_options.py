@@ -14,7 +14,7 @@ import numpy as np
 import streamlit as st
 
 from sr_core.errors import UserError
-from sr_core.series import wall_time
+from sr_core.monitor.series import wall_time
 
 from ui.figures import XAxis, add_reference, loss_figure
 

@@ -12,10 +12,10 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from sr_core.alerts import run_alerts
-from sr_core.history import HISTORY_NAME, entry, load_history
-from sr_core.quality import QUALITY_IMAGES, QUALITY_PROTOCOL
-from sr_core.series import MetricsSeries, downsample_minmax
+from sr_core.monitor.alerts import run_alerts
+from sr_core.monitor.history import HISTORY_NAME, entry, load_history
+from sr_core.monitor.quality import QUALITY_IMAGES, QUALITY_PROTOCOL
+from sr_core.monitor.series import MetricsSeries, downsample_minmax
 
 from ui.figures import LEGEND_BELOW, vline
 from ui.train_view import preview_caption, preview_pngs
@@ -99,7 +99,7 @@ def rows_downsampled(series: MetricsSeries, split: str, columns: Sequence[str], 
 
 def show_alerts(test: Sequence[Mapping[str, Any]], *, status: str | None, message: str = "",
                 total_steps: int | None = None) -> None:
-    """Banners for the alerts that hold (:func:`sr_core.alerts.run_alerts`)."""
+    """Banners for the alerts that hold (:func:`sr_core.monitor.alerts.run_alerts`)."""
     for a in run_alerts(list(test), status=status, message=message, total_steps=total_steps):
         (st.error if a.kind in ("nan", "rising") else st.warning)(a.text, icon=":material/warning:")
 

@@ -10,11 +10,11 @@ import json
 from typing import Any
 
 from sr_core.data import Split
-from sr_core.early_stop import BEST_NAME, EarlyStopper, split_validation, val_seed
+from sr_core.monitor.early_stop import BEST_NAME, EarlyStopper, split_validation, val_seed
 from sr_core.fs import atomic_write_text
-from sr_core.history import HISTORY_NAME, PreviewHistory
+from sr_core.monitor.history import HISTORY_NAME, PreviewHistory
 from sr_core.photos import is_photo_dataset
-from sr_core.quality import QUALITY_PROTOCOL, QualityProbe
+from sr_core.monitor.quality import QUALITY_PROTOCOL, QualityProbe
 
 
 def hold_out(train: Split, cfg: Any) -> tuple[Split, Split | None]:

@@ -5,7 +5,7 @@ never on the test set every published number is scored on. With ``val_split`` N 
 N training images, drawn by a generator seeded from the run seed alone (:func:`val_seed`; never the
 global RNG), and trains on the rest (so its data order differs from a run without one: opt-in).
 At each test evaluation :class:`EarlyStopper` adds ``val_total`` (the loss at the current alpha, fixed
-noise) and ``val_psnr`` (decoder-only SR PSNR, temperature 0, :mod:`sr_core.quality`'s protocol) to
+noise) and ``val_psnr`` (decoder-only SR PSNR, temperature 0, :mod:`sr_core.monitor.quality`'s protocol) to
 the test row; when ``early_stop_metric`` improves, the weights go to ``best.pt`` beside
 ``checkpoint.pt`` (weights only, atomic); after ``early_stop`` evaluations without improvement the run
 ends as finished, with a message. ``val_psnr`` is the default metric: it does not jump when alpha

@@ -5,7 +5,7 @@ as lines by the CLI.
 - ``rising``: the test loss rose for :data:`RISING_K` evaluations in a row at one alpha (a change of
   alpha changes what the loss weighs, so a jump across it is not counted);
 - ``below_bicubic``: after the warm-up (the first :data:`WARMUP` of the steps), decoder-only SR PSNR
-  on the quality subset (:mod:`sr_core.quality`) is below bicubic's on the same images.
+  on the quality subset (:mod:`sr_core.monitor.quality`) is below bicubic's on the same images.
 """
 from __future__ import annotations
 
