@@ -64,3 +64,32 @@ def test_readme_api_snippet_runs(demo_url: str, tmp_path: Path, monkeypatch: pyt
     exec(compile(code.replace(README_DEMO_URL, demo_url), "README.md", "exec"), scope)
     assert Image.open(scope["sr_png"]).size == (48, 40)
     assert scope["info"]["model"] == "resnet-sr" and scope["info"]["output_size"] == [48, 40]
+
+
+def test_layout_map_names_every_module_in_its_folder() -> None:
+    """README's layout map matches the tree: every module of sr_core/ and ui/ (and pages/, bench/) is
+    named under its own folder's entry, and every name the map gives for sr_core/ exists."""
+    import re
+
+    layout = README[README.index("## Layout"):]
+    blocks: dict[str, str] = {}
+    current = ""
+    for line in layout.splitlines():
+        m = re.match(r"^(\s*)([\w./]+/)\s", line)
+        if m:
+            current = (m.group(2) if not m.group(1) else current.split("/")[0] + "/" + m.group(2))
+        blocks[current] = blocks.get(current, "") + line + "\n"
+    missing = []
+    for folder in ("sr_core", "ui", "pages", "bench"):
+        for p in sorted((ROOT / folder).rglob("*.py")):
+            rel = p.relative_to(ROOT)
+            if p.name in ("__init__.py", "__main__.py") or "__pycache__" in rel.parts:
+                continue
+            key = "/".join(rel.parts[:-1]) + "/"
+            text = blocks.get(key, "") if len(rel.parts) > 2 else layout
+            stem = p.stem if folder == "bench" else p.name
+            if not re.search(rf"(?<![\w.]){re.escape(stem)}\b", text):
+                missing.append(str(rel))
+    assert missing == [], f"modules the README layout map does not name: {missing}"
+    top = re.findall(r"^  (\w+\.py)\s", layout[layout.index("sr_core/"):layout.index("\nui/")], re.M)
+    assert top and all((ROOT / "sr_core" / name).is_file() for name in top), top
