@@ -81,8 +81,21 @@ class TrainConfig:
         from sr_core.degrade import get_degradation  # local: torch-free config (CLI start)
         from sr_core.photos import check_dataset_config  # local: torch-free config (CLI start)
         get_degradation(self.degradation)
+        if self.degradation != "box" and self.model_config.get("consistent") is True:
+            raise UserError(f"the LR-consistent projection (consistent=true) assumes the box degradation, not "
+                            f"'{self.degradation}'; drop consistent from the model settings or use box")
         check_dataset_config(self.dataset, self.model, self.patch)
         return self
+
+    def model_overrides(self) -> dict[str, Any]:
+        """The model settings a run builds its model with: ``model_config``, plus ``consistent=False``
+        for a model with the LR-consistent projection when the degradation is not ``box`` (the
+        projection makes box(SR) == LR, which is wrong for bicubic LR), unless set explicitly."""
+        from sr_core.models import model_class  # local: torch-free config (CLI start)
+        fields = {f.name for f in dataclasses.fields(model_class(self.model).Config)}
+        if self.degradation != "box" and "consistent" in fields and "consistent" not in self.model_config:
+            return {**self.model_config, "consistent": False}
+        return dict(self.model_config)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON dict (tuples become lists)."""

@@ -370,7 +370,13 @@ def test_compare_grid_4_models_with_projection(walk: Walk) -> None:
             page.get_by_role("option", name=re.compile(rf"^{re.escape(label)}( · .*)?$")).first.click()
             page.keyboard.press("Escape")
             wait_idle(page, timeout=PAGE_TIMEOUT)
-        page.get_by_test_id("stCheckbox").filter(has_text="LR-consistent projection").locator("label").click()
+        toggle = page.get_by_test_id("stCheckbox").filter(has_text="LR-consistent projection")
+        for _ in range(3):  # a click during a rerun can be lost (CI once ran the grid with it off for 240 s)
+            if toggle.locator("input").is_checked():
+                break
+            toggle.locator("label").click()
+            wait_idle(page, timeout=PAGE_TIMEOUT)
+        assert toggle.locator("input").is_checked(), "the LR-consistent projection toggle does not switch on"
         wait_until(lambda: walk.no_exception() or page.get_by_text("SR + projection ·").count() >= 4, PAGE_TIMEOUT,
                    reraise=AssertionError, what="the projection cells in the 4-model grid")
         wait_idle(page, timeout=PAGE_TIMEOUT)

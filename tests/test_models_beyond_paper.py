@@ -238,3 +238,25 @@ def test_trainer_runs_a_few_steps(name: str) -> None:
     assert trainer.run() == "finished"
     snap = trainer.snapshot()
     assert snap.step == 4 and all(math.isfinite(r["total"]) for r in snap.train + snap.test)
+
+
+@pytest.mark.parametrize("model,degradation,given,expect", [
+    ("resnet-sr", "bicubic", {}, False), ("resnet-sr", "box", {}, None), ("cvae-sr", "bicubic", {}, False),
+    ("resnet-sr", "bicubic", {"consistent": False}, False), ("cnn-vae", "bicubic", {}, None)])
+def test_the_box_projection_is_off_for_another_degradation(model, degradation, given, expect):
+    """box(SR) == LR is the wrong constraint for bicubic LR: a run builds its model without it."""
+    from sr_core.config import TrainConfig
+
+    cfg = TrainConfig(model=model, degradation=degradation, model_config=given, alpha_schedule=[(0, 1.0)])
+    assert cfg.model_overrides().get("consistent") is expect
+    built = build_model(model, cfg.model_overrides())
+    if expect is not None:
+        assert built.config.consistent is expect
+
+
+def test_an_explicit_box_projection_with_bicubic_is_one_line_error():
+    from sr_core.config import TrainConfig
+
+    with pytest.raises(UserError, match="assumes the box degradation"):
+        TrainConfig(model="resnet-sr", degradation="bicubic", model_config={"consistent": True},
+                    alpha_schedule=[(0, 1.0)]).validate()

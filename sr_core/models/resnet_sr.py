@@ -14,7 +14,7 @@ same PSNR (24.92 dB / 0.920) — on a few-minute CPU budget that is the differen
 With ``consistent`` (default) the output is back-projected onto the LR input
 (:mod:`sr_core.projection`): linearly in training, bounded to [0, 1] at SR time, so every SR image
 box-downsamples exactly to its LR input. That is the right constraint for the ``box`` degradation
-(the default); train with ``consistent=False`` for another degradation.
+(the default); a run with another degradation builds it with ``consistent=False`` (TrainConfig.model_overrides).
 
 Lim et al., "Enhanced Deep Residual Networks for Single Image Super-Resolution" (EDSR), CVPR-W 2017;
 Shi et al., "Real-Time Single Image and Video Super-Resolution Using an Efficient Sub-Pixel

@@ -147,7 +147,7 @@ def _new_run(config: TrainConfig, *, runs_dir: str | os.PathLike | None, name: s
     cfg = config.validate()  # before anything touches the disk
     check_runs_dir(runs_dir)
     device = resolve_device(cfg.device)
-    model = build_model(cfg.model, cfg.model_config, seed=cfg.seed)
+    model = build_model(cfg.model, cfg.model_overrides(), seed=cfg.seed)
     return _attach(cfg, model, device, None, runs_dir=runs_dir, name=name, data_dir=data_dir, command=command,
                    monitor=monitor)
 
@@ -160,7 +160,7 @@ def _resumed_run(resume: str, *, runs_dir: str | os.PathLike | None, data_dir: s
         device = resolve_device(cfg.device)
         notice = ""
         if ckpt is None:
-            model = build_model(cfg.model, cfg.model_config, seed=cfg.seed)
+            model = build_model(cfg.model, cfg.model_overrides(), seed=cfg.seed)
             state = (0, None, None)
         else:
             model, _ = model_from_checkpoint(ckpt, map_location=device)
