@@ -12,7 +12,7 @@ seconds against the same registry: job snapshot, status, both loss figures seria
 does). The default poll, 3 s, is the page's chart refresh: a full rerun does one chart and one status
 refresh plus the settings form, where the page itself adds two cheap status refreshes instead;
 ``--poll-s 1`` redraws everything every second, the worst case. The websocket and the browser are not
-included (``tests/test_e2e_browser.py`` drives those). Load from other processes falls on both modes alike.
+included (``tests/e2e/test_walk_*.py`` drives those). Load from other processes falls on both modes alike.
 
 A step's time is the gap since the previous step ended (an ``on_step`` callback on the job's trainer
 notes the ends), counted in the slice that holds both ends; evaluations and checkpoints lie beyond the

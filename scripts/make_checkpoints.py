@@ -10,7 +10,7 @@ same path as ``python -m sr_core train --preset NAME``) into a run folder, then 
                           config.json           the run's config.json (settings, command, versions)
                           metrics.csv           the run's training/test loss curve
                           eval.json             sr_core.evaluate.evaluate() of the shipped file, full test set
-                          eval_2000.json        the same on the first 2,000 test images (tests/test_shipped_checkpoints.py)
+                          eval_2000.json        the same on the first 2,000 test images (tests/runs/test_shipped_checkpoints.py)
                           train_time.json       wall-clock training time, images/s, torch threads
 
     python scripts/make_checkpoints.py                       # all models, one after another
@@ -214,7 +214,7 @@ and evaluated on the 10,000-image test set (per-image PSNR/SSIM, data range 1; s
 Every folder holds `checkpoint.pt` (loads with `torch.load(..., weights_only=True)`; float16 weights
 where that moves PSNR by less than 0.05 dB — `model_from_checkpoint` loads them back as float32; no
 optimizer state), `config.json`, `metrics.csv`, `eval.json` (full test set), `eval_2000.json` (first
-2,000 test images, checked by `tests/test_shipped_checkpoints.py`) and `train_time.json`.
+2,000 test images, checked by `tests/runs/test_shipped_checkpoints.py`) and `train_time.json`.
 
 Reproduce all of them (one training at a time, CPU):
 

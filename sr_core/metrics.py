@@ -102,7 +102,7 @@ def ssim(pred: Tensor, target: Tensor, data_range: float = 1.0) -> Tensor:
     # data_range is passed as a float (not a tuple) so torchmetrics does not clamp the inputs;
     # reduction='none' keeps one value per image, which we average ourselves.
     # SSIM runs in float32: torch's float64 conv2d on CPU is many times slower, and SSIM's windowed
-    # means of [0, 1] images lose nothing a reported digit shows in float32 (tests/test_metrics.py pins
+    # means of [0, 1] images lose nothing a reported digit shows in float32 (tests/core/test_metrics.py pins
     # known values); the result is returned as float64 like every other metric.
     out = structural_similarity_index_measure(
         p.float(),

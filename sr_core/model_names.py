@@ -1,7 +1,7 @@
 """The registered models as a light table (no torch): what `python -m sr_core models` prints.
 
 The CLI lists models without building them, so `models` starts in a fraction of a second; the
-numbers here are checked against the real registry by tests/test_cli_startup.py (a new model or a
+numbers here are checked against the real registry by tests/cli/test_cli_startup.py (a new model or a
 changed architecture fails that test until this table is updated).
 """
 from __future__ import annotations

@@ -86,7 +86,7 @@ def trained_on(ckpt: dict[str, Any]) -> str:
 
 def trains_on_any_size(model_name: str) -> bool:
     """True when the model trains on HR patches of any even size (its declaration, checked against a
-    training pass by tests/test_model_contract.py)."""
+    training pass by tests/models/test_model_contract.py)."""
     return model_class(model_name).trains_any_size
 
 

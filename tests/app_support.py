@@ -1,4 +1,4 @@
-"""Shared helpers and fixtures of the app tests (tests/test_app_*.py): every page of the Streamlit
+"""Shared helpers and fixtures of the app tests (tests/app/test_app_*.py): every page of the Streamlit
 studio through ``streamlit.testing.v1.AppTest`` (no browser).
 
 Real Fashion-MNIST from ``$SR_DATA_DIR``: the tests that need it skip on a laptop without the data

@@ -1,4 +1,4 @@
-"""Helpers for the end-to-end browser test (tests/test_e2e_browser.py).
+"""Helpers for the end-to-end browser test (tests/e2e/test_walk_*.py).
 
 * :class:`StreamlitServer`: ``streamlit run app.py`` as a subprocess on a free port of 127.0.0.1, in its
   own process group (so teardown kills the server and anything it started), logging to a file.

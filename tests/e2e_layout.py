@@ -1,7 +1,7 @@
 """Layout checks for the browser tests, from element boxes (``getBoundingClientRect``, ``scrollWidth``):
 clipped or overlapping text, images wider than their column, Plotly titles/legends over each other, and
-the Compare grid's cells (:func:`grid_layout_problems`). Used by tests/test_e2e_browser.py (the studio)
-and tests/test_e2e_demo.py (the Gradio demo); nothing here imports Playwright.
+the Compare grid's cells (:func:`grid_layout_problems`). Used by tests/e2e/test_walk_*.py (the studio)
+and tests/e2e/test_e2e_demo.py (the Gradio demo); nothing here imports Playwright.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The walk through the studio shared by the per-page tests of tests/test_e2e_browser.py: one browser tab
+"""The walk through the studio shared by the per-page tests of tests/e2e/test_walk_*.py: one browser tab
 (its Streamlit session carries over from page to page), the step being done (a failure saves
 ``FAILED-<step>.png`` and prints the server log), navigation, status parsing and the layout check of a
 page at each of :data:`e2e_layout.LAYOUT_SIZES` with its screenshots."""
@@ -162,3 +162,12 @@ class Walk:
         assert now > x, f"the crop box did not move: x {x} -> {now}"
         wait_idle(page, timeout=PAGE_TIMEOUT)
         return f"box 64×64 at ({now}, {y})"
+
+
+def needs_run(walk: Walk) -> str:
+    """The run test_train left (the later pages of the walk look at it); fails when there is none."""
+    import pytest
+
+    if walk.run_name is None:
+        pytest.fail("test_train did not leave a run (see its failure above)")
+    return walk.run_name

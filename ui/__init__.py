@@ -10,5 +10,5 @@ them without a browser.
 ``photo_views``, ``chart_options``, ``bench_support`` for the benchmarks) and ``services``, where every process-wide object is made.
 
 ``ui/demo/``: the Gradio-bound pieces of demo.py (``inputs``) and starting the demo from the studio
-(``server``). The demo imports nothing Streamlit-specific (tests/test_import_graph.py).
+(``server``). The demo imports nothing Streamlit-specific (tests/core/test_import_graph.py).
 """

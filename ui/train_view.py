@@ -27,7 +27,7 @@ from ui.images import mosaic, png_bytes
 from ui.labels import fmt_duration
 
 # TrainConfig fields the form does not show, each with where it is set instead. Every other field is a
-# form widget keyed "train_<field>" (tests/test_train_view.py checks the page has each one).
+# form widget keyed "train_<field>" (tests/app/test_train_view.py checks the page has each one).
 NOT_ON_FORM = {
     "model_config": "the preset's architecture overrides, listed under the form (dropped for another model)",
     "preset": "the preset picker above the form",
