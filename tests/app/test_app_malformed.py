@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from _corpus import BROKEN, make_corpus
-from app_support import (COMPARE, ROOT, RUNS, SPECTRA, TRAIN, empty_runs, fresh_registry, page, texts,  # noqa: F401
+from tests.app_support import (COMPARE, ROOT, RUNS, SPECTRA, TRAIN, empty_runs, fresh_registry, page, texts,  # noqa: F401
                          trained_runs)
 from sr_core.runs.store import RunDir
 
@@ -111,6 +111,12 @@ def test_runs_page_refuses_to_delete_a_run_the_cli_trains_and_shows_interrupted(
         assert not at.exception
         assert any(f"process {proc.pid}" in e for e in texts(at, "error"))
         assert (corpus / "good" / "checkpoint.pt").is_file()
+        # The lock is taken before the resumed run says "running": kill it only once it does (on a loaded
+        # machine CI once killed it while status.json still said "finished", so nothing was interrupted).
+        status = corpus / "good" / "status.json"
+        while '"running"' not in status.read_text() and proc.poll() is None and time.monotonic() < end:
+            time.sleep(0.1)
+        assert '"running"' in status.read_text(), proc.stderr.read() if proc.poll() is not None else ""
     finally:
         proc.kill()
         proc.wait(60)
