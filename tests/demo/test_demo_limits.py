@@ -75,7 +75,7 @@ def test_a_png_bomb_is_refused_from_its_header_without_allocating(bomb: Path, wh
             "composite": "sp.preprocess(_editor(composite=bomb))",
             "upload": "decode_image(bomb)"}[where]
     probe = ("import resource, sys\nfrom pathlib import Path\nsys.path.insert(0, '.')\n"
-             "from tests.test_demo_limits import _sketchpad, _editor\nfrom sr_core.imaging.io import decode_image\n"
+             "from tests.demo.test_demo_limits import _sketchpad, _editor\nfrom sr_core.imaging.io import decode_image\n"
              f"bomb = Path({str(bomb)!r})\nsp = _sketchpad()\n"
              "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
              f"try:\n    {call}\n    print('accepted')\nexcept Exception as e:\n    print(type(e).__name__, '|', e)\n"
