@@ -145,7 +145,8 @@ class Split:
 
     def preview_source(self, indices: list[int]) -> str:
         """What the preview strip shows, for its caption."""
-        return f"{self.name} test images {', '.join(map(str, indices))}"
+        name = {"fashion-mnist": "Fashion-MNIST", "mnist": "MNIST"}.get(self.name, self.name)
+        return f"{name} test images {', '.join(map(str, indices))}"
 
 
 _CACHE: dict[tuple[str, str, bool], Split] = {}
