@@ -114,9 +114,14 @@ def train(model_name: str, runs_dir: Path, data_dir: str | None, reuse: bool, lo
 
 def timing_from_run(run_path: Path, preset: str) -> dict[str, Any]:
     """train_time.json of a finished run trained by ``OMP_NUM_THREADS=N python -m sr_core train --preset ...``:
-    wall time and images/s from its metrics.csv (last row's elapsed_s), threads from ``OMP_NUM_THREADS``."""
+    wall time and images/s from its metrics.csv (the train rows' elapsed_s, resumed segments laid end to end as
+    the monitor's wall-time axis does), threads from ``OMP_NUM_THREADS``."""
     import csv
     import os
+
+    import numpy as np
+
+    from sr_core.monitor.series import wall_time
 
     cfg = json.loads((run_path / "config.json").read_text())["train"]
     status = json.loads((run_path / "status.json").read_text())
@@ -124,7 +129,9 @@ def timing_from_run(run_path: Path, preset: str) -> dict[str, Any]:
         raise SystemExit(f"{run_path} is {status.get('status')}, not finished; finish it with --resume")
     with (run_path / "metrics.csv").open() as f:
         rows = list(csv.DictReader(f))
-    dt = float(rows[-1]["elapsed_s"])
+    train = [r for r in rows if r["split"] == "train"]
+    steps_col = np.array([float(r["step"]) for r in train])
+    dt = float(wall_time(steps_col, np.array([float(r["elapsed_s"]) for r in train]))[-1])
     steps = int(status["step"])
     return {"train_s": round(dt, 1), "train_img_s": round(steps * cfg["batch_size"] / dt, 1), "steps": steps,
             "batch_size": cfg["batch_size"], "torch_threads": int(os.environ.get("OMP_NUM_THREADS", "1")),
