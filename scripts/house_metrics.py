@@ -1,11 +1,11 @@
 """Issue 17 measurements on a source tree: python scripts/house_metrics.py [TREE]  -> one JSON object.
 
 - sr_core_top_modules: *.py directly under sr_core/ (not __init__/__main__)
-- import_circles: strongly connected components (size > 1, or a self-import) of the graph of
+- import_circles: strongly connected components (size > 1) of the graph of
   module-level imports among sr_core modules (``if TYPE_CHECKING:`` blocks left out); an edge goes to
   the most specific module named (``from pkg import sub`` -> pkg.sub when sub is a module)
 - local_imports: import statements in sr_core not at module level (inside a def/class), with how many
-  carry a ``# local:`` comment
+  carry a ``# local: <reason>`` comment
 - sys_path_lines: lines mentioning ``sys.path`` in bench/ scripts/ sr_core/ ui/ pages/ app.py demo.py
 - status_literals: string constants equal to a RunStatus/TrialStatus/SweepStatus value, outside
   sr_core/runs/status.py and tests, in sr_core/ ui/ pages/ app.py demo.py; counted where they act as
@@ -25,23 +25,31 @@ from pathlib import Path
 STATUS_VALUES = {"created", "ready", "running", "finished", "stopped", "nan", "failed", "interrupted", "pending"}
 
 
-def module_name(root: Path, path: Path) -> str:
-    parts = list(path.relative_to(root).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts = parts[:-1]
-    return ".".join(parts)
+LOCAL_MARK = "# local: "  # the comment a function-local import in sr_core carries, with its reason
+
+
+# ------------------------------------------------------------------ the import graph of sr_core
+# (also what tests/core/test_import_graph.py checks: no circles, every local import says why)
+
+def sources(root: Path) -> dict[str, tuple[Path, ast.Module]]:
+    """sr_core's modules under ``root``: dotted name -> (path, parsed tree)."""
+    def name(path: Path) -> str:
+        parts = list(path.relative_to(root).with_suffix("").parts)
+        return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+    return {name(p): (p, ast.parse(p.read_text(encoding="utf-8"), filename=str(p)))
+            for p in sorted((root / "sr_core").rglob("*.py")) if "__pycache__" not in p.parts}
 
 
 def is_type_checking(node: ast.AST) -> bool:
     t = getattr(node, "test", None)
-    return isinstance(node, ast.If) and (
-        (isinstance(t, ast.Name) and t.id == "TYPE_CHECKING")
-        or (isinstance(t, ast.Attribute) and t.attr == "TYPE_CHECKING"))
+    return isinstance(node, ast.If) and (getattr(t, "id", None) == "TYPE_CHECKING"
+                                         or getattr(t, "attr", None) == "TYPE_CHECKING")
 
 
-def module_level_imports(tree: ast.Module) -> list[ast.stmt]:
-    """Import statements run when the module is imported (not in defs, classes, TYPE_CHECKING)."""
-    out: list[ast.stmt] = []
+def module_level_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
+    """Imports that run when the module is imported: at the top, or in a top-level if/try/with."""
+    out: list[ast.Import | ast.ImportFrom] = []
 
     def walk(stmts: list[ast.stmt]) -> None:
         for s in stmts:
@@ -51,72 +59,68 @@ def module_level_imports(tree: ast.Module) -> list[ast.stmt]:
                 if not is_type_checking(s):
                     walk(s.body)
                 walk(s.orelse)
-            elif isinstance(s, (ast.Try, getattr(ast, "TryStar", ast.Try))):
-                walk(s.body)
-                for h in s.handlers:
-                    walk(h.body)
-                walk(s.orelse)
-                walk(s.finalbody)
-            elif isinstance(s, (ast.With,)):
+            elif isinstance(s, (ast.Try, ast.TryStar)):
+                for block in (s.body, *[h.body for h in s.handlers], s.orelse, s.finalbody):
+                    walk(block)
+            elif isinstance(s, ast.With):
                 walk(s.body)
 
     walk(tree.body)
     return out
 
 
-def resolve(node: ast.stmt, mod: str, is_pkg: bool, modules: set[str]) -> list[str]:
-    """Names of sr_core modules an import statement imports (most specific)."""
-    targets: list[str] = []
+def targets(node: ast.Import | ast.ImportFrom, mod: str, is_pkg: bool, modules: set[str]) -> set[str]:
+    """The sr_core modules an import statement names (``from pkg import sub`` -> ``pkg.sub``)."""
     if isinstance(node, ast.Import):
-        for a in node.names:
-            if a.name in modules:
-                targets.append(a.name)
-        return targets
-    assert isinstance(node, ast.ImportFrom)
+        return {a.name for a in node.names if a.name in modules}
     if node.level:
         base = mod.split(".") if is_pkg else mod.split(".")[:-1]
-        base = base[: len(base) - (node.level - 1)]
-        src = ".".join(base + ([node.module] if node.module else []))
+        src = ".".join(base[:len(base) - node.level + 1] + ([node.module] if node.module else []))
     else:
         src = node.module or ""
+    out = set()
     for a in node.names:
-        sub = f"{src}.{a.name}"
-        if sub in modules:
-            targets.append(sub)
+        if f"{src}.{a.name}" in modules:
+            out.add(f"{src}.{a.name}")
         elif src in modules:
-            targets.append(src)
-    return targets
+            out.add(src)
+    return out
 
 
-def sccs(graph: dict[str, set[str]]) -> list[list[str]]:
+def import_graph(srcs: dict[str, tuple[Path, ast.Module]]) -> dict[str, set[str]]:
+    """module -> the sr_core modules its module-level imports name (itself left out)."""
+    modules = set(srcs)
+    graph: dict[str, set[str]] = {m: set() for m in modules}
+    for mod, (path, tree) in srcs.items():
+        for node in module_level_imports(tree):
+            graph[mod] |= targets(node, mod, path.name == "__init__.py", modules) - {mod}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan), each sorted."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
-    on: set[str] = set()
     out: list[list[str]] = []
-    counter = [0]
-    sys.setrecursionlimit(10000)
 
     def visit(v: str) -> None:
-        index[v] = low[v] = counter[0]
-        counter[0] += 1
+        index[v] = low[v] = len(index)
         stack.append(v)
-        on.add(v)
-        for w in graph.get(v, ()):
+        for w in sorted(graph[v]):
             if w not in index:
                 visit(w)
                 low[v] = min(low[v], low[w])
-            elif w in on:
+            elif w in stack:
                 low[v] = min(low[v], index[w])
         if low[v] == index[v]:
             comp = []
             while True:
                 w = stack.pop()
-                on.discard(w)
                 comp.append(w)
                 if w == v:
                     break
-            if len(comp) > 1 or v in graph.get(v, ()):
+            if len(comp) > 1:
                 out.append(sorted(comp))
 
     for v in sorted(graph):
@@ -124,6 +128,17 @@ def sccs(graph: dict[str, set[str]]) -> list[list[str]]:
             visit(v)
     return out
 
+
+def function_local_imports(path: Path, tree: ast.Module) -> list[tuple[int, bool]]:
+    """(line, carries LOCAL_MARK) of each import inside a def/class (``if TYPE_CHECKING:`` ones left out)."""
+    top = {id(n) for n in module_level_imports(tree)}
+    typing_only = {id(n) for s in ast.walk(tree) if is_type_checking(s) for n in ast.walk(s)}
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [(n.lineno, LOCAL_MARK in lines[(n.end_lineno or n.lineno) - 1]) for n in ast.walk(tree)
+            if isinstance(n, (ast.Import, ast.ImportFrom)) and id(n) not in top | typing_only]
+
+
+# ------------------------------------------------------------------ the other counts
 
 def status_literals(tree: ast.Module) -> dict[str, int]:
     counts: dict[str, int] = defaultdict(int)
@@ -165,34 +180,12 @@ def status_literals(tree: ast.Module) -> dict[str, int]:
 
 def main(root: Path) -> dict:
     core = root / "sr_core"
-    files = sorted(p for p in core.rglob("*.py") if "__pycache__" not in p.parts)
-    modules = {module_name(root, p) for p in files}
-    graph: dict[str, set[str]] = {m: set() for m in modules}
-    local_total = local_commented = 0
-    local_by_module: dict[str, int] = {}
-    for p in files:
-        src = p.read_text()
-        tree = ast.parse(src)
-        mod = module_name(root, p)
-        top = module_level_imports(tree)
-        for s in top:
-            graph[mod].update(t for t in resolve(s, mod, p.name == "__init__.py", modules) if t != mod)
-        top_ids = {id(s) for s in top}
-        lines = src.splitlines()
-        tc_ids = set()
-        for n in ast.walk(tree):
-            if is_type_checking(n):
-                tc_ids.update(id(s) for s in ast.walk(n) if isinstance(s, (ast.Import, ast.ImportFrom)))
-        n_local = 0
-        for n in ast.walk(tree):
-            if isinstance(n, (ast.Import, ast.ImportFrom)) and id(n) not in top_ids and id(n) not in tc_ids:
-                n_local += 1
-                end = lines[(n.end_lineno or n.lineno) - 1]
-                local_commented += "# local:" in end
-        if n_local:
-            local_by_module[mod] = n_local
-        local_total += n_local
-    circles = sccs(graph)
+    srcs = sources(root)
+    circles = cycles(import_graph(srcs))
+    local = {mod: function_local_imports(path, tree) for mod, (path, tree) in srcs.items()}
+    local_by_module = {mod: len(found) for mod, found in local.items() if found}
+    local_total = sum(local_by_module.values())
+    local_commented = sum(ok for found in local.values() for _, ok in found)
 
     sys_path = []
     for d in ("bench", "scripts", "sr_core", "ui", "pages"):

@@ -11,129 +11,30 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+# the graph reading is the measuring script's (scripts/house_metrics.py prints the same counts for any tree)
+from scripts.house_metrics import cycles, function_local_imports, import_graph, sources
+
 ROOT = Path(__file__).resolve().parents[2]
-CORE = ROOT / "sr_core"
 UI_ROOTS = ("streamlit", "gradio", "ui", "pages", "demo", "app")
 
 
-def _module(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def _sources() -> dict[str, tuple[Path, ast.Module]]:
-    return {_module(p): (p, ast.parse(p.read_text(encoding="utf-8"), filename=str(p)))
-            for p in sorted(CORE.rglob("*.py")) if "__pycache__" not in p.parts}
-
-
-def _type_checking(node: ast.stmt) -> bool:
-    t = getattr(node, "test", None)
-    return isinstance(node, ast.If) and (getattr(t, "id", None) == "TYPE_CHECKING"
-                                         or getattr(t, "attr", None) == "TYPE_CHECKING")
-
-
-def _module_level_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
-    """Imports that run when the module is imported: at the top, or in a top-level if/try/with."""
-    out: list[ast.Import | ast.ImportFrom] = []
-
-    def walk(stmts: list[ast.stmt]) -> None:
-        for s in stmts:
-            if isinstance(s, (ast.Import, ast.ImportFrom)):
-                out.append(s)
-            elif isinstance(s, ast.If):
-                if not _type_checking(s):
-                    walk(s.body)
-                walk(s.orelse)
-            elif isinstance(s, ast.Try):
-                for block in (s.body, *[h.body for h in s.handlers], s.orelse, s.finalbody):
-                    walk(block)
-            elif isinstance(s, ast.With):
-                walk(s.body)
-
-    walk(tree.body)
-    return out
-
-
-def _targets(node: ast.Import | ast.ImportFrom, mod: str, is_pkg: bool, modules: set[str]) -> set[str]:
-    """The sr_core modules an import statement names (``from pkg import sub`` -> ``pkg.sub``)."""
-    if isinstance(node, ast.Import):
-        return {a.name for a in node.names if a.name in modules}
-    if node.level:
-        base = mod.split(".") if is_pkg else mod.split(".")[:-1]
-        src = ".".join(base[:len(base) - node.level + 1] + ([node.module] if node.module else []))
-    else:
-        src = node.module or ""
-    out = set()
-    for a in node.names:
-        if f"{src}.{a.name}" in modules:
-            out.add(f"{src}.{a.name}")
-        elif src in modules:
-            out.add(src)
-    return out
-
-
-def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """Strongly connected components with more than one module (Tarjan)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    out: list[list[str]] = []
-
-    def visit(v: str) -> None:
-        index[v] = low[v] = len(index)
-        stack.append(v)
-        for w in sorted(graph[v]):
-            if w not in index:
-                visit(w)
-                low[v] = min(low[v], low[w])
-            elif w in stack:
-                low[v] = min(low[v], index[w])
-        if low[v] == index[v]:
-            comp = []
-            while True:
-                w = stack.pop()
-                comp.append(w)
-                if w == v:
-                    break
-            if len(comp) > 1:
-                out.append(sorted(comp))
-
-    for v in sorted(graph):
-        if v not in index:
-            visit(v)
-    return out
-
-
 def test_no_import_circles_in_sr_core() -> None:
-    sources = _sources()
-    modules = set(sources)
-    graph = {m: set() for m in modules}
-    for mod, (path, tree) in sources.items():
-        for node in _module_level_imports(tree):
-            graph[mod] |= _targets(node, mod, path.name == "__init__.py", modules) - {mod}
-    assert _cycles(graph) == []
+    assert cycles(import_graph(sources(ROOT))) == []
 
 
 def test_cycle_finder_sees_a_circle() -> None:
-    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
 def test_every_function_local_import_says_why() -> None:
-    bare = []
-    for mod, (path, tree) in _sources().items():
-        top = {id(n) for n in _module_level_imports(tree)}
-        typing_only = {id(n) for s in ast.walk(tree) if _type_checking(s) for n in ast.walk(s)}
-        lines = path.read_text(encoding="utf-8").splitlines()
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.Import, ast.ImportFrom)) and id(node) not in top | typing_only:
-                if "# local: " not in lines[(node.end_lineno or node.lineno) - 1]:
-                    bare.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    bare = [f"{path.relative_to(ROOT)}:{line}" for path, tree in sources(ROOT).values()
+            for line, says_why in function_local_imports(path, tree) if not says_why]
     assert bare == [], "function-local imports without a '# local: <reason>' comment (or move them to the top)"
 
 
 def test_sr_core_never_imports_a_ui() -> None:
     found = []
-    for mod, (path, tree) in _sources().items():
+    for path, tree in sources(ROOT).values():
         for node in ast.walk(tree):
             names = ([a.name for a in node.names] if isinstance(node, ast.Import)
                      else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
