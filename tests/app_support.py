@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
 
@@ -18,16 +17,15 @@ import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.testing.v1 import AppTest
 
-from sr_core.presets import preset_config  # noqa: E402
-from sr_core.data import RAW_FILES, check_dataset, resolve_data_dir  # noqa: E402
-from sr_core.runs.jobs import TrainJob, prepare_run  # noqa: E402
-from sr_core.models import model_class, model_names  # noqa: E402
-from ui.labels import SHORT_PROTOCOL  # noqa: E402
-from ui.studio.services import job_registry  # noqa: E402
+from sr_core.presets import preset_config
+from sr_core.data import RAW_FILES, check_dataset, resolve_data_dir
+from sr_core.runs.jobs import TrainJob, prepare_run
+from sr_core.models import model_class, model_names
+from ui.labels import SHORT_PROTOCOL
+from ui.studio.services import job_registry
 
 TRAIN, COMPARE, SPECTRA, RUNS = "pages/train.py", "pages/compare.py", "pages/spectra.py", "pages/runs.py"
 

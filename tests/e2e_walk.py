@@ -104,6 +104,11 @@ class Walk:
         loc = self.page.get_by_test_id(testid)
         return sum(1 for i in range(loc.count()) if loc.nth(i).is_visible())
 
+    def wait_visible(self, testid: str, n: int, what: str, timeout: float = PAGE_TIMEOUT) -> None:
+        """Wait until ``n`` elements of ``testid`` are visible; an exception on the page fails at once."""
+        wait_until(lambda: self.no_exception() or self.visible_count(testid) >= n, timeout,
+                   reraise=AssertionError, what=what)
+
     def train_status(self) -> tuple[str, str, int, int] | None:
         m = STATUS_RE.search(main_text(self.page))
         return (m.group(1), m.group(2), int(m.group(3)), int(m.group(4))) if m else None

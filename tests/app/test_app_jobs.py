@@ -1,20 +1,17 @@
 """The Train page's process-wide job registry: one job per server, however many tabs press Start."""
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from sr_core.presets import preset_config  # noqa: E402
-from sr_core.errors import UserError  # noqa: E402
-from sr_core.runs.jobs import TrainJob  # noqa: E402
-from sr_core.trainer import TrainSnapshot  # noqa: E402
-from ui import jobs  # noqa: E402
+from sr_core.presets import preset_config
+from sr_core.errors import UserError
+from sr_core.runs.jobs import TrainJob
+from sr_core.trainer import TrainSnapshot
+from ui import jobs
 
 
 class FakeTrainer:

@@ -3,21 +3,17 @@ from __future__ import annotations
 
 import io
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from sr_core.data import Split  # noqa: E402
-from sr_core.errors import UserError  # noqa: E402
-from sr_core.spectra import error_spectrum, hf_energy_share, log_magnitude  # noqa: E402
+from sr_core.data import Split
+from sr_core.errors import UserError
+from sr_core.spectra import error_spectrum, hf_energy_share, log_magnitude
 from sr_core.imaging import io as imageio
-from ui import compare, figures, images, spectra  # noqa: E402
+from ui import compare, figures, images, spectra
 
 
 def rows(n: int = 50, split: str = "train", every: int = 1) -> list[dict]:

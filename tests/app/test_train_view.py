@@ -1,18 +1,15 @@
 """The Train page's logic in ui.train_view: the form <-> preset <-> TrainConfig, status lines, loss choices."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from sr_core.presets import PRESETS, preset_config  # noqa: E402
-from sr_core.errors import UserError  # noqa: E402
-from sr_core.trainer import TrainSnapshot  # noqa: E402
-from ui import train_view  # noqa: E402
+from sr_core.presets import PRESETS, preset_config
+from sr_core.errors import UserError
+from sr_core.trainer import TrainSnapshot
+from ui import train_view
 
 
 def form(preset: str = "tiny", **changes) -> dict:

@@ -2,22 +2,18 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from sr_core.data import Split  # noqa: E402
-from sr_core.models import build_model  # noqa: E402
-from sr_core.projection import box_down  # noqa: E402
-from sr_core.runs.shipped import list_shipped  # noqa: E402
-from ui.labels import SHIPPED_PREFIX  # noqa: E402
-from ui import compare as comparison  # noqa: E402
-from ui import set_level, spectra  # noqa: E402
+from sr_core.data import Split
+from sr_core.models import build_model
+from sr_core.projection import box_down
+from sr_core.runs.shipped import list_shipped
+from ui.labels import SHIPPED_PREFIX
+from ui import compare as comparison
+from ui import set_level, spectra
 
 
 def fake_split(n: int = 12) -> Split:

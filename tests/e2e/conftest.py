@@ -32,16 +32,13 @@ Needs /usr/bin/chromium and Fashion-MNIST: skipped without them locally, FAILS u
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the support modules in tests/
-
-from e2e_helpers import (CHROMIUM, OutboundGuard, StreamlitServer, guarded_page, launch_chromium,  # noqa: E402
+from e2e_helpers import (CHROMIUM, OutboundGuard, StreamlitServer, guarded_page, launch_chromium,
                          screenshot_dir, skip_or_fail)
-from e2e_walk import VIEWPORT, Walk  # noqa: E402
+from e2e_walk import VIEWPORT, Walk
 
 
 # ------------------------------------------------------------------------------------------- fixtures

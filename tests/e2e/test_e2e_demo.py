@@ -13,19 +13,16 @@ under CI.
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the support modules in tests/
-
-from e2e_helpers import (CHROMIUM, OutboundGuard, guarded_page, launch_chromium, screenshot_dir,  # noqa: E402
+from e2e_helpers import (CHROMIUM, OutboundGuard, guarded_page, launch_chromium, screenshot_dir,
                          skip_or_fail)
-from e2e_layout import LAYOUT_SIZES, layout_problems  # noqa: E402
-from tests.demo_support import demo_url  # noqa: E402,F401  (fixture)
+from e2e_layout import LAYOUT_SIZES, layout_problems
+from tests.demo_support import demo_url  # noqa: F401  (fixture)
 
 TIMEOUT = 120_000  # ms: one request on a busy 2-core machine, with margin
 VIEWPORT = {"width": 1400, "height": 1000}

@@ -3,16 +3,10 @@ checkpoints), Latent."""
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
 
-import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the support modules in tests/
-
-from e2e_helpers import ROOT, wait_idle, wait_until  # noqa: E402
-from e2e_layout import svg_min_font_px  # noqa: E402
-from e2e_walk import PAGE_TIMEOUT, Walk  # noqa: E402
+from e2e_helpers import ROOT, wait_idle
+from e2e_layout import svg_min_font_px
+from e2e_walk import PAGE_TIMEOUT, Walk
 
 MIN_DIAGRAM_FONT_PX = 9.0  # the Home diagram's smallest text, as rendered
 
@@ -51,8 +45,7 @@ def test_compare_shipped(walk: Walk) -> None:
     with walk.step("compare-shipped"):
         walk.nav("Compare")
         walk.heading("Compare")
-        wait_until(lambda: walk.no_exception() or walk.visible_count("stImage") >= 28, PAGE_TIMEOUT,
-                   reraise=AssertionError, what="28 images in the two-model Compare grid")
+        walk.wait_visible("stImage", 28, "28 images in the two-model Compare grid")
         table = page.get_by_test_id("stTable").first
         expect(table).to_contain_text("shipped · resnet-sr: SR from LR", timeout=PAGE_TIMEOUT * 1000)
         expect(table).to_contain_text("shipped · cnn-vae: SR from LR")
@@ -71,8 +64,7 @@ def test_latent(walk: Walk) -> None:
     with walk.step("latent"):
         walk.nav("Latent")
         walk.heading("Latent")
-        wait_until(lambda: walk.no_exception() or walk.visible_count("stImage") >= 24, PAGE_TIMEOUT,
-                   reraise=AssertionError, what="24 latent panels on the Latent page")
+        walk.wait_visible("stImage", 24, "24 latent panels on the Latent page")
         expect(page.get_by_text(re.compile(r"PSNR vs LR \d+\.\d+ dB")).first).to_be_visible()
         wait_idle(page, timeout=PAGE_TIMEOUT)
         walk.check_layout("latent")

@@ -3,15 +3,9 @@ Spectra on that run."""
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
 
-import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the support modules in tests/
-
-from e2e_helpers import wait_idle, wait_until  # noqa: E402
-from e2e_walk import PAGE_TIMEOUT, Walk, needs_run  # noqa: E402
+from e2e_helpers import wait_idle, wait_until
+from e2e_walk import PAGE_TIMEOUT, Walk, needs_run
 
 TRAIN_STEPS = 600           # the tiny preset with 600 batches: long enough to see progress and press Stop
 PROGRESS_TIMEOUT = 120      # s: first step > 0 after Start (data loading + first evaluation on a busy CPU)
@@ -85,8 +79,7 @@ def test_compare(walk: Walk) -> None:
     with walk.step("compare"):
         walk.nav("Compare")
         walk.heading("Compare")
-        wait_until(lambda: walk.no_exception() or walk.visible_count("stImage") >= 6, PAGE_TIMEOUT,
-                   reraise=AssertionError, what="at least 6 images in the Compare grid")
+        walk.wait_visible("stImage", 6, "at least 6 images in the Compare grid")
         # The set-level table comes after the sample grid (scored in the background, 1,000 images).
         table = page.get_by_test_id("stTable").first
         expect(table).to_be_visible(timeout=PAGE_TIMEOUT * 1000)
@@ -104,14 +97,12 @@ def test_spectra(walk: Walk) -> None:
     with walk.step("spectra"):
         walk.nav("Spectra")
         walk.heading("Spectra")
-        wait_until(lambda: walk.no_exception() or walk.visible_count("stPlotlyChart") >= 2, PAGE_TIMEOUT,
-                   reraise=AssertionError, what="at least 2 Plotly charts on Spectra")
+        walk.wait_visible("stPlotlyChart", 2, "at least 2 Plotly charts on Spectra")
         wait_idle(walk.page, timeout=PAGE_TIMEOUT)
         walk.check_layout("spectra")
         # The second tab: the set average (background) and the models overlaid, with the long titles.
         walk.page.get_by_role("tab", name=re.compile("Test-set average")).click()
-        wait_until(lambda: walk.no_exception() or walk.visible_count("stPlotlyChart") >= 3, PAGE_TIMEOUT,
-                   reraise=AssertionError, what="the set-average charts and the overlay on Spectra")
+        walk.wait_visible("stPlotlyChart", 3, "the set-average charts and the overlay on Spectra")
         wait_idle(walk.page, timeout=PAGE_TIMEOUT)
         walk.check_layout("spectra-average")
         walk.no_outbound()

@@ -2,15 +2,8 @@
 run) and Sweeps."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the support modules in tests/
-
-from e2e_helpers import wait_idle, wait_until  # noqa: E402
-from e2e_walk import PAGE_TIMEOUT, Walk, needs_run  # noqa: E402
+from e2e_helpers import wait_idle, wait_until
+from e2e_walk import PAGE_TIMEOUT, Walk, needs_run
 
 
 def test_runs(walk: Walk) -> None:
@@ -71,8 +64,7 @@ def test_sweeps(walk: Walk) -> None:
     with walk.step("sweeps"):
         walk.nav("Sweeps")
         walk.heading("Sweeps")
-        wait_until(lambda: walk.no_exception() or walk.visible_count("stPlotlyChart") >= 1, PAGE_TIMEOUT,
-                   reraise=AssertionError, what="the shipped study's chart on Sweeps")
+        walk.wait_visible("stPlotlyChart", 1, "the shipped study's chart on Sweeps")
         wait_idle(walk.page, timeout=PAGE_TIMEOUT)
         walk.check_layout("sweeps")
         walk.no_outbound()

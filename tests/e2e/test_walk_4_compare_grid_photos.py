@@ -3,16 +3,10 @@ widths, and Compare on the held-out photos."""
 from __future__ import annotations
 
 import re
-import sys
-from pathlib import Path
 
-import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the support modules in tests/
-
-from e2e_helpers import wait_idle, wait_until  # noqa: E402
-from e2e_layout import GRID_BOXES_JS, grid_layout_problems  # noqa: E402
-from e2e_walk import PAGE_TIMEOUT, Walk  # noqa: E402
+from e2e_helpers import wait_idle, wait_until
+from e2e_layout import GRID_BOXES_JS, grid_layout_problems
+from e2e_walk import PAGE_TIMEOUT, Walk
 
 
 GRID_MODELS = ("shipped · resnet-sr", "shipped · cvae-sr", "shipped · cnn-vae-paper")  # + the primary: 4
